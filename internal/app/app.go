@@ -1,0 +1,90 @@
+// Package app is the composition root: it builds the stores, the services and
+// the HTTP handler from a configuration. The coffer command serves it; tests
+// run the same assembly in-process.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+
+	"coffer/internal/artifact"
+	"coffer/internal/auth/seal"
+	"coffer/internal/auth/sigv4"
+	"coffer/internal/blob/fs"
+	"coffer/internal/config"
+	"coffer/internal/controlplane"
+	"coffer/internal/iam"
+	"coffer/internal/server"
+	"coffer/internal/store"
+	"coffer/internal/store/sqlite"
+)
+
+// App is an assembled coffer.
+type App struct {
+	Handler  http.Handler
+	Service  *artifact.Service
+	Identity *iam.Identity
+	meta     store.Store
+}
+
+// New assembles coffer for cfg. getenv supplies the secrets that are read
+// from the environment only (COFFER_MASTER_KEY, COFFER_ROOT_*).
+func New(ctx context.Context, cfg config.Config, getenv func(string) string, log *slog.Logger) (*App, error) {
+	for name := range cfg.ExternalConnections {
+		if _, ok := artifact.ExternalConnections[name]; !ok {
+			return nil, fmt.Errorf("external-connection: %s is not a known external connection", name)
+		}
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	meta, err := sqlite.Open(filepath.Join(cfg.DataDir, "metadata.db"))
+	if err != nil {
+		return nil, fmt.Errorf("metadata store: %w", err)
+	}
+	a, err := assemble(ctx, cfg, getenv, log, meta)
+	if err != nil {
+		return nil, errors.Join(err, meta.Close())
+	}
+	return a, nil
+}
+
+func assemble(ctx context.Context, cfg config.Config, getenv func(string) string, log *slog.Logger, meta store.Store) (*App, error) {
+	blobs, err := fs.New(filepath.Join(cfg.DataDir, "blobs"))
+	if err != nil {
+		return nil, fmt.Errorf("blob store: %w", err)
+	}
+	masterKey, err := seal.LoadKey(filepath.Join(cfg.DataDir, "master.key"), getenv("COFFER_MASTER_KEY"))
+	if err != nil {
+		return nil, fmt.Errorf("master key: %w", err)
+	}
+	sealer, err := seal.New(masterKey)
+	if err != nil {
+		return nil, err
+	}
+	identity, err := iam.Open(ctx, meta, sealer, iam.Options{AccountID: cfg.AccountID, DataDir: cfg.DataDir,
+		RootAccessKeyID: getenv("COFFER_ROOT_ACCESS_KEY_ID"), RootSecretAccessKey: getenv("COFFER_ROOT_SECRET_ACCESS_KEY")}, log)
+	if err != nil {
+		return nil, fmt.Errorf("identity: %w", err)
+	}
+	svc := artifact.New(artifact.Config{Region: cfg.Region, AccountID: identity.AccountID(), MaxAssetSize: cfg.MaxAssetSize}, meta, blobs, log)
+	handler := server.Handler(server.Deps{
+		ControlPlane:      controlplane.New(controlplane.Config{PublicURL: cfg.PublicURL}, svc, controlplane.AllowAll{}, identity, log),
+		WriteControlError: controlplane.WriteError,
+		Verifier:          &sigv4.Verifier{Lookup: identity.Lookup},
+		DataPlane:         server.DataPlane(map[string]http.Handler{}, identity.TokenPrincipal),
+		Ready: func(ctx context.Context) error {
+			return meta.Read(ctx, func(tx store.Tx) error { _, err := tx.GetSetting("account-id"); return err })
+		},
+		Log: log,
+	})
+	return &App{Handler: handler, Service: svc, Identity: identity, meta: meta}, nil
+}
+
+// Close releases the stores.
+func (a *App) Close() error { return a.meta.Close() }

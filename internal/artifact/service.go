@@ -1,0 +1,47 @@
+// Package artifact is the model and every rule of coffer: domains,
+// repositories and their upstream graph, packages, versions, assets, statuses,
+// origin controls and tags. Protocols (the CodeArtifact API, the native
+// package-manager routes, the console) translate requests into calls on
+// Service; they never decide a rule themselves.
+package artifact
+
+import (
+	"log/slog"
+
+	"coffer/internal/blob"
+	"coffer/internal/store"
+)
+
+// Config holds what the service needs to know about the installation.
+type Config struct {
+	Region    string // e.g. "us-east-1"
+	AccountID string // the account that owns domains created here
+	// MaxAssetSize bounds one asset (default 5 GiB).
+	MaxAssetSize int64
+	// ValidatePolicy, when set, checks resource policy documents against the
+	// policy language before they are stored.
+	ValidatePolicy func(doc string) error
+}
+
+// Service implements the artifact rules over a metadata store and a blob store.
+type Service struct {
+	cfg   Config
+	meta  store.Store
+	blobs blob.Store
+	log   *slog.Logger
+	locks hashLocks
+}
+
+// New returns a Service.
+func New(cfg Config, meta store.Store, blobs blob.Store, log *slog.Logger) *Service {
+	if cfg.MaxAssetSize <= 0 {
+		cfg.MaxAssetSize = 5 << 30
+	}
+	return &Service{cfg: cfg, meta: meta, blobs: blobs, log: log}
+}
+
+// Region returns the configured region.
+func (s *Service) Region() string { return s.cfg.Region }
+
+// AccountID returns the account that owns this installation's domains.
+func (s *Service) AccountID() string { return s.cfg.AccountID }

@@ -1,0 +1,62 @@
+// Package blob defines the content-addressed blob store that holds asset bytes.
+// A blob is named by the lower-case hex SHA-256 of its content. Writing is two
+// steps so that nothing becomes visible before it is verified and recorded:
+// Stage streams the content into a temporary place while computing MD5, SHA-1,
+// SHA-256 and SHA-512 in one pass; the caller checks the digests, then
+// Commit makes the blob durable (fsync, rename) under its SHA-256 name, or
+// Discard removes it. Every driver must pass the suite in blob/blobtest.
+package blob
+
+import (
+	"context"
+	"io"
+	"time"
+)
+
+// Digests are the hashes and size of a blob, lower-case hex.
+type Digests struct {
+	SHA256 string
+	SHA512 string
+	SHA1   string
+	MD5    string
+	Size   int64
+}
+
+// Store is a content-addressed blob store.
+type Store interface {
+	// Stage reads r to its end into a staging area, computing all digests in
+	// one pass. It fails with fault.ErrValidation (and stages nothing) when
+	// more than maxSize bytes arrive (maxSize <= 0 means no limit), and with
+	// the reader's error if reading fails.
+	Stage(ctx context.Context, r io.Reader, maxSize int64) (Staged, error)
+	// Open returns the blob's content; the concrete type of its Reader is
+	// chosen by the driver (the filesystem driver's is *os.File so that
+	// net/http can use sendfile). fault.ErrNotFound if absent.
+	Open(ctx context.Context, sha256 string) (Object, error)
+	// Exists reports whether the blob is present.
+	Exists(ctx context.Context, sha256 string) (bool, error)
+	// Delete removes the blob; deleting an absent blob is not an error.
+	Delete(ctx context.Context, sha256 string) error
+}
+
+// Object is an open blob.
+type Object interface {
+	io.ReadSeekCloser
+	Size() int64
+	ModTime() time.Time
+	// Reader is what to hand to http.ServeContent (the driver's native
+	// reader, *os.File for the filesystem driver).
+	Reader() io.ReadSeeker
+}
+
+// Staged is content that has been read and hashed but is not yet a blob.
+type Staged interface {
+	Digests() Digests
+	// Commit makes the content durable under its SHA-256 name. created
+	// reports whether this call created the blob (false when an identical
+	// blob was already present). After Commit, Discard is a no-op.
+	Commit(ctx context.Context) (created bool, err error)
+	// Discard removes the staged content. It is safe to call more than once
+	// and after Commit.
+	Discard() error
+}

@@ -1,0 +1,335 @@
+// Package fs is the filesystem blob driver. Under its root:
+//
+//	<root>/
+//	├── sha256/
+//	│   └── ab/                  first two hex digits of the SHA-256
+//	│       └── cd/              next two (at most 65536 directories)
+//	│           └── abcd…        the blob, named by its full 64-digit SHA-256
+//	└── tmp/
+//	    └── stage-*              content being staged, not yet committed
+//
+// Stage writes into tmp/ and Commit moves the file into sha256/ (same
+// filesystem, so the move is atomic). A crash can leave files in tmp/ but
+// never a partial blob. New deletes everything in tmp/: it runs at start-up,
+// before any upload, so no two Stores may share a root at the same time.
+// Files are created 0o640 and directories 0o750.
+package fs
+
+import (
+	"context"
+	"errors"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"coffer/internal/blob"
+	"coffer/internal/fault"
+)
+
+const (
+	fileMode = 0o640
+	dirMode  = 0o750
+	copySize  = 1 << 20 // read and write in large pieces: fewer syscalls
+	syncEvery = 32 << 20
+)
+
+var copyPool = sync.Pool{New: func() any { b := make([]byte, copySize); return &b }}
+
+// Store is a blob.Store on a local filesystem. It is safe for concurrent use.
+type Store struct {
+	blobs string // <root>/sha256
+	tmp   string // <root>/tmp
+}
+
+var _ blob.Store = (*Store)(nil)
+
+// New opens (creating if needed) a store rooted at root and deletes anything
+// left in its staging directory by an earlier run.
+func New(root string) (*Store, error) {
+	s := &Store{blobs: filepath.Join(root, "sha256"), tmp: filepath.Join(root, "tmp")}
+	for _, d := range []string{s.blobs, s.tmp} {
+		if err := os.MkdirAll(d, dirMode); err != nil {
+			return nil, fault.Internal(err, "blob store: create %s", d)
+		}
+	}
+	entries, err := os.ReadDir(s.tmp)
+	if err != nil {
+		return nil, fault.Internal(err, "blob store: read %s", s.tmp)
+	}
+	for _, e := range entries {
+		if err := os.RemoveAll(filepath.Join(s.tmp, e.Name())); err != nil {
+			return nil, fault.Internal(err, "blob store: remove stale staging file")
+		}
+	}
+	return s, nil
+}
+
+// path returns where the blob named sha256 lives; sha256 must be valid.
+func (s *Store) path(sha256 string) string {
+	return filepath.Join(s.blobs, sha256[:2], sha256[2:4], sha256)
+}
+
+// Stage implements blob.Store. Cancelling ctx stops it between reads of up to
+// 1 MiB; a Read that blocks forever is the caller's to unblock.
+func (s *Store) Stage(ctx context.Context, r io.Reader, maxSize int64) (_ blob.Staged, err error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	f, err := os.CreateTemp(s.tmp, "stage-*")
+	if err != nil {
+		return nil, fault.Internal(err, "blob store: create staging file")
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if err := f.Chmod(fileMode); err != nil { // CreateTemp uses 0o600
+		return nil, fault.Internal(err, "blob store: chmod staging file")
+	}
+
+	h := blob.NewHasher()
+	defer h.Close()
+	if maxSize > 0 && maxSize < math.MaxInt64 {
+		// One byte more than allowed is enough to know the limit is
+		// exceeded; no need to read further from the client.
+		r = io.LimitReader(r, maxSize+1)
+	}
+	// Sync in the background every syncEvery bytes, so that disk writes
+	// overlap with hashing and Commit's fsync waits for the tail only.
+	flush, flushed := make(chan struct{}, 1), make(chan struct{})
+	go func() {
+		defer close(flushed)
+		for range flush {
+			f.Sync() // an error here resurfaces in Commit's Sync
+		}
+	}()
+	defer func() { close(flush); <-flushed }()
+
+	bp := copyPool.Get().(*[]byte)
+	defer copyPool.Put(bp)
+	var size, unsynced int64
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		n, rerr := io.ReadFull(r, *bp)
+		if n > 0 {
+			size += int64(n)
+			if maxSize > 0 && size > maxSize {
+				return nil, fault.Validation("asset exceeds the size limit of %d bytes", maxSize)
+			}
+			h.Write((*bp)[:n])
+			if _, err := f.Write((*bp)[:n]); err != nil {
+				return nil, fault.Internal(err, "blob store: write staging file")
+			}
+			if unsynced += int64(n); unsynced >= syncEvery {
+				unsynced = 0
+				select {
+				case flush <- struct{}{}:
+				default: // a sync is pending; it will cover these bytes too
+				}
+			}
+		}
+		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
+			break
+		}
+		if rerr != nil {
+			return nil, rerr
+		}
+	}
+	return &staged{store: s, f: f, tmpPath: f.Name(), digests: h.Sum()}, nil
+}
+
+// Open implements blob.Store. The Object's Reader is the *os.File.
+func (s *Store) Open(ctx context.Context, sha256 string) (blob.Object, error) {
+	if err := blob.ValidateSHA256(sha256); err != nil {
+		return nil, err
+	}
+	f, err := os.Open(s.path(sha256))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, notFound(sha256)
+	}
+	if err != nil {
+		return nil, fault.Internal(err, "blob store: open blob")
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fault.Internal(err, "blob store: stat blob")
+	}
+	return &object{File: f, size: fi.Size(), modTime: fi.ModTime()}, nil
+}
+
+// Exists implements blob.Store.
+func (s *Store) Exists(ctx context.Context, sha256 string) (bool, error) {
+	if err := blob.ValidateSHA256(sha256); err != nil {
+		return false, err
+	}
+	_, err := os.Stat(s.path(sha256))
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fault.Internal(err, "blob store: stat blob")
+	}
+	return true, nil
+}
+
+// Delete implements blob.Store. Empty directories are left in place: there
+// are at most 65536 and a later blob will likely reuse them.
+func (s *Store) Delete(ctx context.Context, sha256 string) error {
+	if err := blob.ValidateSHA256(sha256); err != nil {
+		return err
+	}
+	if err := os.Remove(s.path(sha256)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fault.Internal(err, "blob store: delete blob")
+	}
+	return nil
+}
+
+func notFound(sha256 string) error {
+	return fault.NotFound("asset", sha256, "asset content %s not found", sha256)
+}
+
+// object is an open blob. Embedding *os.File provides Read, Seek and Close.
+type object struct {
+	*os.File
+	size    int64
+	modTime time.Time
+}
+
+func (o *object) Size() int64           { return o.size }
+func (o *object) ModTime() time.Time    { return o.modTime }
+func (o *object) Reader() io.ReadSeeker { return o.File }
+
+// staged is a file in tmp/. The mutex makes Commit and Discard safe to race.
+type staged struct {
+	store   *Store
+	tmpPath string
+	digests blob.Digests
+
+	mu        sync.Mutex
+	f         *os.File // open until Commit syncs and closes it
+	committed bool
+	discarded bool
+}
+
+func (st *staged) Digests() blob.Digests { return st.digests }
+
+// Commit implements blob.Staged. A second Commit reports created=false; a
+// Commit after Discard fails. If Commit fails, the caller should Discard.
+func (st *staged) Commit(ctx context.Context) (bool, error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	switch {
+	case st.discarded:
+		return false, fault.Internal(nil, "blob store: commit of a discarded staged blob")
+	case st.committed:
+		return false, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	if st.f != nil {
+		if err := st.f.Sync(); err != nil {
+			return false, fault.Internal(err, "blob store: sync staging file")
+		}
+		if err := st.f.Close(); err != nil {
+			return false, fault.Internal(err, "blob store: close staging file")
+		}
+		st.f = nil
+	}
+	created, err := st.store.place(st.tmpPath, st.digests.SHA256)
+	if err != nil {
+		return false, err
+	}
+	st.committed = true
+	return created, nil
+}
+
+// Discard implements blob.Staged.
+func (st *staged) Discard() error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.committed || st.discarded {
+		return nil
+	}
+	st.discarded = true
+	if st.f != nil {
+		st.f.Close()
+		st.f = nil
+	}
+	if err := os.Remove(st.tmpPath); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fault.Internal(err, "blob store: remove staging file")
+	}
+	return nil
+}
+
+// place moves the synced staging file tmp to the blob's path and makes the new
+// directory entries durable. created is false if the blob was already there.
+func (s *Store) place(tmp, sha256 string) (created bool, err error) {
+	dir := filepath.Join(s.blobs, sha256[:2])
+	if err := ensureDir(s.blobs, dir); err != nil {
+		return false, err
+	}
+	dir2 := filepath.Join(dir, sha256[2:4])
+	if err := ensureDir(dir, dir2); err != nil {
+		return false, err
+	}
+	final := filepath.Join(dir2, sha256)
+	// Link, unlike rename, fails if the target exists, so of concurrent
+	// commits of the same content exactly one reports created.
+	err = os.Link(tmp, final)
+	switch {
+	case err == nil:
+		created = true
+	case errors.Is(err, os.ErrExist):
+	default:
+		// No hard links here (some network or FUSE filesystems):
+		// rename, which overwrites, so check first.
+		if _, serr := os.Lstat(final); serr == nil {
+			break
+		}
+		if err := os.Rename(tmp, final); err != nil {
+			return false, fault.Internal(err, "blob store: move blob into place")
+		}
+		created = true
+	}
+	os.Remove(tmp) // after a rename, already gone
+	if created {
+		if err := syncDir(dir2); err != nil {
+			return false, err
+		}
+	}
+	return created, nil
+}
+
+// ensureDir creates dir (a child of parent) if missing and then syncs parent,
+// so that the new entry survives a crash.
+func ensureDir(parent, dir string) error {
+	err := os.Mkdir(dir, dirMode)
+	if errors.Is(err, os.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return fault.Internal(err, "blob store: create directory")
+	}
+	return syncDir(parent)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fault.Internal(err, "blob store: open directory")
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fault.Internal(err, "blob store: sync directory")
+	}
+	return nil
+}

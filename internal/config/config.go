@@ -1,0 +1,189 @@
+// Package config loads coffer's settings in a fixed order: defaults, then the
+// config file (--config or COFFER_CONFIG), then COFFER_<NAME> environment
+// variables, then command-line flags; the later wins. The result is validated
+// before anything starts, so a bad setting fails fast with a clear message.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"regexp"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Config is every setting of `coffer serve`.
+type Config struct {
+	Listen    string `toml:"listen"`
+	DataDir   string `toml:"data-dir"`
+	PublicURL string `toml:"public-url"`
+	Region    string `toml:"region"`
+	AccountID string `toml:"account-id"`
+	// ExternalConnections overrides where public:* connections point, by name.
+	ExternalConnections map[string]string `toml:"-"`
+	// ExternalConnectionList is the file/env/flag form: "NAME=URL" entries.
+	ExternalConnectionList []string `toml:"external-connection"`
+	LogLevel               string   `toml:"log-level"`
+	LogFormat              string   `toml:"log-format"`
+	// MaxAssetSize bounds one uploaded asset in bytes.
+	MaxAssetSize int64 `toml:"max-asset-size"`
+}
+
+// Defaults returns the built-in settings.
+func Defaults() Config {
+	return Config{
+		Listen:       "127.0.0.1:8080",
+		DataDir:      "./coffer-data",
+		Region:       "us-east-1",
+		LogLevel:     "info",
+		LogFormat:    "json",
+		MaxAssetSize: 5 << 30,
+	}
+}
+
+// listFlag collects a repeatable flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+// Load builds the configuration of `coffer serve` from args (without the
+// program and sub-command names) and the environment.
+func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
+	cfg := Defaults()
+	fs := flag.NewFlagSet("coffer serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		configFile                                                      string
+		listen, dataDir, publicURL, region, accountID, logLevel, logFmt string
+		maxAsset                                                        int64
+		conns                                                           listFlag
+	)
+	fs.StringVar(&configFile, "config", "", "config file (TOML) with the same settings; env COFFER_CONFIG")
+	fs.StringVar(&listen, "listen", "", "address to listen on (default "+cfg.Listen+"); env COFFER_LISTEN")
+	fs.StringVar(&dataDir, "data-dir", "", "data directory (default "+cfg.DataDir+"); env COFFER_DATA_DIR")
+	fs.StringVar(&publicURL, "public-url", "", "base URL clients reach (default http://<listen>); env COFFER_PUBLIC_URL")
+	fs.StringVar(&region, "region", "", "region in ARNs and SigV4 scopes (default "+cfg.Region+"); env COFFER_REGION")
+	fs.StringVar(&accountID, "account-id", "", "12-digit account id (generated once and kept in the data dir); env COFFER_ACCOUNT_ID")
+	fs.Var(&conns, "external-connection", "NAME=URL: where a public:* external connection points (repeatable); env COFFER_EXTERNAL_CONNECTION (comma-separated)")
+	fs.StringVar(&logLevel, "log-level", "", "debug, info, warn or error (default info); env COFFER_LOG_LEVEL")
+	fs.StringVar(&logFmt, "log-format", "", "json or text (default json); env COFFER_LOG_FORMAT")
+	fs.Int64Var(&maxAsset, "max-asset-size", 0, "largest asset in bytes (default 5 GiB); env COFFER_MAX_ASSET_SIZE")
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+
+	if configFile == "" {
+		configFile = getenv("COFFER_CONFIG")
+	}
+	if configFile != "" {
+		md, err := toml.DecodeFile(configFile, &cfg)
+		if err != nil {
+			return cfg, fmt.Errorf("config file %s: %w", configFile, err)
+		}
+		if un := md.Undecoded(); len(un) > 0 {
+			return cfg, fmt.Errorf("config file %s: unknown setting %q", configFile, un[0].String())
+		}
+	}
+
+	env := func(name string, dst *string) {
+		if v := getenv("COFFER_" + name); v != "" {
+			*dst = v
+		}
+	}
+	env("LISTEN", &cfg.Listen)
+	env("DATA_DIR", &cfg.DataDir)
+	env("PUBLIC_URL", &cfg.PublicURL)
+	env("REGION", &cfg.Region)
+	env("ACCOUNT_ID", &cfg.AccountID)
+	env("LOG_LEVEL", &cfg.LogLevel)
+	env("LOG_FORMAT", &cfg.LogFormat)
+	if v := getenv("COFFER_EXTERNAL_CONNECTION"); v != "" {
+		cfg.ExternalConnectionList = append(cfg.ExternalConnectionList, strings.Split(v, ",")...)
+	}
+	if v := getenv("COFFER_MAX_ASSET_SIZE"); v != "" {
+		if _, err := fmt.Sscan(v, &cfg.MaxAssetSize); err != nil {
+			return cfg, fmt.Errorf("COFFER_MAX_ASSET_SIZE: %q is not a number", v)
+		}
+	}
+
+	set := func(v string, dst *string) {
+		if v != "" {
+			*dst = v
+		}
+	}
+	set(listen, &cfg.Listen)
+	set(dataDir, &cfg.DataDir)
+	set(publicURL, &cfg.PublicURL)
+	set(region, &cfg.Region)
+	set(accountID, &cfg.AccountID)
+	set(logLevel, &cfg.LogLevel)
+	set(logFmt, &cfg.LogFormat)
+	if maxAsset > 0 {
+		cfg.MaxAssetSize = maxAsset
+	}
+	cfg.ExternalConnectionList = append(cfg.ExternalConnectionList, conns...)
+	return cfg, cfg.finish()
+}
+
+var (
+	accountPattern = regexp.MustCompile(`^[0-9]{12}$`)
+	regionPattern  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+)
+
+// finish derives the computed settings and validates everything.
+func (c *Config) finish() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		errs = append(errs, fmt.Errorf("listen: %q is not host:port", c.Listen))
+	}
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("data-dir must not be empty"))
+	}
+	if c.PublicURL == "" {
+		c.PublicURL = "http://" + c.Listen
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("public-url: %q is not an absolute http(s) URL", c.PublicURL))
+	}
+	if !regionPattern.MatchString(c.Region) {
+		errs = append(errs, fmt.Errorf("region: %q is not a region name like us-east-1", c.Region))
+	}
+	if c.AccountID != "" && !accountPattern.MatchString(c.AccountID) {
+		errs = append(errs, fmt.Errorf("account-id: %q must be 12 digits", c.AccountID))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log-level: %q is not debug, info, warn or error", c.LogLevel))
+	}
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		errs = append(errs, fmt.Errorf("log-format: %q is not json or text", c.LogFormat))
+	}
+	if c.MaxAssetSize <= 0 {
+		errs = append(errs, errors.New("max-asset-size must be positive"))
+	}
+	c.ExternalConnections = map[string]string{}
+	for _, e := range c.ExternalConnectionList {
+		name, raw, ok := strings.Cut(strings.TrimSpace(e), "=")
+		u, err := url.Parse(raw)
+		switch {
+		case !ok || !strings.HasPrefix(name, "public:"):
+			errs = append(errs, fmt.Errorf("external-connection: %q is not NAME=URL with a public:* name", e))
+		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+			errs = append(errs, fmt.Errorf("external-connection %s: %q is not an absolute http(s) URL", name, raw))
+		default:
+			c.ExternalConnections[name] = raw
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,132 @@
+// Package fault holds the few error categories every layer speaks. Storage
+// drivers translate backend errors into them at their boundary, the artifact
+// service raises them for rule violations, and each HTTP surface maps them to a
+// status code and its own error body in exactly one place.
+package fault
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Kind is an error category.
+type Kind int
+
+// The categories. Their order carries no meaning.
+const (
+	KindInternal Kind = iota
+	KindNotFound
+	KindConflict
+	KindValidation
+	KindAccessDenied
+	KindQuotaExceeded
+	KindUnavailable
+	KindUnauthenticated
+	KindThrottled
+)
+
+// Sentinels for errors.Is; an *Error matches the sentinel of its Kind.
+var (
+	ErrNotFound        = &Error{Kind: KindNotFound, Message: "not found"}
+	ErrConflict        = &Error{Kind: KindConflict, Message: "conflict"}
+	ErrValidation      = &Error{Kind: KindValidation, Message: "invalid request"}
+	ErrAccessDenied    = &Error{Kind: KindAccessDenied, Message: "access denied"}
+	ErrQuotaExceeded   = &Error{Kind: KindQuotaExceeded, Message: "quota exceeded"}
+	ErrUnavailable     = &Error{Kind: KindUnavailable, Message: "unavailable"}
+	ErrUnauthenticated = &Error{Kind: KindUnauthenticated, Message: "unauthenticated"}
+)
+
+// Error is a categorised error. ResourceType and ResourceID name the resource
+// concerned where there is one (CodeArtifact reports them on NotFound, Conflict
+// and QuotaExceeded); Reason refines a validation error.
+type Error struct {
+	Kind         Kind
+	Message      string
+	ResourceType string
+	ResourceID   string
+	Reason       string
+	// Code is an optional surface-specific error code (for example the AWS
+	// error type such as "InvalidClientTokenId" or "SignatureDoesNotMatch").
+	Code string
+	Err  error
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return e.Message + ": " + e.Err.Error()
+	}
+	return e.Message
+}
+
+// Unwrap returns the wrapped cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is reports whether target is the sentinel of e's Kind.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && isSentinel(t) && t.Kind == e.Kind
+}
+
+func isSentinel(e *Error) bool {
+	switch e {
+	case ErrNotFound, ErrConflict, ErrValidation, ErrAccessDenied, ErrQuotaExceeded, ErrUnavailable, ErrUnauthenticated:
+		return true
+	}
+	return false
+}
+
+// NotFound reports a missing resource of the given type ("domain",
+// "repository", "package", "package-version", "asset", ...).
+func NotFound(resourceType, resourceID, format string, args ...any) *Error {
+	return &Error{Kind: KindNotFound, ResourceType: resourceType, ResourceID: resourceID, Message: fmt.Sprintf(format, args...)}
+}
+
+// Conflict reports a state conflict on a resource.
+func Conflict(resourceType, resourceID, format string, args ...any) *Error {
+	return &Error{Kind: KindConflict, ResourceType: resourceType, ResourceID: resourceID, Message: fmt.Sprintf(format, args...)}
+}
+
+// Validation reports invalid input; the message names the bad field.
+func Validation(format string, args ...any) *Error {
+	return &Error{Kind: KindValidation, Reason: "FIELD_VALIDATION_FAILED", Message: fmt.Sprintf(format, args...)}
+}
+
+// Quota reports an exceeded count quota.
+func Quota(resourceType, resourceID, format string, args ...any) *Error {
+	return &Error{Kind: KindQuotaExceeded, ResourceType: resourceType, ResourceID: resourceID, Message: fmt.Sprintf(format, args...)}
+}
+
+// AccessDenied reports a request refused by authorization.
+func AccessDenied(format string, args ...any) *Error {
+	return &Error{Kind: KindAccessDenied, Message: fmt.Sprintf(format, args...)}
+}
+
+// Unauthenticated reports a request whose credentials are missing or invalid.
+// code is the AWS error type to report (for example "InvalidSignatureException").
+func Unauthenticated(code, format string, args ...any) *Error {
+	return &Error{Kind: KindUnauthenticated, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Internal wraps an unexpected error.
+func Internal(err error, format string, args ...any) *Error {
+	return &Error{Kind: KindInternal, Message: fmt.Sprintf(format, args...), Err: err}
+}
+
+// KindOf returns the category of err: the Kind of the first *Error in its
+// chain, or KindInternal.
+func KindOf(err error) Kind {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	return KindInternal
+}
+
+// As returns the first *Error in err's chain, or an internal *Error wrapping err.
+func As(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return &Error{Kind: KindInternal, Message: "internal error", Err: err}
+}

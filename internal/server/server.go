@@ -1,0 +1,225 @@
+// Package server assembles coffer's HTTP surfaces on one listener: the
+// CodeArtifact control plane under /v1/, the data plane under
+// /<format>/d/<domain>-<owner>/<repository>/, and /healthz, /readyz and
+// /metrics. It owns the cross-cutting middleware: request ids, panic
+// recovery, structured access logs, metrics and authentication.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"coffer/internal/auth"
+	"coffer/internal/auth/sigv4"
+	"coffer/internal/fault"
+)
+
+// Deps are the parts the server routes to.
+type Deps struct {
+	// ControlPlane serves /v1/ once the request's SigV4 signature verified.
+	ControlPlane http.Handler
+	// WriteControlError renders an authentication failure in the control
+	// plane's error shape.
+	WriteControlError func(w http.ResponseWriter, r *http.Request, err error)
+	// Verifier checks SigV4 signatures.
+	Verifier *sigv4.Verifier
+	// DataPlane serves native package-manager protocols.
+	DataPlane http.Handler
+	// Ready reports whether the stores answer.
+	Ready func(ctx context.Context) error
+	Log   *slog.Logger
+}
+
+// Handler returns the root handler.
+func Handler(d Deps) http.Handler {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := newMetrics(reg)
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := d.Ready(ctx); err != nil {
+			d.Log.Warn("not ready", "err", err)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte("not ready\n"))
+			return
+		}
+		_, _ = w.Write([]byte("ready\n"))
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.Handle("/v1/", m.surface("control", sigv4Auth(d, d.ControlPlane)))
+	mux.Handle("/", m.surface("data", d.DataPlane))
+	return recoverer(d.Log, requestID(accessLog(d.Log, mux)))
+}
+
+// sigv4Auth verifies the request's signature and puts its principal in the
+// context; a failure is rendered by the surface's own error writer.
+func sigv4Auth(d Deps, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		res, err := d.Verifier.Verify(r)
+		if err != nil {
+			d.WriteControlError(w, r, err)
+			return
+		}
+		setPrincipal(r, res.Principal)
+		next.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), res.Principal)))
+	})
+}
+
+type ctxKey int
+
+const (
+	requestIDKey ctxKey = iota
+	logInfoKey
+)
+
+// logInfo collects what handlers learn that the access log should show.
+type logInfo struct{ principal string }
+
+func setPrincipal(r *http.Request, p *auth.Principal) {
+	if li, ok := r.Context().Value(logInfoKey).(*logInfo); ok && p != nil {
+		li.principal = p.ARN
+	}
+}
+
+// SetLogPrincipal records the authenticated principal for the access log.
+func SetLogPrincipal(r *http.Request, p *auth.Principal) { setPrincipal(r, p) }
+
+// RequestID returns the request id of ctx ("" outside a request).
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey).(string)
+	return id
+}
+
+func requestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b := make([]byte, 16)
+		_, _ = rand.Read(b)
+		id := hex.EncodeToString(b)
+		w.Header().Set("x-amzn-RequestId", id)
+		ctx := context.WithValue(r.Context(), requestIDKey, id)
+		ctx = context.WithValue(ctx, logInfoKey, &logInfo{})
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// statusWriter records the status and size of a response. It forwards
+// ReadFrom so that sendfile still works for downloads.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	n, err := s.ResponseWriter.Write(b)
+	s.bytes += int64(n)
+	return n, err
+}
+
+func (s *statusWriter) ReadFrom(r io.Reader) (int64, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	var n int64
+	var err error
+	if rf, ok := s.ResponseWriter.(io.ReaderFrom); ok {
+		n, err = rf.ReadFrom(r)
+	} else {
+		n, err = io.Copy(struct{ io.Writer }{s.ResponseWriter}, r)
+	}
+	s.bytes += n
+	return n, err
+}
+
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+func accessLog(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		li, _ := r.Context().Value(logInfoKey).(*logInfo)
+		principal := ""
+		if li != nil {
+			principal = li.principal
+		}
+		// The query string is left out: presigned URLs carry signatures there.
+		log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String("id", RequestID(r.Context())), slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.Int("status", sw.status), slog.Int64("bytes", sw.bytes), slog.Duration("duration", time.Since(start)),
+			slog.String("principal", principal), slog.String("remote", r.RemoteAddr))
+	})
+}
+
+func recoverer(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				log.Error("panic while serving a request", "path", r.URL.Path, "panic", v)
+				http.Error(w, "internal error", http.StatusInternalServerError)
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// BearerToken extracts a data-plane authorization token from the
+// Authorization header: Basic with any user name, Bearer, or the bare token.
+func BearerToken(r *http.Request) string {
+	h := strings.TrimSpace(r.Header.Get("Authorization"))
+	if h == "" {
+		return ""
+	}
+	if _, pass, ok := r.BasicAuth(); ok {
+		return pass
+	}
+	if scheme, rest, ok := strings.Cut(h, " "); ok && strings.EqualFold(scheme, "Bearer") {
+		return strings.TrimSpace(rest)
+	}
+	if strings.Contains(h, " ") {
+		return ""
+	}
+	return h
+}
+
+// Unauthorized answers a data-plane request that lacks valid credentials with
+// the Basic challenge Maven and cargo need before they send them.
+func Unauthorized(w http.ResponseWriter, err error) {
+	w.Header().Set("WWW-Authenticate", `Basic realm="coffer"`)
+	msg := "authentication required"
+	if err != nil {
+		msg = fault.As(err).Message
+	}
+	http.Error(w, msg, http.StatusUnauthorized)
+}

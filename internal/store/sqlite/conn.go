@@ -1,0 +1,141 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"coffer/internal/store"
+)
+
+// pool is a fixed number of connections to one *sql.DB, each held by one
+// transaction at a time.
+type pool struct {
+	db    *sql.DB
+	conns chan *conn // idle connections; nil is one still to be opened
+}
+
+func newPool(db *sql.DB, n int) *pool {
+	p := &pool{db: db, conns: make(chan *conn, n)}
+	for range n {
+		p.conns <- nil
+	}
+	return p
+}
+
+// get waits for an idle connection, opening it if needed.
+func (p *pool) get(ctx context.Context) (*conn, error) {
+	select {
+	case c := <-p.conns:
+		if c != nil {
+			return c, nil
+		}
+		sc, err := p.db.Conn(ctx)
+		if err != nil {
+			p.conns <- nil
+			return nil, err
+		}
+		return &conn{c: sc, stmts: make(map[string]*sql.Stmt)}, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// put gives back a connection taken with get, or nil for one discarded.
+func (p *pool) put(c *conn) { p.conns <- c }
+
+// close waits for every connection to be idle, then closes them.
+func (p *pool) close() error {
+	var errs []error
+	for range cap(p.conns) {
+		if c := <-p.conns; c != nil {
+			errs = append(errs, c.close())
+		}
+	}
+	return errors.Join(append(errs, p.db.Close())...)
+}
+
+// conn is one connection with the statements prepared on it. Transactions are
+// plain BEGIN/COMMIT statements rather than sql.Tx so that prepared statements
+// outlive them: parsing and planning a statement costs SQLite about as much as
+// running a short query.
+type conn struct {
+	c     *sql.Conn
+	mu    sync.Mutex // guards stmts, should fn share its Tx between goroutines
+	stmts map[string]*sql.Stmt
+}
+
+// prepare returns the statement for query, preparing it on first use. The
+// queries are constants or built from a bounded set of fragments, so the
+// cache stays small.
+func (c *conn) prepare(ctx context.Context, query string) (*sql.Stmt, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st, ok := c.stmts[query]; ok {
+		return st, nil
+	}
+	st, err := c.c.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	c.stmts[query] = st
+	return st, nil
+}
+
+func (c *conn) close() error {
+	var errs []error
+	for _, st := range c.stmts {
+		errs = append(errs, st.Close())
+	}
+	return errors.Join(append(errs, c.c.Close())...)
+}
+
+// run runs fn on a connection of p between begin and COMMIT, or ROLLBACK
+// when commit is false or fn fails or panics.
+func run(ctx context.Context, p *pool, begin string, fn func(store.Tx) error, commit bool) error {
+	c, err := p.get(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlite: %w", err)
+	}
+	if _, err := c.c.ExecContext(ctx, begin); err != nil {
+		p.put(c)
+		return fmt.Errorf("sqlite: begin: %w", err)
+	}
+	done := false
+	defer func() {
+		if !done {
+			c = c.rollback()
+		}
+		p.put(c)
+	}()
+	if err := fn(&tx{ctx: ctx, c: c}); err != nil {
+		return err
+	}
+	end := "ROLLBACK"
+	if commit {
+		end = "COMMIT"
+	}
+	if _, err := c.c.ExecContext(ctx, end); err != nil {
+		return fmt.Errorf("sqlite: %s: %w", strings.ToLower(end), err)
+	}
+	done = true
+	return nil
+}
+
+// rollback ends the transaction on c and returns the connection to give back
+// to the pool: c, or nil when c could not be brought out of its transaction
+// and was discarded. SQLite may have rolled back already (an interrupted
+// statement can), which is fine.
+func (c *conn) rollback() *conn {
+	_, err := c.c.ExecContext(context.Background(), "ROLLBACK")
+	if err == nil || strings.Contains(err.Error(), "no transaction is active") {
+		return c
+	}
+	c.c.Raw(func(any) error { return driver.ErrBadConn }) // makes database/sql drop it
+	c.close()
+	return nil
+}

@@ -1,0 +1,136 @@
+package sqlite
+
+import (
+	"strconv"
+
+	"coffer/internal/fault"
+	"coffer/internal/store"
+)
+
+// versionFields are the columns after id and package_id, in versionArgs order.
+const versionFields = `version, revision, status, origin_type, origin_repository,
+	origin_external_connection, created_time, published_time, display_name, summary, home_page,
+	source_code_repository, licenses, readme, dependencies, metadata`
+
+const versionColumns = "id, package_id, " + versionFields
+
+func scanVersion(r scanner) (store.Version, error) {
+	var v store.Version
+	var created, published int64
+	var licenses, deps string
+	err := r.Scan(&v.ID, &v.PackageID, &v.Version, &v.Revision, &v.Status, &v.OriginType, &v.OriginRepository,
+		&v.OriginExternalConnection, &created, &published, &v.DisplayName, &v.Summary, &v.HomePage,
+		&v.SourceCodeRepository, &licenses, &v.Readme, &deps, &v.Metadata)
+	if err != nil {
+		return v, err
+	}
+	v.CreatedTime = fromNanos(created)
+	v.PublishedTime = fromNanos(published)
+	if err := unmarshalList(licenses, &v.Licenses); err != nil {
+		return v, err
+	}
+	return v, unmarshalList(deps, &v.Dependencies)
+}
+
+func versionNotFound(id string) func() error {
+	return func() error { return fault.NotFound("package-version", id, "package version %s not found", id) }
+}
+
+// versionArgs returns the values of versionFields.
+func versionArgs(v *store.Version) ([]any, error) {
+	licenses, err := marshalList(v.Licenses)
+	if err != nil {
+		return nil, err
+	}
+	deps, err := marshalList(v.Dependencies)
+	if err != nil {
+		return nil, err
+	}
+	return []any{v.Version, v.Revision, v.Status, v.OriginType, v.OriginRepository,
+		v.OriginExternalConnection, nanos(v.CreatedTime), nanos(v.PublishedTime), v.DisplayName, v.Summary, v.HomePage,
+		v.SourceCodeRepository, licenses, v.Readme, deps, v.Metadata}, nil
+}
+
+// CreateVersion implements store.Versions.
+func (t *tx) CreateVersion(v *store.Version) error {
+	args, err := versionArgs(v)
+	if err != nil {
+		return wrap(err, "create version")
+	}
+	res, err := t.exec("INSERT INTO versions (package_id, "+versionFields+
+		") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", append([]any{v.PackageID}, args...)...)
+	if isUnique(err) {
+		return fault.Conflict("package-version", v.Version, "package version %s already exists", v.Version)
+	}
+	if err != nil {
+		return wrap(err, "create version")
+	}
+	v.ID, err = res.LastInsertId()
+	return wrap(err, "create version")
+}
+
+// GetVersion implements store.Versions.
+func (t *tx) GetVersion(packageID int64, version string) (*store.Version, error) {
+	v, err := scanVersion(t.queryRow("SELECT "+versionColumns+" FROM versions WHERE package_id = ? AND version = ?", packageID, version))
+	if err != nil {
+		return nil, getErr(err, "get version", versionNotFound(version))
+	}
+	return &v, nil
+}
+
+// ListVersions implements store.Versions, walking the (package, version) key
+// or the (package, published time, version) index from the page start.
+func (t *tx) ListVersions(f store.VersionFilter, p store.Page) ([]store.Version, error) {
+	var w where
+	w.add("package_id = ?", f.PackageID)
+	if f.Status != "" {
+		w.add("status = ?", f.Status)
+	}
+	if f.OriginType != "" {
+		w.add("origin_type = ?", f.OriginType)
+	}
+	order := "version"
+	if f.ByPublishedTime {
+		order = "published_time, version"
+		if p.After != "" {
+			k := store.SplitKey(p.After)
+			ts, err := strconv.ParseInt(k[0], 10, 64)
+			if err != nil {
+				return nil, fault.Validation("invalid page key %q", p.After)
+			}
+			w.add("(published_time, version) > (?, ?)", ts, part(k, 1))
+		}
+	} else if p.After != "" {
+		w.add("version > ?", p.After)
+	}
+	vs, err := listRows(t, scanVersion, "SELECT "+versionColumns+" FROM versions"+w.String()+
+		" ORDER BY "+order+" LIMIT ?", append(w.args, limit(p))...)
+	return vs, wrap(err, "list versions")
+}
+
+// UpdateVersion implements store.Versions.
+func (t *tx) UpdateVersion(v *store.Version) error {
+	args, err := versionArgs(v)
+	if err != nil {
+		return wrap(err, "update version")
+	}
+	err = t.execOne(versionNotFound(strconv.FormatInt(v.ID, 10)), `UPDATE versions SET revision = ?, status = ?,
+		origin_type = ?, origin_repository = ?, origin_external_connection = ?, created_time = ?, published_time = ?,
+		display_name = ?, summary = ?, home_page = ?, source_code_repository = ?, licenses = ?, readme = ?,
+		dependencies = ?, metadata = ? WHERE id = ?`, append(args[1:], v.ID)...)
+	return wrap(err, "update version")
+}
+
+// DeleteVersion implements store.Versions; the schema cascades to the
+// version's assets.
+func (t *tx) DeleteVersion(id int64) error {
+	err := t.execOne(versionNotFound(strconv.FormatInt(id, 10)), "DELETE FROM versions WHERE id = ?", id)
+	return wrap(err, "delete version")
+}
+
+// CountVersions implements store.Versions.
+func (t *tx) CountVersions(packageID int64) (int, error) {
+	var n int
+	err := t.queryRow("SELECT count(*) FROM versions WHERE package_id = ?", packageID).Scan(&n)
+	return n, wrap(err, "count versions")
+}
