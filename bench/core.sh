@@ -36,13 +36,16 @@ alive() { # PID: running and not a zombie
   local s; s=$(awk '/^State:/ {print $2}' "/proc/$1/status" 2> /dev/null) || return 1
   [ -n "$s" ] && [ "$s" != Z ]
 }
-stop_pid() { # PID: SIGTERM, up to 30 s, then SIGKILL
-  local p=$1 i
+stop_pid() { # PID: SIGTERM, up to 30 s, then SIGKILL; STOP_MS = SIGTERM -> exit
+  local p=$1 i t0
+  STOP_MS=0
   [ -n "$p" ] || return 0
   if alive "$p"; then
+    t0=$(date +%s%N)
     kill -TERM "$p" 2> /dev/null || true
     for i in $(seq 300); do alive "$p" || break; sleep 0.1; done
     alive "$p" && kill -KILL "$p" 2> /dev/null
+    STOP_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
   fi
   wait "$p" 2> /dev/null || true
 }
@@ -63,6 +66,8 @@ emit() { # SECTION TEST KEY VALUE [KEY VALUE ...]: one JSON line into $RAW
 }
 kib() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; } # PID FIELD (VmRSS, VmHWM)
 mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # PID: user+sys CPU, clock ticks
+HZ=$(getconf CLK_TCK)
 reset_hwm() { echo 5 > "/proc/$1/clear_refs"; } # VmHWM := VmRSS (Linux ≥ 4.0)
 wait_idle() { # until the CPUs are < 10% busy for a second (up to 60 s), as ../shared/bench/load.sh
   local a b i
@@ -115,14 +120,17 @@ say "coffer pid $CPID on $URL, data $DATA"
 cat "$BIG" > /dev/null # in the page cache: we measure CPU and memory, not the disk read
 for i in $(seq "$REPS"); do
   tag "$i"; sync; wait_idle
-  before=$(kib "$CPID" VmRSS); reset_hwm "$CPID"
+  before=$(kib "$CPID" VmRSS); reset_hwm "$CPID"; t0=$(ticks "$CPID")
   "$CB" publish $(C) -file "$BIG" -version "1.0.$((i - 1))" \
     -test "publish $MIB MiB generic asset, SDK, streamed (server: 4 hashes, SHA-256 verified)" | tee -a "$RAW" >&2
   hwm=$(kib "$CPID" VmHWM)
+  emit cpu "publish: coffer CPU time (user+sys) for $MIB MiB" s "$(awk -v t=$(( $(ticks "$CPID") - t0 )) -v hz="$HZ" 'BEGIN {printf "%.2f", t / hz}')"
   emit memory "publish: RSS growth (VmHWM after − VmRSS before)" MiB "$(mib $((hwm - before)))" _before_MiB "$(mib "$before")"
   wait_idle
   rate "sha256sum (coreutils), same file" sha256sum "$BIG"
   rate "sha512sum (coreutils), same file" sha512sum "$BIG"
+  rate "dd of the same file into the data dir's file system + fsync" dd if="$BIG" of="$RUN/dd.tmp" bs=1M conv=fsync status=none
+  rm -f "$RUN/dd.tmp"
   "$W/hashall" -parallel "$BIG" | sed 's/^{/{"_s":"throughput",/' | tee -a "$RAW" >&2
 done
 emit memory "idle RSS after the publishes" MiB "$(mib "$(kib "$CPID" VmRSS)")"
@@ -158,11 +166,18 @@ reset_hwm "$CPID"
 emit memory "peak RSS during the seeding (VmHWM)" MiB "$(mib "$(kib "$CPID" VmHWM)")"
 sleep 5
 emit memory "idle RSS 5 s after seeding $N packages" MiB "$(mib "$(kib "$CPID" VmRSS)")"
-say "data dir: $(du -sh "$DATA" | cut -f1) total; metadata: $(du -ch "$DATA"/metadata.db* 2> /dev/null | tail -1 | cut -f1)"
+for f in metadata.db metadata.db-wal; do
+  emit disk "$f after seeding $N packages (server running)" MiB "$(mib $(( $(stat -c %s "$DATA/$f" 2> /dev/null || echo 0) / 1024 )))"
+done
 
 # --- start-up and idle RSS on the full data dir; the last instance stays up
 for i in $(seq "$REPS"); do
   stop_pid "$CPID"
+  if (( i == 1 )); then emit startup "shutdown (SIGTERM -> exit) right after the seeding" ms "$STOP_MS"
+  else emit startup "shutdown (SIGTERM -> exit), idle, data dir with $N packages" ms "$STOP_MS"; fi
+  (( i > 1 )) || for f in metadata.db metadata.db-wal; do
+    emit disk "$f after the first restart" MiB "$(mib $(( $(stat -c %s "$DATA/$f" 2> /dev/null || echo 0) / 1024 )))"
+  done
   wait_idle
   start_coffer "$DATA"
   sleep 1

@@ -13,11 +13,15 @@ import (
 	"path/filepath"
 
 	"coffer/internal/artifact"
+	"coffer/internal/audit"
+	"coffer/internal/auth/policy"
 	"coffer/internal/auth/seal"
 	"coffer/internal/auth/sigv4"
+	"coffer/internal/authz"
 	"coffer/internal/blob/fs"
 	"coffer/internal/config"
 	"coffer/internal/controlplane"
+	"coffer/internal/format/generic"
 	"coffer/internal/iam"
 	"coffer/internal/server"
 	"coffer/internal/store"
@@ -30,6 +34,7 @@ type App struct {
 	Service  *artifact.Service
 	Identity *iam.Identity
 	meta     store.Store
+	audit    *audit.Log
 }
 
 // New assembles coffer for cfg. getenv supplies the secrets that are read
@@ -72,19 +77,37 @@ func assemble(ctx context.Context, cfg config.Config, getenv func(string) string
 	if err != nil {
 		return nil, fmt.Errorf("identity: %w", err)
 	}
-	svc := artifact.New(artifact.Config{Region: cfg.Region, AccountID: identity.AccountID(), MaxAssetSize: cfg.MaxAssetSize}, meta, blobs, log)
+	svc := artifact.New(artifact.Config{Region: cfg.Region, AccountID: identity.AccountID(), MaxAssetSize: cfg.MaxAssetSize,
+		ValidatePolicy: validateResourcePolicy}, meta, blobs, log)
+	auditLog, err := audit.Open(filepath.Join(cfg.DataDir, "audit.log"))
+	if err != nil {
+		return nil, fmt.Errorf("audit log: %w", err)
+	}
+	authorizer := authz.New(svc, identity.IdentityPolicies, auditLog)
 	handler := server.Handler(server.Deps{
-		ControlPlane:      controlplane.New(controlplane.Config{PublicURL: cfg.PublicURL}, svc, controlplane.AllowAll{}, identity, log),
+		ControlPlane:      controlplane.New(controlplane.Config{PublicURL: cfg.PublicURL}, svc, authorizer, identity, log),
 		WriteControlError: controlplane.WriteError,
 		Verifier:          &sigv4.Verifier{Lookup: identity.Lookup},
-		DataPlane:         server.DataPlane(map[string]http.Handler{}, identity.TokenPrincipal),
+		DataPlane: server.DataPlane(map[string]http.Handler{
+			artifact.FormatGeneric: generic.New(svc, authorizer),
+		}, identity.TokenPrincipal),
+		Query:           map[string]http.Handler{"iam": identity.IAMHandler(), "sts": identity.STSHandler()},
+		WriteQueryError: iam.WriteQueryError,
+		Audit:           auditLog,
 		Ready: func(ctx context.Context) error {
 			return meta.Read(ctx, func(tx store.Tx) error { _, err := tx.GetSetting("account-id"); return err })
 		},
 		Log: log,
 	})
-	return &App{Handler: handler, Service: svc, Identity: identity, meta: meta}, nil
+	return &App{Handler: handler, Service: svc, Identity: identity, meta: meta, audit: auditLog}, nil
+}
+
+// validateResourcePolicy checks a domain or repository permissions policy
+// against the policy language before it is stored.
+func validateResourcePolicy(doc string) error {
+	_, err := policy.ParseWith(doc, policy.ParseOptions{Kind: policy.KindResource, MaxSize: policy.MaxCodeArtifactResourcePolicySize})
+	return err
 }
 
 // Close releases the stores.
-func (a *App) Close() error { return a.meta.Close() }
+func (a *App) Close() error { return errors.Join(a.audit.Close(), a.meta.Close()) }

@@ -50,3 +50,24 @@ func PrincipalFrom(ctx context.Context) *Principal {
 	p, _ := ctx.Value(principalKey{}).(*Principal)
 	return p
 }
+
+// RequestInfo is what authorization conditions may ask about the request
+// itself (aws:SourceIp, aws:SecureTransport).
+type RequestInfo struct {
+	RequestID string
+	SourceIP  string
+	Secure    bool
+}
+
+type requestInfoKey struct{}
+
+// WithRequestInfo returns ctx carrying ri.
+func WithRequestInfo(ctx context.Context, ri RequestInfo) context.Context {
+	return context.WithValue(ctx, requestInfoKey{}, ri)
+}
+
+// RequestInfoFrom returns the request info in ctx (zero outside a request).
+func RequestInfoFrom(ctx context.Context) RequestInfo {
+	ri, _ := ctx.Value(requestInfoKey{}).(RequestInfo)
+	return ri
+}

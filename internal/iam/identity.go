@@ -1,6 +1,9 @@
 // Package iam holds the identities of an installation: the account, its root
-// access key, and the authorization tokens minted for package clients. The
-// IAM and STS Query APIs build on it.
+// access key, IAM users, groups, roles and managed policies, role sessions
+// from sts:AssumeRole, and the authorization tokens minted for package
+// clients. It serves the IAM and STS Query APIs (IAMHandler, STSHandler),
+// resolves access keys for the SigV4 verifier (Lookup) and tells the
+// authorizer which identity policies apply to a principal (IdentityPolicies).
 package iam
 
 import (
@@ -12,11 +15,10 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
-	"coffer/internal/auth"
 	"coffer/internal/auth/seal"
-	"coffer/internal/auth/sigv4"
 	"coffer/internal/auth/token"
 	"coffer/internal/fault"
 	"coffer/internal/store"
@@ -28,6 +30,7 @@ const (
 	settingTokenKey  = "token-key" // sealed with the master key
 	sealAccessKey    = "access-key-secret"
 	sealTokenKey     = "token-key"
+	sealSessionToken = "session-token"
 )
 
 // RootCredentialsFile is the name of the root credentials file in the data dir.
@@ -41,6 +44,12 @@ type Identity struct {
 	tokens    *token.Issuer
 	log       *slog.Logger
 	now       func() time.Time
+
+	parsed policyCache
+
+	touchMu sync.Mutex
+	touched map[string]time.Time // access key id -> last LastUsed write
+	bg      sync.WaitGroup       // LastUsed writes in flight
 }
 
 // Options configure Open.
@@ -58,7 +67,8 @@ type Options struct {
 // Open loads (or on first start creates) the account, the root access key and
 // the token key.
 func Open(ctx context.Context, meta store.Store, sealer *seal.Sealer, opts Options, log *slog.Logger) (*Identity, error) {
-	id := &Identity{meta: meta, sealer: sealer, log: log, now: func() time.Time { return time.Now().UTC() }}
+	id := &Identity{meta: meta, sealer: sealer, log: log, now: func() time.Time { return time.Now().UTC() },
+		touched: make(map[string]time.Time)}
 	var tokenKey []byte
 	var newRootSecret string
 	err := meta.Write(ctx, func(tx store.Tx) error {
@@ -144,17 +154,25 @@ func (id *Identity) ensureRootKey(tx store.Tx, opts Options) (string, error) {
 	return secret, id.putRootKey(tx, akid, secret)
 }
 
+// putRootKey stores the configured root key, replacing a stored key with the
+// same id (UpdateAccessKey changes only status and last use, so a changed
+// secret needs a fresh record).
 func (id *Identity) putRootKey(tx store.Tx, akid, secret string) error {
 	k, err := tx.GetAccessKey(akid)
 	switch {
-	case errors.Is(err, fault.ErrNotFound):
-		return tx.CreateAccessKey(&store.AccessKey{AccessKeyID: akid, SecretEncrypted: id.sealer.Seal([]byte(secret), sealAccessKey),
-			PrincipalARN: id.RootARN(), Status: "Active", CreatedTime: id.now()})
-	case err != nil:
+	case err == nil:
+		if s, err := id.sealer.Open(k.SecretEncrypted, sealAccessKey); err == nil && string(s) == secret &&
+			k.PrincipalARN == id.RootARN() && k.Status == statusActive && k.Principal == rootKeyInfo {
+			return nil
+		}
+		if err := tx.DeleteAccessKey(akid); err != nil {
+			return err
+		}
+	case !errors.Is(err, fault.ErrNotFound):
 		return err
 	}
-	k.SecretEncrypted, k.PrincipalARN, k.Status = id.sealer.Seal([]byte(secret), sealAccessKey), id.RootARN(), "Active"
-	return tx.UpdateAccessKey(k)
+	return tx.CreateAccessKey(&store.AccessKey{AccessKeyID: akid, SecretEncrypted: id.sealer.Seal([]byte(secret), sealAccessKey),
+		PrincipalARN: id.RootARN(), Status: statusActive, CreatedTime: id.now(), Principal: rootKeyInfo})
 }
 
 // newRootAccessKeyID returns the root key id just created.
@@ -194,30 +212,4 @@ func randomString(n int, alphabet string) string {
 		b[i] = alphabet[x.Int64()]
 	}
 	return string(b)
-}
-
-// Lookup finds the credential of an access key, for the SigV4 verifier.
-func (id *Identity) Lookup(ctx context.Context, accessKeyID string) (*sigv4.Credential, error) {
-	var k *store.AccessKey
-	err := id.meta.Read(ctx, func(tx store.Tx) error {
-		var err error
-		k, err = tx.GetAccessKey(accessKeyID)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	if k.Status != "Active" {
-		return nil, fault.NotFound("access-key", accessKeyID, "access key %s is inactive", accessKeyID)
-	}
-	secret, err := id.sealer.Open(k.SecretEncrypted, sealAccessKey)
-	if err != nil {
-		return nil, fault.Internal(err, "cannot read the secret of access key %s", accessKeyID)
-	}
-	p := id.principalOf(k)
-	return &sigv4.Credential{SecretAccessKey: string(secret), Principal: p}, nil
-}
-
-func (id *Identity) principalOf(k *store.AccessKey) *auth.Principal {
-	return &auth.Principal{ARN: k.PrincipalARN, Account: id.accountID, Type: auth.TypeAccount, UserID: id.accountID, AccessKeyID: k.AccessKeyID}
 }

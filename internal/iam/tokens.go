@@ -9,7 +9,6 @@ import (
 	"coffer/internal/auth"
 	"coffer/internal/auth/token"
 	"coffer/internal/fault"
-	"coffer/internal/store"
 )
 
 // DefaultTokenDuration is the lifetime of a token when the caller asks for
@@ -39,30 +38,30 @@ func (id *Identity) Mint(ctx context.Context, domain *artifact.Domain, duration 
 }
 
 // TokenPrincipal verifies an authorization token presented on the data plane
-// for the domain (owner, name) and returns its principal. The key that minted
-// the token must still be active, so deactivating or deleting a key takes
-// effect at once.
+// for the domain (owner, name) and returns its principal, rebuilt from the
+// key that minted the token exactly as Lookup would. That key must still be
+// active and its user or role must still exist, so deactivating or deleting
+// either takes effect at once; a token minted by a role session dies with
+// the session.
 func (id *Identity) TokenPrincipal(ctx context.Context, tok, owner, domain string) (*auth.Principal, error) {
-	c, err := id.tokens.Verify(tok, id.now())
+	now := id.now()
+	c, err := id.tokens.Verify(tok, now)
 	if err != nil {
 		return nil, err
 	}
 	if c.DomainOwner != owner || c.Domain != domain {
 		return nil, fault.Unauthenticated("InvalidToken", "the authorization token was issued for another domain")
 	}
-	var k *store.AccessKey
-	err = id.meta.Read(ctx, func(tx store.Tx) error {
-		var err error
-		k, err = tx.GetAccessKey(c.AccessKeyID)
-		return err
-	})
-	if errors.Is(err, fault.ErrNotFound) || (err == nil && k.Status != "Active") {
-		return nil, fault.Unauthenticated("InvalidToken", "the credentials that issued this authorization token are no longer valid")
-	}
-	if err != nil {
+	invalid := fault.Unauthenticated("InvalidToken", "the credentials that issued this authorization token are no longer valid")
+	_, p, err := id.activeKey(ctx, c.AccessKeyID)
+	switch {
+	case errors.Is(err, fault.ErrNotFound):
+		return nil, invalid
+	case err != nil:
 		return nil, err
+	case p.ARN != c.PrincipalARN, !p.SessionExpiry.IsZero() && !now.Before(p.SessionExpiry):
+		return nil, invalid
 	}
-	p := id.principalOf(k)
 	p.AccessKeyID = ""
 	return p, nil
 }

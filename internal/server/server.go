@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"io"
+	"net"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"coffer/internal/audit"
 	"coffer/internal/auth"
 	"coffer/internal/auth/sigv4"
 	"coffer/internal/fault"
@@ -35,6 +37,13 @@ type Deps struct {
 	Verifier *sigv4.Verifier
 	// DataPlane serves native package-manager protocols.
 	DataPlane http.Handler
+	// Query serves the AWS Query protocol (POST /) by the SigV4 signing
+	// service of the request ("iam", "sts"); WriteQueryError renders its
+	// authentication failures.
+	Query           map[string]http.Handler
+	WriteQueryError func(w http.ResponseWriter, r *http.Request, err error)
+	// Audit records authentication failures.
+	Audit *audit.Log
 	// Ready reports whether the stores answer.
 	Ready func(ctx context.Context) error
 	Log   *slog.Logger
@@ -65,6 +74,7 @@ func Handler(d Deps) http.Handler {
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.Handle("/v1/", m.surface("control", sigv4Auth(d, d.ControlPlane)))
+	mux.Handle("POST /{$}", m.surface("query", queryAuth(d)))
 	mux.Handle("/", m.surface("data", d.DataPlane))
 	return recoverer(d.Log, requestID(accessLog(d.Log, mux)))
 }
@@ -75,12 +85,43 @@ func sigv4Auth(d Deps, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		res, err := d.Verifier.Verify(r)
 		if err != nil {
+			recordAuthFailure(d, r, err)
 			d.WriteControlError(w, r, err)
 			return
 		}
 		setPrincipal(r, res.Principal)
 		next.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), res.Principal)))
 	})
+}
+
+// queryAuth verifies a Query-protocol request and hands it to the handler of
+// its signing service; unsigned or unknown-service requests are refused.
+func queryAuth(d Deps) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if d.Query == nil {
+			http.NotFound(w, r)
+			return
+		}
+		res, err := d.Verifier.Verify(r)
+		if err != nil {
+			recordAuthFailure(d, r, err)
+			d.WriteQueryError(w, r, err)
+			return
+		}
+		h := d.Query[res.Service]
+		if h == nil {
+			d.WriteQueryError(w, r, fault.Validation("the service %q is not served here; use iam or sts", res.Service))
+			return
+		}
+		setPrincipal(r, res.Principal)
+		h.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), res.Principal)))
+	})
+}
+
+func recordAuthFailure(d Deps, r *http.Request, err error) {
+	ri := auth.RequestInfoFrom(r.Context())
+	d.Audit.Record(audit.Event{RequestID: ri.RequestID, SourceIP: ri.SourceIP, Action: r.Method + " " + r.URL.Path,
+		Decision: "unauthenticated", Reason: fault.As(err).Message})
 }
 
 type ctxKey int
@@ -116,6 +157,11 @@ func requestID(next http.Handler) http.Handler {
 		w.Header().Set("x-amzn-RequestId", id)
 		ctx := context.WithValue(r.Context(), requestIDKey, id)
 		ctx = context.WithValue(ctx, logInfoKey, &logInfo{})
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			host = r.RemoteAddr
+		}
+		ctx = auth.WithRequestInfo(ctx, auth.RequestInfo{RequestID: id, SourceIP: host, Secure: r.TLS != nil})
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

@@ -1,9 +1,9 @@
 // Package store defines the metadata store: the records coffer keeps about
-// domains, repositories, packages, versions, assets, tags and credentials, and
-// the transactional interface every driver implements. Drivers (store/sqlite,
-// later store/postgres) hold no rules: validation, status transitions and
-// origin controls live in the artifact service. Every driver must pass the
-// conformance suite in store/storetest.
+// domains, repositories, packages, versions, assets, tags, credentials and IAM
+// identities, and the transactional interface every driver implements. Drivers
+// (store/sqlite, later store/postgres) hold no rules: validation, status
+// transitions and origin controls live in the artifact service. Every driver
+// must pass the conformance suite in store/storetest.
 //
 // Errors: a missing record is fault.ErrNotFound, a unique-key violation is
 // fault.ErrConflict; anything else is returned wrapped as is.
@@ -36,6 +36,7 @@ type Tx interface {
 	Assets
 	Tags
 	AccessKeys
+	Identities
 }
 
 // Page asks for at most Limit records strictly after the key After (the empty
@@ -287,10 +288,11 @@ type AccessKey struct {
 	PrincipalARN string
 	Status       string // "Active" or "Inactive"
 	CreatedTime  time.Time
-	// SessionTokenHash and Expiration are set for temporary credentials.
-	SessionTokenHash string
-	Expiration       time.Time
-	LastUsed         time.Time
+	// SessionToken (sealed like the secret) and Expiration are set for
+	// temporary credentials.
+	SessionToken []byte
+	Expiration   time.Time
+	LastUsed     time.Time
 	// Principal holds principal-specific data as opaque JSON (session
 	// policies, role id, user name...).
 	Principal string

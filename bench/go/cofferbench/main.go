@@ -727,7 +727,7 @@ func table(r io.Reader, w io.Writer) error {
 	if err := sc.Err(); err != nil {
 		return err
 	}
-	order := map[string]int{"throughput": 1, "memory": 2, "startup": 3, "seed": 4, "list": 5, "walk": 6}
+	order := map[string]int{"throughput": 1, "cpu": 2, "memory": 3, "startup": 4, "seed": 5, "disk": 6, "list": 7, "walk": 8}
 	sort.SliceStable(sections, func(i, j int) bool {
 		oi, oj := order[sections[i].name], order[sections[j].name]
 		if oi == 0 {

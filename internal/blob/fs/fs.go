@@ -8,9 +8,10 @@
 //	└── tmp/
 //	    └── stage-*              content being staged, not yet committed
 //
-// Stage writes into tmp/ and Commit moves the file into sha256/ (same
-// filesystem, so the move is atomic). A crash can leave files in tmp/ but
-// never a partial blob. New deletes everything in tmp/: it runs at start-up,
+// Stage writes into tmp/; Commit fsyncs the file, hard-links it into sha256/
+// (atomic, and unlike a rename it fails if the blob exists; rename is the
+// fallback where links are unsupported) and removes it from tmp/. A crash can
+// leave files in tmp/ but never a partial blob. New deletes everything in tmp/: it runs at start-up,
 // before any upload, so no two Stores may share a root at the same time.
 // Files are created 0o640 and directories 0o750.
 package fs
@@ -32,8 +33,7 @@ import (
 const (
 	fileMode = 0o640
 	dirMode  = 0o750
-	copySize  = 1 << 20 // read and write in large pieces: fewer syscalls
-	syncEvery = 32 << 20
+	copySize = 1 << 20 // read and write in large pieces: fewer syscalls
 )
 
 var copyPool = sync.Pool{New: func() any { b := make([]byte, copySize); return &b }}
@@ -99,20 +99,9 @@ func (s *Store) Stage(ctx context.Context, r io.Reader, maxSize int64) (_ blob.S
 		// exceeded; no need to read further from the client.
 		r = io.LimitReader(r, maxSize+1)
 	}
-	// Sync in the background every syncEvery bytes, so that disk writes
-	// overlap with hashing and Commit's fsync waits for the tail only.
-	flush, flushed := make(chan struct{}, 1), make(chan struct{})
-	go func() {
-		defer close(flushed)
-		for range flush {
-			f.Sync() // an error here resurfaces in Commit's Sync
-		}
-	}()
-	defer func() { close(flush); <-flushed }()
-
 	bp := copyPool.Get().(*[]byte)
 	defer copyPool.Put(bp)
-	var size, unsynced int64
+	var size int64
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -126,13 +115,6 @@ func (s *Store) Stage(ctx context.Context, r io.Reader, maxSize int64) (_ blob.S
 			h.Write((*bp)[:n])
 			if _, err := f.Write((*bp)[:n]); err != nil {
 				return nil, fault.Internal(err, "blob store: write staging file")
-			}
-			if unsynced += int64(n); unsynced >= syncEvery {
-				unsynced = 0
-				select {
-				case flush <- struct{}{}:
-				default: // a sync is pending; it will cover these bytes too
-				}
 			}
 		}
 		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {

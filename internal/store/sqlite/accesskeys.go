@@ -8,13 +8,13 @@ import (
 )
 
 const accessKeyColumns = `access_key_id, secret_encrypted, principal_arn, status, created_time,
-	session_token_hash, expiration, last_used, principal`
+	session_token, expiration, last_used, principal`
 
 func scanAccessKey(r scanner) (store.AccessKey, error) {
 	var k store.AccessKey
 	var created, expiration, lastUsed int64
 	err := r.Scan(&k.AccessKeyID, &k.SecretEncrypted, &k.PrincipalARN, &k.Status, &created,
-		&k.SessionTokenHash, &expiration, &lastUsed, &k.Principal)
+		&k.SessionToken, &expiration, &lastUsed, &k.Principal)
 	k.CreatedTime = fromNanos(created)
 	k.Expiration = fromNanos(expiration)
 	k.LastUsed = fromNanos(lastUsed)
@@ -27,13 +27,9 @@ func accessKeyNotFound(id string) func() error {
 
 // CreateAccessKey implements store.AccessKeys.
 func (t *tx) CreateAccessKey(k *store.AccessKey) error {
-	secret := k.SecretEncrypted
-	if secret == nil {
-		secret = []byte{} // nil would bind as NULL
-	}
 	_, err := t.exec("INSERT INTO access_keys ("+accessKeyColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		k.AccessKeyID, secret, k.PrincipalARN, k.Status, nanos(k.CreatedTime),
-		k.SessionTokenHash, nanos(k.Expiration), nanos(k.LastUsed), k.Principal)
+		k.AccessKeyID, notNull(k.SecretEncrypted), k.PrincipalARN, k.Status, nanos(k.CreatedTime),
+		notNull(k.SessionToken), nanos(k.Expiration), nanos(k.LastUsed), k.Principal)
 	if isUnique(err) {
 		return fault.Conflict("access-key", k.AccessKeyID, "access key %s already exists", k.AccessKeyID)
 	}
@@ -77,4 +73,12 @@ func (t *tx) DeleteExpiredAccessKeys(now time.Time) (int, error) {
 	}
 	n, err := res.RowsAffected()
 	return int(n), wrap(err, "delete expired access keys")
+}
+
+// notNull returns b, or an empty slice for nil, which would bind as NULL.
+func notNull(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
 }

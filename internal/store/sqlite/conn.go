@@ -30,7 +30,10 @@ func newPool(db *sql.DB, n int) *pool {
 // get waits for an idle connection, opening it if needed.
 func (p *pool) get(ctx context.Context) (*conn, error) {
 	select {
-	case c := <-p.conns:
+	case c, ok := <-p.conns:
+		if !ok {
+			return nil, errors.New("store is closed")
+		}
 		if c != nil {
 			return c, nil
 		}
@@ -48,7 +51,8 @@ func (p *pool) get(ctx context.Context) (*conn, error) {
 // put gives back a connection taken with get, or nil for one discarded.
 func (p *pool) put(c *conn) { p.conns <- c }
 
-// close waits for every connection to be idle, then closes them.
+// close waits for every connection to be idle, then closes them; get fails
+// from then on.
 func (p *pool) close() error {
 	var errs []error
 	for range cap(p.conns) {
@@ -56,6 +60,7 @@ func (p *pool) close() error {
 			errs = append(errs, c.close())
 		}
 	}
+	close(p.conns)
 	return errors.Join(append(errs, p.db.Close())...)
 }
 

@@ -19,11 +19,11 @@ func packageNotFound(id string) func() error {
 	return func() error { return fault.NotFound("package", id, "package %s not found", id) }
 }
 
-// CreatePackage implements store.Packages. The table has no rowid, so the id
-// is the next after the largest (one index probe; writes are serialised).
+// CreatePackage implements store.Packages. The table has no rowid: the id is
+// the next of the package_ids sequence, which a trigger advances.
 func (t *tx) CreatePackage(p *store.Package) error {
 	err := t.queryRow(`INSERT INTO packages (id, repository_id, format, namespace, name, publish, upstream, metadata)
-		VALUES ((SELECT coalesce(max(id), 0) + 1 FROM packages), ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		VALUES ((SELECT last + 1 FROM package_ids), ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		p.RepositoryID, p.Format, p.Namespace, p.Name, p.Publish, p.Upstream, p.Metadata).Scan(&p.ID)
 	if isUnique(err) {
 		return fault.Conflict("package", p.Name, "package %s already exists", p.Name)

@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	sqlitedrv "modernc.org/sqlite"
@@ -31,8 +32,10 @@ const busyTimeout = 10 * time.Second
 
 // Store is a store.Store backed by one SQLite database file.
 type Store struct {
-	writer  *pool // one connection: taking it is the write lock
-	readers *pool // query-only connections
+	writer    *pool // one connection: taking it is the write lock
+	readers   *pool // query-only connections
+	closeOnce sync.Once
+	closeErr  error
 }
 
 var _ store.Store = (*Store)(nil)
@@ -98,9 +101,10 @@ func (s *Store) Write(ctx context.Context, fn func(store.Tx) error) error {
 }
 
 // Close waits for the transactions in progress, then closes every
-// connection.
+// connection. Transactions started afterwards fail.
 func (s *Store) Close() error {
-	return errors.Join(s.readers.close(), s.writer.close())
+	s.closeOnce.Do(func() { s.closeErr = errors.Join(s.readers.close(), s.writer.close()) })
+	return s.closeErr
 }
 
 // tx implements store.Tx on one connection inside BEGIN ... COMMIT. Its
@@ -182,6 +186,12 @@ func isUnique(err error) bool {
 		return false
 	}
 	return e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+}
+
+// isForeignKey reports whether err is a foreign key violation.
+func isForeignKey(err error) bool {
+	var e *sqlitedrv.Error
+	return errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
 }
 
 // getErr maps sql.ErrNoRows to a fault.NotFound made by notFound, and wraps

@@ -8,10 +8,9 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
-
-	sqlitedrv "modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
+	"time"
 
 	"coffer/internal/fault"
 	"coffer/internal/store"
@@ -69,7 +68,7 @@ func TestReopenKeepsData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := userVersion(t, s.writer.db); got != want {
+	if got := userVersion(t, s); got != want {
 		t.Errorf("user_version %d, want %d", got, want)
 	}
 }
@@ -84,7 +83,7 @@ func TestSchemaTooNewIsRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.writer.db.Exec(fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {
+	if _, err := rawExec(t, s, fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
@@ -113,26 +112,25 @@ func TestMigrationsAreNumbered(t *testing.T) {
 
 func TestConnectionSettings(t *testing.T) {
 	s := openTemp(t, filepath.Join(t.TempDir(), "coffer.db"))
-	pragma := func(db *sql.DB, name string) string {
+	pragma := func(p *pool, name string) string {
 		t.Helper()
 		var v string
-		if err := db.QueryRow("PRAGMA " + name).Scan(&v); err != nil {
-			t.Fatal(err)
-		}
+		onConn(t, p, func(c *sql.Conn) error { return c.QueryRowContext(t.Context(), "PRAGMA "+name).Scan(&v) })
 		return v
 	}
 	for _, c := range []struct {
-		db          *sql.DB
+		pool        *pool
 		name, value string
 	}{
-		{s.writer.db, "journal_mode", "wal"},
-		{s.writer.db, "foreign_keys", "1"},
-		{s.writer.db, "synchronous", "1"}, // NORMAL
-		{s.writer.db, "busy_timeout", fmt.Sprint(busyTimeout.Milliseconds())},
-		{s.readers.db, "query_only", "1"},
-		{s.readers.db, "journal_mode", "wal"},
+		{s.writer, "journal_mode", "wal"},
+		{s.writer, "foreign_keys", "1"},
+		{s.writer, "synchronous", "1"}, // NORMAL
+		{s.writer, "busy_timeout", fmt.Sprint(busyTimeout.Milliseconds())},
+		{s.readers, "query_only", "1"},
+		{s.readers, "foreign_keys", "1"},
+		{s.readers, "journal_mode", "wal"},
 	} {
-		if got := pragma(c.db, c.name); got != c.value {
+		if got := pragma(c.pool, c.name); got != c.value {
 			t.Errorf("%s = %s, want %s", c.name, got, c.value)
 		}
 	}
@@ -204,7 +202,7 @@ func TestUsageCounters(t *testing.T) {
 		if err != nil && !isForeignKey(err) {
 			t.Fatalf("step %d: %v", step, err)
 		}
-		checkCounters(t, s.writer.db)
+		checkCounters(t, s)
 	}
 	for _, d := range domains {
 		err := s.Read(ctx, func(tx store.Tx) error {
@@ -219,10 +217,15 @@ func TestUsageCounters(t *testing.T) {
 }
 
 // checkCounters compares blobs.refs and domain_usage with a recount.
-func checkCounters(t *testing.T, db *sql.DB) {
+func checkCounters(t *testing.T, s *Store) {
+	t.Helper()
+	onConn(t, s.readers, func(db *sql.Conn) error { checkCountersOn(t, db); return nil })
+}
+
+func checkCountersOn(t *testing.T, db *sql.Conn) {
 	t.Helper()
 	var bad int
-	err := db.QueryRow(`SELECT count(*) FROM blobs b
+	err := db.QueryRowContext(t.Context(), `SELECT count(*) FROM blobs b
 		WHERE refs <> (SELECT count(*) FROM assets a WHERE a.domain_id = b.domain_id AND a.sha256 = b.sha256)`).Scan(&bad)
 	if err != nil {
 		t.Fatal(err)
@@ -230,7 +233,7 @@ func checkCounters(t *testing.T, db *sql.DB) {
 	if bad != 0 {
 		t.Fatalf("%d blobs with a wrong reference count", bad)
 	}
-	err = db.QueryRow(`SELECT count(*) FROM assets a
+	err = db.QueryRowContext(t.Context(), `SELECT count(*) FROM assets a
 		WHERE NOT EXISTS (SELECT 1 FROM blobs b WHERE b.domain_id = a.domain_id AND b.sha256 = a.sha256)`).Scan(&bad)
 	if err != nil {
 		t.Fatal(err)
@@ -238,7 +241,7 @@ func checkCounters(t *testing.T, db *sql.DB) {
 	if bad != 0 {
 		t.Fatalf("%d assets without a blob row", bad)
 	}
-	err = db.QueryRow(`SELECT count(*) FROM domain_usage u WHERE (u.blobs, u.bytes) IS NOT
+	err = db.QueryRowContext(t.Context(), `SELECT count(*) FROM domain_usage u WHERE (u.blobs, u.bytes) IS NOT
 		(SELECT count(*), coalesce(sum(size), 0) FROM blobs b WHERE b.domain_id = u.domain_id AND b.refs > 0)`).Scan(&bad)
 	if err != nil {
 		t.Fatal(err)
@@ -248,16 +251,106 @@ func checkCounters(t *testing.T, db *sql.DB) {
 	}
 }
 
-func userVersion(t *testing.T, db *sql.DB) int {
+func userVersion(t *testing.T, s *Store) int {
 	t.Helper()
 	var v int
-	if err := db.QueryRowContext(context.Background(), "PRAGMA user_version").Scan(&v); err != nil {
-		t.Fatal(err)
-	}
+	onConn(t, s.readers, func(c *sql.Conn) error { return c.QueryRowContext(t.Context(), "PRAGMA user_version").Scan(&v) })
 	return v
 }
 
-func isForeignKey(err error) bool {
-	var e *sqlitedrv.Error
-	return errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+func rawExec(t *testing.T, s *Store, query string) (sql.Result, error) {
+	t.Helper()
+	var res sql.Result
+	var err error
+	onConn(t, s.writer, func(c *sql.Conn) error {
+		res, err = c.ExecContext(t.Context(), query)
+		return nil
+	})
+	return res, err
+}
+
+// onConn runs fn on a connection of the pool, outside any transaction.
+func onConn(t *testing.T, p *pool, fn func(*sql.Conn) error) {
+	t.Helper()
+	c, err := p.get(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.put(c)
+	if err := fn(c.c); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestListPackagesPlans checks that every shape of ListPackages query seeks
+// in an index rather than scanning the table, and that the key-order paths
+// need no sort: their cost must not grow with the repository.
+func TestListPackagesPlans(t *testing.T) {
+	s := openTemp(t, filepath.Join(t.TempDir(), "coffer.db"))
+	pages := []store.Page{{Limit: 100}, {After: "npm\x00b\x00c", Limit: 100}, {After: "maven\x00b\x00c", Limit: 100}}
+	filters := []store.PackageFilter{
+		{RepositoryID: 1},
+		{RepositoryID: 1, Format: "npm"},
+		{RepositoryID: 1, Format: "npm", NamespacePrefix: "a"},
+		{RepositoryID: 1, Format: "npm", NamespacePrefix: "c", Publish: "ALLOW", Upstream: "BLOCK"},
+		{RepositoryID: 1, NamespacePrefix: "a"},
+		{RepositoryID: 1, NamePrefix: "x"},
+		{RepositoryID: 1, Format: "npm", NamespacePrefix: "a", NamePrefix: "x", Publish: "ALLOW"},
+	}
+	for _, f := range filters {
+		for _, p := range pages {
+			query, args, ok := packagesQuery(f, p)
+			if !ok {
+				continue
+			}
+			var plan []string
+			onConn(t, s.readers, func(c *sql.Conn) error {
+				rows, err := c.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, args...)
+				if err != nil {
+					return err
+				}
+				defer rows.Close()
+				for rows.Next() {
+					var id, parent, unused int
+					var detail string
+					if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+						return err
+					}
+					plan = append(plan, detail)
+				}
+				return rows.Err()
+			})
+			text := strings.Join(plan, "\n")
+			// Where the query has a lower bound to start from, the search
+			// must seek to it, not merely filter on it (a namespace prefix
+			// without a format can only filter).
+			wantSeek := f.NamePrefix == "" && strings.Contains(query, ">") && (f.Format != "" || p.After != "")
+			if strings.Contains(text, "SCAN") || !strings.Contains(text, "SEARCH packages USING") ||
+				(f.NamePrefix == "" && strings.Contains(text, "TEMP B-TREE")) ||
+				(wantSeek && !strings.Contains(text, ">")) {
+				t.Errorf("filter %+v, page %q:\n%s\nplan:\n%s", f, p.After, query, text)
+			}
+		}
+	}
+}
+
+func TestClosed(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "coffer.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	if err := s.Read(ctx, func(store.Tx) error { return nil }); err == nil || ctx.Err() != nil {
+		t.Errorf("Read on a closed store: %v", err)
+	}
+	if err := s.Write(ctx, func(store.Tx) error { return nil }); err == nil || ctx.Err() != nil {
+		t.Errorf("Write on a closed store: %v", err)
+	}
 }

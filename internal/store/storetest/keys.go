@@ -56,7 +56,7 @@ func testTags(t *testing.T, s store.Store) {
 func testAccessKeys(t *testing.T, s store.Store) {
 	const user = "arn:aws:iam::111122223333:user/alice"
 	k := &store.AccessKey{AccessKeyID: "AKIAEXAMPLE00000002", SecretEncrypted: []byte{0, 1, 2, 0xfe, 0xff},
-		PrincipalARN: user, Status: "Active", CreatedTime: at(0), SessionTokenHash: "hash",
+		PrincipalARN: user, Status: "Active", CreatedTime: at(0), SessionToken: []byte{0, 9, 8, 0xff, 0},
 		Expiration: at(3600), LastUsed: at(60), Principal: `{"userName":"alice"}`}
 	mustWrite(t, s, func(tx store.Tx) error { return tx.CreateAccessKey(k) })
 	got := get(t, s, func(tx store.Tx) (*store.AccessKey, error) { return tx.GetAccessKey(k.AccessKeyID) })

@@ -40,9 +40,20 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Assets", testAssets},
 		{"Blobs", testBlobs},
 		{"Cascades", testCascades},
+		{"IDsNotReused", testIDsNotReused},
 		{"Tags", testTags},
 		{"AccessKeys", testAccessKeys},
 		{"ExpiredAccessKeys", testExpiredAccessKeys},
+		{"IAMUsers", testIAMUsers},
+		{"IAMGroups", testIAMGroups},
+		{"IAMMembership", testIAMMembership},
+		{"IAMRoles", testIAMRoles},
+		{"IAMPolicies", testIAMPolicies},
+		{"IAMPolicyVersions", testIAMPolicyVersions},
+		{"IAMAttachments", testIAMAttachments},
+		{"IAMInlinePolicies", testIAMInlinePolicies},
+		{"IAMDeleteAll", testIAMDeleteAll},
+		{"IAMLists", testIAMLists},
 		{"Rollback", testRollback},
 		{"Panic", testPanic},
 		{"ConflictKeepsTransaction", testConflictKeepsTransaction},
@@ -171,6 +182,9 @@ func normKey(k store.AccessKey) store.AccessKey {
 	k.LastUsed = k.LastUsed.UTC()
 	if len(k.SecretEncrypted) == 0 {
 		k.SecretEncrypted = nil
+	}
+	if len(k.SessionToken) == 0 {
+		k.SessionToken = nil
 	}
 	return k
 }

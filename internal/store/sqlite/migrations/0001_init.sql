@@ -1,6 +1,8 @@
 -- Initial schema. Times are Unix nanoseconds (0 = unset). Text columns use
 -- the BINARY collation so that ordering matches Go string comparison, which
--- the listing keys rely on.
+-- the listing keys rely on. Ids are never reused (AUTOINCREMENT, and a
+-- sequence for packages): the service may hold an id across transactions, and
+-- it must not come to name a different record.
 
 CREATE TABLE settings (
     key   TEXT PRIMARY KEY,
@@ -8,7 +10,7 @@ CREATE TABLE settings (
 ) WITHOUT ROWID;
 
 CREATE TABLE domains (
-    id              INTEGER PRIMARY KEY,
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
     owner           TEXT NOT NULL,
     name            TEXT NOT NULL,
     status          TEXT NOT NULL,
@@ -21,7 +23,7 @@ CREATE TABLE domains (
 );
 
 CREATE TABLE repositories (
-    id                    INTEGER PRIMARY KEY,
+    id                    INTEGER PRIMARY KEY AUTOINCREMENT,
     domain_id             INTEGER NOT NULL REFERENCES domains (id) ON DELETE CASCADE,
     name                  TEXT NOT NULL,
     description           TEXT NOT NULL,
@@ -50,7 +52,11 @@ CREATE INDEX repository_upstreams_name ON repository_upstreams (name, repository
 
 -- Packages are clustered by their listing key (WITHOUT ROWID), so that a page
 -- of ListPackages is a few consecutive leaf pages rather than one random table
--- lookup per row. Ids are assigned by CreatePackage.
+-- lookup per row. Such a table has no AUTOINCREMENT: package_ids holds the
+-- last id given out, and CreatePackage takes the next.
+CREATE TABLE package_ids (last INTEGER NOT NULL);
+INSERT INTO package_ids VALUES (0);
+
 CREATE TABLE packages (
     repository_id INTEGER NOT NULL REFERENCES repositories (id) ON DELETE CASCADE,
     format        TEXT NOT NULL,
@@ -63,13 +69,17 @@ CREATE TABLE packages (
     PRIMARY KEY (repository_id, format, namespace, name)
 ) WITHOUT ROWID;
 
+CREATE TRIGGER packages_id AFTER INSERT ON packages BEGIN
+    UPDATE package_ids SET last = new.id WHERE new.id > last;
+END;
+
 -- Listing with a name prefix: a range over the names that match. It holds
 -- every column filtered or ordered on (the key columns come with it), so the
 -- page is chosen from the index alone before the rows are read.
 CREATE INDEX packages_name ON packages (repository_id, name, format, namespace, publish, upstream);
 
 CREATE TABLE versions (
-    id                         INTEGER PRIMARY KEY,
+    id                         INTEGER PRIMARY KEY AUTOINCREMENT,
     package_id                 INTEGER NOT NULL REFERENCES packages (id) ON DELETE CASCADE,
     version                    TEXT NOT NULL,
     revision                   TEXT NOT NULL,

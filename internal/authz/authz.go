@@ -1,0 +1,198 @@
+// Package authz decides every authorization question of coffer in one place:
+// the CodeArtifact control plane, the data plane and the console ask
+// Authorize(ctx, action, resource). The decision follows AWS's evaluation
+// logic (package auth/policy): an explicit Deny anywhere wins; otherwise an
+// Allow in the principal's identity policies or in the resource's
+// permissions policy (domain policy for domain resources, repository policy
+// for repository and package resources) allows; otherwise the request is
+// implicitly denied. The account root is always allowed. Policies are read
+// on every decision, so a detached policy or a changed resource policy takes
+// effect on the next request, tokens included.
+package authz
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"coffer/internal/artifact"
+	"coffer/internal/audit"
+	"coffer/internal/auth"
+	"coffer/internal/auth/policy"
+	"coffer/internal/fault"
+)
+
+// IdentityPolicies returns the identity policies that apply to a principal.
+type IdentityPolicies func(ctx context.Context, p *auth.Principal) ([]policy.Labeled, error)
+
+// Authorizer evaluates policies for the control and data planes.
+type Authorizer struct {
+	svc      *artifact.Service
+	identity IdentityPolicies
+	audit    *audit.Log
+	now      func() time.Time
+}
+
+// New returns an Authorizer.
+func New(svc *artifact.Service, identity IdentityPolicies, log *audit.Log) *Authorizer {
+	return &Authorizer{svc: svc, identity: identity, audit: log, now: time.Now}
+}
+
+// serviceBearerToken is the STS permission GetAuthorizationToken also needs.
+const serviceBearerToken = "sts:GetServiceBearerToken"
+
+// Authorize allows or refuses the principal in ctx the action on resource.
+func (a *Authorizer) Authorize(ctx context.Context, action, resource string) error {
+	p := auth.PrincipalFrom(ctx)
+	ri := auth.RequestInfoFrom(ctx)
+	ev := audit.Event{RequestID: ri.RequestID, SourceIP: ri.SourceIP, Action: action, Resource: resource}
+	if p == nil {
+		ev.Decision, ev.Reason = "deny", "no authenticated principal"
+		a.audit.Record(ev)
+		return fault.AccessDenied("Access denied: the request carries no credentials")
+	}
+	ev.Principal = p.ARN
+	if p.IsRoot() && p.Account == a.svc.AccountID() {
+		if mutating(action) {
+			ev.Decision, ev.Reason = "allow", "account root"
+			a.audit.Record(ev)
+		}
+		return nil
+	}
+	d, err := a.decide(ctx, p, ri, action, resource)
+	if err != nil {
+		return err
+	}
+	if d.Allowed {
+		if mutating(action) {
+			ev.Decision, ev.Reason = "allow", reason(d)
+			a.audit.Record(ev)
+		}
+		return nil
+	}
+	ev.Decision, ev.Reason = "deny", reason(d)
+	a.audit.Record(ev)
+	why := "no identity-based policy allows the " + action + " action"
+	if d.ExplicitDeny {
+		why = "of an explicit deny in " + reason(d)
+	}
+	return fault.AccessDenied("User: %s is not authorized to perform: %s on resource: %s because %s", p.ARN, action, resource, why)
+}
+
+func reason(d policy.Decision) string {
+	if d.Source == "" && d.Statement == "" {
+		return "implicit deny"
+	}
+	return strings.TrimSpace(d.Source + " " + d.Statement)
+}
+
+// mutating reports whether an action changes something (or mints a
+// credential), which the audit log records even when allowed.
+func mutating(action string) bool {
+	_, name, _ := strings.Cut(action, ":")
+	if name == "GetAuthorizationToken" {
+		return true
+	}
+	for _, read := range []string{"Describe", "Get", "List", "ReadFromRepository"} {
+		if strings.HasPrefix(name, read) {
+			return false
+		}
+	}
+	return true
+}
+
+func (a *Authorizer) decide(ctx context.Context, p *auth.Principal, ri auth.RequestInfo, action, resource string) (policy.Decision, error) {
+	identity, err := a.identity(ctx, p)
+	if err != nil {
+		return policy.Decision{}, err
+	}
+	req := &policy.Request{Action: action, Resource: resource,
+		Principal: policy.PrincipalInfo{ARN: p.ARN, Account: p.Account, RoleARN: p.RoleARN}}
+	now := a.now().UTC()
+	req.Set("aws:PrincipalArn", p.ARN)
+	req.Set("aws:PrincipalAccount", p.Account)
+	req.Set("aws:PrincipalType", p.Type)
+	req.Set("aws:userid", p.UserID)
+	if p.Username != "" {
+		req.Set("aws:username", p.Username)
+	}
+	req.Set("aws:CurrentTime", now.Format(time.RFC3339))
+	req.Set("aws:EpochTime", strconv.FormatInt(now.Unix(), 10))
+	req.Set("aws:SecureTransport", strconv.FormatBool(ri.Secure))
+	if ri.SourceIP != "" {
+		req.Set("aws:SourceIp", ri.SourceIP)
+	}
+	if action == serviceBearerToken {
+		req.Set("sts:AWSServiceName", "codeartifact.amazonaws.com")
+	}
+	resourcePolicies, err := a.resourcePolicies(ctx, req, action, resource)
+	if err != nil {
+		return policy.Decision{}, err
+	}
+	return policy.Evaluate(req, identity, resourcePolicies, p.Account == a.svc.AccountID()), nil
+}
+
+// resourcePolicies loads the permissions policy that governs resource and
+// adds the resource's tags to the request context.
+func (a *Authorizer) resourcePolicies(ctx context.Context, req *policy.Request, action, resource string) ([]policy.Labeled, error) {
+	kind, ref, ok := parseResource(resource)
+	if !ok {
+		return nil, nil
+	}
+	tagARN := a.svc.DomainARN(ref.Owner, ref.Name)
+	if kind != "domain" {
+		tagARN = a.svc.RepositoryARN(ref.Owner, ref.Name, ref.Repository)
+	}
+	tags, err := a.svc.ResourceTags(ctx, tagARN)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range tags {
+		req.Set("aws:ResourceTag/"+t.Key, t.Value)
+	}
+	var rp *artifact.ResourcePolicy
+	label := "domain-policy"
+	switch {
+	case kind == "domain" && action != "codeartifact:PutDomainPermissionsPolicy":
+		rp, err = a.svc.GetDomainPolicy(ctx, ref.DomainRef)
+	case kind != "domain" && action != "codeartifact:PutRepositoryPermissionsPolicy":
+		label = "repository-policy"
+		rp, err = a.svc.GetRepositoryPolicy(ctx, ref)
+	default:
+		// The policy being replaced does not take part in its own
+		// replacement, so an owner cannot lock themselves out.
+		return nil, nil
+	}
+	if errors.Is(err, fault.ErrNotFound) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	doc, err := policy.ParseWith(rp.Document, policy.ParseOptions{Kind: policy.KindResource})
+	if err != nil {
+		return nil, fault.Internal(err, "stored %s of %s does not parse", label, resource)
+	}
+	return []policy.Labeled{{Label: label, Policy: doc}}, nil
+}
+
+// parseResource reads a codeartifact domain, repository or package ARN.
+func parseResource(arn string) (kind string, ref artifact.RepoRef, ok bool) {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "codeartifact" {
+		return "", ref, false
+	}
+	typ, rest, _ := strings.Cut(parts[5], "/")
+	segs := strings.Split(rest, "/")
+	ref.Owner = parts[4]
+	switch {
+	case typ == "domain" && len(segs) == 1:
+		ref.Name = segs[0]
+	case (typ == "repository" && len(segs) == 2) || (typ == "package" && len(segs) >= 3):
+		ref.Name, ref.Repository = segs[0], segs[1]
+	default:
+		return "", ref, false
+	}
+	return typ, ref, ref.Name != ""
+}
