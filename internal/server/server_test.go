@@ -7,8 +7,8 @@ import (
 
 func TestParseTarget(t *testing.T) {
 	for _, tc := range []struct {
-		path                                string
-		ok                                  bool
+		path                              string
+		ok                                bool
 		format, domain, owner, repo, rest string
 	}{
 		{"/maven/d/my-domain-111122223333/my-repo/com/x/a.jar", true, "maven", "my-domain", "111122223333", "my-repo", "com/x/a.jar"},

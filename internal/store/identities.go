@@ -105,7 +105,7 @@ type Identities interface {
 
 	// AttachPolicy is idempotent; principalARN is a user, group or role ARN.
 	AttachPolicy(principalARN, policyARN string) error
-	DetachPolicy(principalARN, policyARN string) error // ErrNotFound if not attached
+	DetachPolicy(principalARN, policyARN string) error                 // ErrNotFound if not attached
 	ListAttachedPolicies(principalARN string) ([]ManagedPolicy, error) // ordered by name
 	// PolicyAttachmentCount counts the principals a policy is attached to.
 	PolicyAttachmentCount(policyARN string) (int, error)

@@ -116,7 +116,9 @@ func TestSeedSecurityWithAWSCLI(t *testing.T) {
 	}
 	build = append(build, "HOME="+home, "AWS_CONFIG_FILE="+filepath.Join(home, "config"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(home, "credentials"),
 		"AWS_PROFILE=build", "AWS_ENDPOINT_URL_STS="+c.URL)
-	ca := func(args ...string) []string { return append(append([]string{"codeartifact"}, args...), "--endpoint-url", c.URL) }
+	ca := func(args ...string) []string {
+		return append(append([]string{"codeartifact"}, args...), "--endpoint-url", c.URL)
+	}
 
 	who := awsOK(t, build, work, "sts", "get-caller-identity")
 	if !strings.Contains(str(who, "Arn"), ":assumed-role/build/ci-job") {

@@ -108,6 +108,8 @@ func BenchmarkListPackages(b *testing.B) {
 	run("FormatNamePrefix", f, func(p *store.Package) bool { return p.Format == "npm" && strings.HasPrefix(p.Name, "ka") })
 	f = store.PackageFilter{RepositoryID: repoID, NamePrefix: "ka"}
 	run("NamePrefix", f, func(p *store.Package) bool { return strings.HasPrefix(p.Name, "ka") })
+	f = store.PackageFilter{RepositoryID: repoID, NamespacePrefix: "scope1"}
+	run("NamespacePrefixAnyFormat", f, func(p *store.Package) bool { return strings.HasPrefix(p.Namespace, "scope1") })
 	f = store.PackageFilter{RepositoryID: repoID, Format: "maven", NamespacePrefix: "org.group1"}
 	run("NamespacePrefix", f, func(p *store.Package) bool {
 		return p.Format == "maven" && strings.HasPrefix(p.Namespace, "org.group1")

@@ -96,10 +96,9 @@ func packagesQuery(f store.PackageFilter, p store.Page) (query string, args []an
 		if after != nil {
 			w.add("(format, namespace, name) > (?, ?, ?)", after[0], after[1], after[2])
 		}
-		return "SELECT " + packageColumns + " FROM packages WHERE repository_id = ? AND (format, namespace, name) IN" +
-				" (SELECT format, namespace, name FROM packages INDEXED BY packages_name" + w.String() + order + ")" +
-				" ORDER BY format, namespace, name",
-			append(append([]any{f.RepositoryID}, w.args...), limit(p)), true
+		page := "SELECT format, namespace, name FROM packages INDEXED BY packages_name" + w.String() + order
+		return "SELECT " + packageColumns + " FROM packages WHERE repository_id = ? AND (format, namespace, name) IN (" +
+			page + ") ORDER BY format, namespace, name", append(append([]any{f.RepositoryID}, w.args...), limit(p)), true
 	case f.Format == "":
 		if after != nil {
 			w.add("(format, namespace, name) > (?, ?, ?)", after[0], after[1], after[2])
