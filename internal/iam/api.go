@@ -1,11 +1,5 @@
 package iam
 
-import (
-	"errors"
-
-	"coffer/internal/fault"
-)
-
 // The actions each API serves. An IAM action is authorized as
 // "iam:<Action>" on the entity it targets (see call.authorize).
 
@@ -79,5 +73,3 @@ var stsAPI = &queryAPI{prefix: "sts", namespace: stsNamespace, version: "2011-06
 func bind(fn func(*call, *entity) (any, error), e *entity) op {
 	return func(c *call) (any, error) { return fn(c, e) }
 }
-
-func isNotFound(err error) bool { return errors.Is(err, fault.ErrNotFound) }

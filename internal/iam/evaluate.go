@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -191,16 +190,9 @@ func (c *call) authorize(resource string, kv ...string) error {
 	if d.Allowed {
 		return nil
 	}
-	why := "no identity-based policy allows the " + action + " action"
+	why := "because no identity-based policy allows the " + action + " action"
 	if d.ExplicitDeny {
 		why = "with an explicit deny in an identity-based policy"
 	}
-	return accessDenied("User: %s is not authorized to perform: %s on resource: %s %s", p.ARN, action, resource, becausePrefix(why))
-}
-
-func becausePrefix(why string) string {
-	if strings.HasPrefix(why, "with ") {
-		return why
-	}
-	return "because " + why
+	return accessDenied("User: %s is not authorized to perform: %s on resource: %s %s", p.ARN, action, resource, why)
 }

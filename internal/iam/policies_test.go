@@ -116,9 +116,9 @@ func TestMalformedAndOversizedPolicies(t *testing.T) {
 	for _, doc := range []string{
 		`{`,
 		`{"Version":"2012-10-17"}`,
-		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*"}]}`,                                       // no Resource
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*"}]}`,                                        // no Resource
 		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"}]}`,         // principal in an identity policy
-		`{"Version":"2012-10-17","Statement":[{"Effect":"Maybe","Action":"s3:*","Resource":"*"}]}`,                        // bad effect
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Maybe","Action":"s3:*","Resource":"*"}]}`,                         // bad effect
 		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"Nope":{}}}]}`, // bad operator
 	} {
 		_, err := r.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("p"), PolicyDocument: aws.String(doc)})

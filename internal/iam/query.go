@@ -220,6 +220,8 @@ func notFound(err error, fn func() error) error {
 	return err
 }
 
+func isNotFound(err error) bool { return errors.Is(err, fault.ErrNotFound) }
+
 // conflict maps the store's Conflict to the IAM error made by fn.
 func conflict(err error, fn func() error) error {
 	if errors.Is(err, fault.ErrConflict) {

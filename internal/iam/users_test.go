@@ -203,7 +203,10 @@ func TestDeleteConflicts(t *testing.T) {
 		msg   string
 		clear func() error
 	}{
-		{"user with keys", func() error { _, err := r.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String("alice")}); return err },
+		{"user with keys", func() error {
+			_, err := r.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String("alice")})
+			return err
+		},
 			"access keys", func() error {
 				_, err := r.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String("alice"), AccessKeyId: aws.String(ak.AccessKeyID)})
 				return err
@@ -215,7 +218,10 @@ func TestDeleteConflicts(t *testing.T) {
 			_, err := r.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String("alice")})
 			return err
 		}, "group", nil},
-		{"group with members", func() error { _, err := r.DeleteGroup(ctx, &iam.DeleteGroupInput{GroupName: aws.String("g")}); return err },
+		{"group with members", func() error {
+			_, err := r.DeleteGroup(ctx, &iam.DeleteGroupInput{GroupName: aws.String("g")})
+			return err
+		},
 			"remove users", func() error {
 				_, err := r.RemoveUserFromGroup(ctx, &iam.RemoveUserFromGroupInput{GroupName: aws.String("g"), UserName: aws.String("alice")})
 				return err
@@ -227,7 +233,10 @@ func TestDeleteConflicts(t *testing.T) {
 			_, err := r.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String("alice")})
 			return err
 		}, "detach", nil},
-		{"attached policy", func() error { _, err := r.DeletePolicy(ctx, &iam.DeletePolicyInput{PolicyArn: aws.String(pol)}); return err },
+		{"attached policy", func() error {
+			_, err := r.DeletePolicy(ctx, &iam.DeletePolicyInput{PolicyArn: aws.String(pol)})
+			return err
+		},
 			"attached", func() error {
 				_, err := r.DetachUserPolicy(ctx, &iam.DetachUserPolicyInput{UserName: aws.String("alice"), PolicyArn: aws.String(pol)})
 				return err
@@ -297,10 +306,22 @@ func TestDeleteConflicts(t *testing.T) {
 	}
 	// Everything is deletable now.
 	for _, err := range []error{
-		func() error { _, err := r.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String("alice")}); return err }(),
-		func() error { _, err := r.DeleteGroup(ctx, &iam.DeleteGroupInput{GroupName: aws.String("g")}); return err }(),
-		func() error { _, err := r.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String("role")}); return err }(),
-		func() error { _, err := r.DeletePolicy(ctx, &iam.DeletePolicyInput{PolicyArn: aws.String(pol)}); return err }(),
+		func() error {
+			_, err := r.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String("alice")})
+			return err
+		}(),
+		func() error {
+			_, err := r.DeleteGroup(ctx, &iam.DeleteGroupInput{GroupName: aws.String("g")})
+			return err
+		}(),
+		func() error {
+			_, err := r.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String("role")})
+			return err
+		}(),
+		func() error {
+			_, err := r.DeletePolicy(ctx, &iam.DeletePolicyInput{PolicyArn: aws.String(pol)})
+			return err
+		}(),
 	} {
 		if err != nil {
 			t.Fatal(err)

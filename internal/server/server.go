@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -114,8 +115,30 @@ func queryAuth(d Deps) http.Handler {
 			return
 		}
 		setPrincipal(r, res.Principal)
-		h.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), res.Principal)))
+		// The verifier has buffered the form body, so parsing it here
+		// leaves it readable for the handler.
+		_ = r.ParseForm()
+		sw := &statusWriter{ResponseWriter: w}
+		h.ServeHTTP(sw, r.WithContext(auth.WithPrincipal(r.Context(), res.Principal)))
+		recordQueryCall(d, r, res.Service, res.Principal, sw.status)
 	})
+}
+
+// recordQueryCall audits IAM and STS calls that change something or were
+// refused; the handlers authorize them, the outcome shows in the status.
+func recordQueryCall(d Deps, r *http.Request, service string, p *auth.Principal, status int) {
+	action := r.Form.Get("Action")
+	readOnly := strings.HasPrefix(action, "Get") || strings.HasPrefix(action, "List")
+	if readOnly && status != http.StatusForbidden {
+		return
+	}
+	ev := audit.Event{Principal: p.ARN, Action: service + ":" + action, Resource: r.Form.Get("RoleArn"), Decision: "allow", Reason: "status " + strconv.Itoa(status)}
+	if status == http.StatusForbidden {
+		ev.Decision = "deny"
+	}
+	ri := auth.RequestInfoFrom(r.Context())
+	ev.RequestID, ev.SourceIP = ri.RequestID, ri.SourceIP
+	d.Audit.Record(ev)
 }
 
 func recordAuthFailure(d Deps, r *http.Request, err error) {

@@ -66,9 +66,13 @@ type InlinePolicy struct {
 
 // Identities stores IAM users, groups, roles and policies. Lookups by name
 // and ARN return fault.ErrNotFound when absent; creating a duplicate name
-// returns fault.ErrConflict. Deleting an entity does not cascade: the IAM
-// rules (a user with keys or groups cannot be deleted...) are checked by the
-// iam package before it deletes.
+// returns fault.ErrConflict. Names are looked up, and listings ordered and
+// paged, case-insensitively; ARNs compare exactly. Deleting an entity does not
+// cascade to what is keyed by its ARN (inline policies, attachments, access
+// keys): the IAM rules (a user with keys or groups cannot be deleted...) are
+// checked by the iam package before it deletes. Only memberships go with a
+// deleted user or group, and versions and attachments with a deleted policy,
+// so that no new entity of the same name inherits them.
 type Identities interface {
 	CreateUser(u *IAMUser) error
 	GetUser(name string) (*IAMUser, error)
@@ -83,6 +87,8 @@ type Identities interface {
 	// AddUserToGroup is idempotent.
 	AddUserToGroup(group, user string) error
 	RemoveUserFromGroup(group, user string) error // ErrNotFound if not a member
+	// ListGroupsForUser and ListGroupMembers order by name; ErrNotFound if
+	// the user or group does not exist.
 	ListGroupsForUser(user string) ([]IAMGroup, error)
 	ListGroupMembers(group string) ([]IAMUser, error)
 
@@ -97,13 +103,14 @@ type Identities interface {
 	GetPolicy(arn string) (*ManagedPolicy, error)
 	ListPolicies(pathPrefix string, p Page) ([]ManagedPolicy, error)
 	UpdatePolicy(p *ManagedPolicy) error // by ARN: default version, update time
-	DeletePolicy(arn string) error       // with its versions
+	DeletePolicy(arn string) error       // with its versions and attachments
 	CreatePolicyVersion(v *PolicyVersion) error
 	GetPolicyVersion(arn, versionID string) (*PolicyVersion, error)
-	ListPolicyVersions(arn string) ([]PolicyVersion, error) // ordered by creation
+	ListPolicyVersions(arn string) ([]PolicyVersion, error) // ordered by creation; ErrNotFound if no policy
 	DeletePolicyVersion(arn, versionID string) error
 
-	// AttachPolicy is idempotent; principalARN is a user, group or role ARN.
+	// AttachPolicy is idempotent; principalARN is a user, group or role ARN
+	// (not checked). ErrNotFound if the policy does not exist.
 	AttachPolicy(principalARN, policyARN string) error
 	DetachPolicy(principalARN, policyARN string) error                 // ErrNotFound if not attached
 	ListAttachedPolicies(principalARN string) ([]ManagedPolicy, error) // ordered by name

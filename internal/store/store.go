@@ -259,7 +259,9 @@ type Assets interface {
 	DeleteAssets(versionID int64) error
 	// BlobReferenced reports whether any asset anywhere references sha256.
 	BlobReferenced(sha256 string) (bool, error)
-	// FindBlob returns the digests of a blob known to the domain, or ErrNotFound.
+	// FindBlob returns the digests of a blob that an asset of the domain
+	// references, or ErrNotFound (also once the last such asset is gone:
+	// the blob store may then collect it).
 	FindBlob(domainID int64, sha256 string) (*Blob, error)
 }
 

@@ -177,6 +177,9 @@ func TestSeedSecurityWithAWSCLI(t *testing.T) {
 		!strings.Contains(string(audit), "Publish") {
 		t.Fatalf("audit log lacks the publish decisions:\n%s", audit)
 	}
+	if !strings.Contains(string(audit), `"action":"iam:AttachRolePolicy"`) || !strings.Contains(string(audit), `"action":"sts:AssumeRole"`) {
+		t.Fatalf("audit log lacks the IAM and STS calls:\n%s", audit)
+	}
 	if strings.Contains(string(audit), str(key, "AccessKey", "SecretAccessKey")) || strings.Contains(string(audit), token) {
 		t.Fatal("the audit log contains a secret")
 	}

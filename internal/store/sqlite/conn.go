@@ -29,6 +29,9 @@ func newPool(db *sql.DB, n int) *pool {
 
 // get waits for an idle connection, opening it if needed.
 func (p *pool) get(ctx context.Context) (*conn, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err // select would not prefer Done over an idle connection
+	}
 	select {
 	case c, ok := <-p.conns:
 		if !ok {
@@ -91,6 +94,15 @@ func (c *conn) prepare(ctx context.Context, query string) (*sql.Stmt, error) {
 	return st, nil
 }
 
+// exec runs a statement without arguments, such as BEGIN or COMMIT.
+func (c *conn) exec(ctx context.Context, query string) error {
+	st, err := c.prepare(ctx, query)
+	if err == nil {
+		_, err = st.ExecContext(ctx)
+	}
+	return err
+}
+
 func (c *conn) close() error {
 	var errs []error
 	for _, st := range c.stmts {
@@ -106,8 +118,8 @@ func run(ctx context.Context, p *pool, begin string, fn func(store.Tx) error, co
 	if err != nil {
 		return fmt.Errorf("sqlite: %w", err)
 	}
-	if _, err := c.c.ExecContext(ctx, begin); err != nil {
-		p.put(c)
+	if err := c.exec(ctx, begin); err != nil {
+		p.put(c.rollback()) // in case it was left in a transaction somehow
 		return fmt.Errorf("sqlite: begin: %w", err)
 	}
 	done := false
@@ -124,7 +136,7 @@ func run(ctx context.Context, p *pool, begin string, fn func(store.Tx) error, co
 	if commit {
 		end = "COMMIT"
 	}
-	if _, err := c.c.ExecContext(ctx, end); err != nil {
+	if err := c.exec(ctx, end); err != nil {
 		return fmt.Errorf("sqlite: %s: %w", strings.ToLower(end), err)
 	}
 	done = true
@@ -136,7 +148,7 @@ func run(ctx context.Context, p *pool, begin string, fn func(store.Tx) error, co
 // and was discarded. SQLite may have rolled back already (an interrupted
 // statement can), which is fine.
 func (c *conn) rollback() *conn {
-	_, err := c.c.ExecContext(context.Background(), "ROLLBACK")
+	err := c.exec(context.Background(), "ROLLBACK")
 	if err == nil || strings.Contains(err.Error(), "no transaction is active") {
 		return c
 	}

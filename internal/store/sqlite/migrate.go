@@ -56,13 +56,20 @@ func loadMigrations() ([]migration, error) {
 	return steps, nil
 }
 
-// migrate applies the steps the database lacks, all in one transaction, and
-// records the version reached in PRAGMA user_version, which is transactional.
+// migrate brings the database up to the last embedded step.
 func migrate(db *sql.DB) error {
 	steps, err := loadMigrations()
 	if err != nil {
 		return err
 	}
+	return migrateTo(db, steps)
+}
+
+// migrateTo applies the steps the database lacks, all in one transaction, and
+// records the version reached in PRAGMA user_version, which is transactional.
+// Foreign keys are on and cannot be turned off inside the transaction: a step
+// that rebuilds a table uses PRAGMA defer_foreign_keys instead.
+func migrateTo(db *sql.DB, steps []migration) error {
 	ctx := context.Background()
 	// The writer's DSN makes this BEGIN IMMEDIATE, so that no other process
 	// can migrate between our reading the version and applying the steps.
@@ -94,10 +101,4 @@ func migrate(db *sql.DB) error {
 		return fmt.Errorf("sqlite: migrate: commit: %w", err)
 	}
 	return nil
-}
-
-// schemaVersion is the version a fully migrated database has.
-func schemaVersion() (int, error) {
-	steps, err := loadMigrations()
-	return len(steps), err
 }

@@ -56,12 +56,49 @@ func (t *tx) GetPackageByID(id int64) (*store.Package, error) {
 // page size (or, with a name prefix, the number of names matching), not the
 // size of the repository.
 func (t *tx) ListPackages(f store.PackageFilter, p store.Page) ([]store.Package, error) {
+	if f.Format == "" && f.NamespacePrefix != "" && f.NamePrefix == "" {
+		return t.listPackagesByFormat(f, p)
+	}
 	query, args, ok := packagesQuery(f, p)
 	if !ok {
 		return nil, nil
 	}
 	ps, err := listRows(t, scanPackage, query, args...)
 	return ps, wrap(err, "list packages")
+}
+
+// listPackagesByFormat lists packages under a namespace prefix one format
+// after the other: within a format the namespaces are a range of the key
+// order that SQLite can seek to, across formats they are not.
+func (t *tx) listPackagesByFormat(f store.PackageFilter, p store.Page) ([]store.Package, error) {
+	// The repository's formats, each found by one seek past the previous.
+	formats, err := listRows(t, func(r scanner) (s string, err error) { return s, r.Scan(&s) }, `
+		WITH RECURSIVE f (format) AS (
+			SELECT min(format) FROM packages WHERE repository_id = ?
+			UNION ALL
+			SELECT (SELECT min(format) FROM packages WHERE repository_id = ? AND format > f.format)
+			FROM f WHERE f.format IS NOT NULL)
+		SELECT format FROM f WHERE format IS NOT NULL`, f.RepositoryID, f.RepositoryID)
+	if err != nil {
+		return nil, wrap(err, "list packages")
+	}
+	var out []store.Package
+	for _, format := range formats {
+		ff, pp := f, p
+		ff.Format = format
+		if p.Limit > 0 {
+			pp.Limit = p.Limit - len(out)
+		}
+		ps, err := t.ListPackages(ff, pp)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ps...)
+		if p.Limit > 0 && len(out) >= p.Limit {
+			break
+		}
+	}
+	return out, nil
 }
 
 // packagesQuery builds the ListPackages query; ok is false when the page is
@@ -129,7 +166,17 @@ func packagesQuery(f store.PackageFilter, p store.Page) (query string, args []an
 			w.add("(namespace, name) > (?, ?)", after[1], after[2])
 		}
 	}
-	return "SELECT " + packageColumns + " FROM packages" + w.String() + order, append(w.args, limit(p)), true
+	// An origin control filter walks its own index, in the same order: SQLite
+	// would rather walk the table to save the row lookups, and then pass over
+	// every package a rare value (BLOCK) does not match.
+	from := "packages"
+	switch {
+	case f.Publish != "":
+		from += " INDEXED BY packages_publish"
+	case f.Upstream != "":
+		from += " INDEXED BY packages_upstream"
+	}
+	return "SELECT " + packageColumns + " FROM " + from + w.String() + order, append(w.args, limit(p)), true
 }
 
 // UpdatePackage implements store.Packages.

@@ -53,6 +53,9 @@ func TestReopenKeepsData(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := os.Stat(path); err != nil { // not some other name the URI made of it
+		t.Fatal(err)
+	}
 	s = openTemp(t, path)
 	err = s.Read(t.Context(), func(tx store.Tx) error {
 		got, err := tx.GetDomainByID(d.ID)
@@ -94,6 +97,41 @@ func TestSchemaTooNewIsRefused(t *testing.T) {
 		t.Fatalf("Open of a newer schema: %v, want ErrSchemaTooNew", err)
 	}
 }
+
+// TestUpgrade migrates a database from each earlier version to the last,
+// keeping its data.
+func TestUpgrade(t *testing.T) {
+	steps, err := loadMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for from := 1; from < len(steps); from++ {
+		path := filepath.Join(t.TempDir(), "coffer.db")
+		db, err := openDB(path, 1, "_txlock=immediate", "_pragma=journal_mode(WAL)")
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = migrateTo(db, steps[:from])
+		if err == nil {
+			_, err = db.Exec(`INSERT INTO domains (owner, name, status, encryption_key, created_time, policy_document, policy_revision)
+				VALUES ('111122223333', 'old', 'Active', '', 0, '', '')`)
+		}
+		db.Close()
+		if err != nil {
+			t.Fatalf("from version %d: %v", from, err)
+		}
+		s := openTemp(t, path)
+		if got := userVersion(t, s); got != len(steps) {
+			t.Errorf("from version %d: upgraded to %d, want %d", from, got, len(steps))
+		}
+		err = s.Read(t.Context(), func(tx store.Tx) error { return discardValue(tx.GetDomain("111122223333", "old")) })
+		if err != nil {
+			t.Errorf("from version %d: %v", from, err)
+		}
+	}
+}
+
+func discardValue[T any](_ T, err error) error { return err }
 
 func TestMigrationsAreNumbered(t *testing.T) {
 	steps, err := loadMigrations()
@@ -295,6 +333,9 @@ func TestListPackagesPlans(t *testing.T) {
 		{RepositoryID: 1, Format: "npm", NamespacePrefix: "c", Publish: "ALLOW", Upstream: "BLOCK"},
 		{RepositoryID: 1, NamespacePrefix: "a"},
 		{RepositoryID: 1, NamePrefix: "x"},
+		{RepositoryID: 1, Publish: "BLOCK"},
+		{RepositoryID: 1, Upstream: "BLOCK"},
+		{RepositoryID: 1, Format: "npm", Publish: "BLOCK"},
 		{RepositoryID: 1, Format: "npm", NamespacePrefix: "a", NamePrefix: "x", Publish: "ALLOW"},
 	}
 	for _, f := range filters {
@@ -327,7 +368,9 @@ func TestListPackagesPlans(t *testing.T) {
 			wantSeek := f.NamePrefix == "" && strings.Contains(query, ">") && (f.Format != "" || p.After != "")
 			if strings.Contains(text, "SCAN") || !strings.Contains(text, "SEARCH packages USING") ||
 				(f.NamePrefix == "" && strings.Contains(text, "TEMP B-TREE")) ||
-				(wantSeek && !strings.Contains(text, ">")) {
+				(wantSeek && !strings.Contains(text, ">")) ||
+				(f.NamePrefix == "" && f.Publish != "" && !strings.Contains(text, "packages_publish")) ||
+				(f.NamePrefix == "" && f.Publish == "" && f.Upstream != "" && !strings.Contains(text, "packages_upstream")) {
 				t.Errorf("filter %+v, page %q:\n%s\nplan:\n%s", f, p.After, query, text)
 			}
 		}
@@ -353,4 +396,10 @@ func TestClosed(t *testing.T) {
 	if err := s.Write(ctx, func(store.Tx) error { return nil }); err == nil || ctx.Err() != nil {
 		t.Errorf("Write on a closed store: %v", err)
 	}
+}
+
+// schemaVersion is the version a fully migrated database has.
+func schemaVersion() (int, error) {
+	steps, err := loadMigrations()
+	return len(steps), err
 }

@@ -58,6 +58,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Panic", testPanic},
 		{"ConflictKeepsTransaction", testConflictKeepsTransaction},
 		{"ReadOnly", testReadOnly},
+		{"Cancelled", testCancelled},
 		{"Snapshot", testSnapshot},
 		{"LongWriteDoesNotBlockRead", testLongWriteDoesNotBlockRead},
 		{"ConcurrentWrites", testConcurrentWrites},

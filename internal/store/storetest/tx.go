@@ -270,3 +270,36 @@ func testSerialisedWrites(t *testing.T, s store.Store) {
 	wg.Wait()
 	check(t, "counter", get(t, s, func(tx store.Tx) (string, error) { return tx.GetSetting("counter") }), strconv.Itoa(goroutines*each))
 }
+
+// testCancelled checks that a transaction whose context ends fails without
+// committing anything, and that the store stays usable.
+func testCancelled(t *testing.T, s store.Store) {
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := s.Write(ctx, func(tx store.Tx) error { return tx.PutSetting("a", "1") }); err == nil {
+		t.Error("Write with a cancelled context succeeded")
+	}
+	if err := s.Read(ctx, func(tx store.Tx) error { return discard(tx.GetSetting("a")) }); err == nil {
+		t.Error("Read with a cancelled context succeeded")
+	}
+
+	ctx, cancel = context.WithCancel(t.Context())
+	err := s.Write(ctx, func(tx store.Tx) error {
+		if err := tx.PutSetting("b", "1"); err != nil {
+			return err
+		}
+		cancel()
+		if err := tx.PutSetting("c", "1"); err != nil {
+			return err
+		}
+		return nil
+	})
+	if err == nil {
+		t.Error("Write whose context was cancelled midway succeeded")
+	}
+	for _, k := range []string{"a", "b", "c"} {
+		wantNotFound(t, "setting "+k+" of a cancelled write", readErr(t, s, func(tx store.Tx) error { return discard(tx.GetSetting(k)) }))
+	}
+	mustWrite(t, s, func(tx store.Tx) error { return tx.PutSetting("d", "1") })
+	check(t, "setting after cancellations", get(t, s, func(tx store.Tx) (string, error) { return tx.GetSetting("d") }), "1")
+}

@@ -78,6 +78,11 @@ END;
 -- page is chosen from the index alone before the rows are read.
 CREATE INDEX packages_name ON packages (repository_id, name, format, namespace, publish, upstream);
 
+-- Listing by origin control, in key order: finding the few blocked packages
+-- must not mean walking all the others.
+CREATE INDEX packages_publish ON packages (repository_id, publish, format, namespace, name);
+CREATE INDEX packages_upstream ON packages (repository_id, upstream, format, namespace, name);
+
 CREATE TABLE versions (
     id                         INTEGER PRIMARY KEY AUTOINCREMENT,
     package_id                 INTEGER NOT NULL REFERENCES packages (id) ON DELETE CASCADE,
