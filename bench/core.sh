@@ -68,6 +68,21 @@ kib() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; } # PID FIELD (Vm
 mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # PID: user+sys CPU, clock ticks
 HZ=$(getconf CLK_TCK)
+# Other processes on the machine (not this script, its children, coffer or the file server):
+# their share of the 2 CPUs during a timed step, to tell a clean measurement from a disturbed one.
+busy_ticks() { awk '$1 == "cpu" {print $2 + $3 + $4 + $7 + $8; exit}' /proc/stat; }
+own_ticks() {
+  local t p
+  t=$(awk '{print $14 + $15 + $16 + $17}' "/proc/$$/stat") # the script + its reaped children
+  for p in $CPID $FSPID; do t=$(( t + $(ticks "$p" 2> /dev/null || echo 0) )); done
+  echo "$t"
+}
+noise_start() { N0=$(date +%s%N) B0=$(busy_ticks) O0=$(own_ticks); }
+noise_end() { # TEST
+  local b o n; b=$(busy_ticks) o=$(own_ticks) n=$(date +%s%N)
+  emit noise "$1" "other CPU %" "$(awk -v d=$(( (b - B0) - (o - O0) )) -v w=$(( n - N0 )) -v hz="$HZ" -v c="$(nproc)" \
+    'BEGIN {x = 100 * d / (w / 1e9 * hz * c); printf "%.1f", x < 0 ? 0 : x}')"
+}
 reset_hwm() { echo 5 > "/proc/$1/clear_refs"; } # VmHWM := VmRSS (Linux ≥ 4.0)
 wait_idle() { # until the CPUs are < 10% busy for a second (up to 60 s), as ../shared/bench/load.sh
   local a b i
@@ -87,11 +102,11 @@ start_coffer() { # DATA_DIR: starts coffer (CPID), STARTUP_MS = process start ->
 }
 C() { echo "-endpoint $URL -creds $DATA/root-credentials"; }
 rate() { # TEST COMMAND...: MB/s of a command that reads the big file once
-  local t0 t1; t0=$(date +%s.%N); "${@:2}" > /dev/null; t1=$(date +%s.%N)
+  local t0 t1; noise_start; t0=$(date +%s.%N); "${@:2}" > /dev/null; t1=$(date +%s.%N); noise_end "$1"
   emit throughput "$1" MB/s "$(awk -v a="$t0" -v b="$t1" -v s="$SIZE" 'BEGIN {printf "%.1f", s / (b - a) / 1e6}')"
 }
 download() { # TEST URL: curl -> /dev/null, MB/s
-  local out; out=$(curl --noproxy '*' -fsS -o /dev/null -w '%{size_download} %{time_total}' "$2")
+  local out; noise_start; out=$(curl --noproxy '*' -fsS -o /dev/null -w '%{size_download} %{time_total}' "$2"); noise_end "$1"
   [ "${out% *}" = "$SIZE" ] || { say "$1: downloaded ${out% *} bytes, want $SIZE"; exit 1; }
   emit throughput "$1" MB/s "$(awk -v n="${out% *}" -v t="${out#* }" 'BEGIN {printf "%.1f", n / t / 1e6}')"
 }
@@ -121,8 +136,10 @@ cat "$BIG" > /dev/null # in the page cache: we measure CPU and memory, not the d
 for i in $(seq "$REPS"); do
   tag "$i"; sync; wait_idle
   before=$(kib "$CPID" VmRSS); reset_hwm "$CPID"; t0=$(ticks "$CPID")
-  "$CB" publish $(C) -file "$BIG" -version "1.0.$((i - 1))" \
-    -test "publish $MIB MiB generic asset, SDK, streamed (server: 4 hashes, SHA-256 verified)" | tee -a "$RAW" >&2
+  T="publish $MIB MiB generic asset, SDK, streamed (server: 4 hashes, SHA-256 verified)"
+  noise_start
+  "$CB" publish $(C) -file "$BIG" -version "1.0.$((i - 1))" -test "$T" | tee -a "$RAW" >&2
+  noise_end "$T"
   hwm=$(kib "$CPID" VmHWM)
   emit cpu "publish: coffer CPU time (user+sys) for $MIB MiB" s "$(awk -v t=$(( $(ticks "$CPID") - t0 )) -v hz="$HZ" 'BEGIN {printf "%.2f", t / hz}')"
   emit memory "publish: RSS growth (VmHWM after − VmRSS before)" MiB "$(mib $((hwm - before)))" _before_MiB "$(mib "$before")"
@@ -131,7 +148,9 @@ for i in $(seq "$REPS"); do
   rate "sha512sum (coreutils), same file" sha512sum "$BIG"
   rate "dd of the same file into the data dir's file system + fsync" dd if="$BIG" of="$RUN/dd.tmp" bs=1M conv=fsync status=none
   rm -f "$RUN/dd.tmp"
+  noise_start
   "$W/hashall" -parallel "$BIG" | sed 's/^{/{"_s":"throughput",/' | tee -a "$RAW" >&2
+  noise_end "go md5+sha1+sha256+sha512, one pass, 4 goroutines"
 done
 emit memory "idle RSS after the publishes" MiB "$(mib "$(kib "$CPID" VmRSS)")"
 
@@ -161,8 +180,9 @@ stop_pid "$FSPID"; FSPID=
 
 # --- seeding N packages
 wait_idle
-reset_hwm "$CPID"
+reset_hwm "$CPID"; noise_start
 "$CB" seed $(C) -n "$N" -workers 8 | tee -a "$RAW" >&2
+noise_end "seed $N packages"
 emit memory "peak RSS during the seeding (VmHWM)" MiB "$(mib "$(kib "$CPID" VmHWM)")"
 sleep 5
 emit memory "idle RSS 5 s after seeding $N packages" MiB "$(mib "$(kib "$CPID" VmRSS)")"
@@ -188,8 +208,9 @@ done
 # --- 3. ListPackages latency
 reset_hwm "$CPID"; before=$(kib "$CPID" VmRSS)
 for i in $(seq "$REPS"); do
-  wait_idle
+  wait_idle; noise_start
   "$CB" list $(C) -n "$N" -samples "$SAMPLES" -seed "$i" | tee -a "$RAW" >&2
+  noise_end "ListPackages run (all scenarios)"
 done
 emit memory "ListPackages runs: RSS growth (VmHWM − VmRSS before)" MiB "$(mib $(( $(kib "$CPID" VmHWM) - before )))"
 emit memory "idle RSS after the ListPackages runs" MiB "$(mib "$(kib "$CPID" VmRSS)")"

@@ -20,6 +20,7 @@ import (
 	"coffer/internal/authz"
 	"coffer/internal/blob/fs"
 	"coffer/internal/config"
+	"coffer/internal/console"
 	"coffer/internal/controlplane"
 	"coffer/internal/format/generic"
 	"coffer/internal/iam"
@@ -84,6 +85,13 @@ func assemble(ctx context.Context, cfg config.Config, getenv func(string) string
 		return nil, fmt.Errorf("audit log: %w", err)
 	}
 	authorizer := authz.New(svc, identity.IdentityPolicies, auditLog)
+	web, err := console.New(console.Config{Service: svc, Authorizer: authorizer,
+		Probe:  authz.New(svc, identity.IdentityPolicies, nil), // same decisions, no audit records for showing a button
+		Lookup: identity.Lookup, MintToken: identity.Mint, Sealer: sealer, PublicURL: cfg.PublicURL,
+		Audit: auditLog, Log: log, OnPrincipal: server.SetLogPrincipal})
+	if err != nil {
+		return nil, err
+	}
 	handler := server.Handler(server.Deps{
 		ControlPlane:      controlplane.New(controlplane.Config{PublicURL: cfg.PublicURL}, svc, authorizer, identity, log),
 		WriteControlError: controlplane.WriteError,
@@ -94,6 +102,7 @@ func assemble(ctx context.Context, cfg config.Config, getenv func(string) string
 		Query:           map[string]http.Handler{"iam": identity.IAMHandler(), "sts": identity.STSHandler()},
 		WriteQueryError: iam.WriteQueryError,
 		Audit:           auditLog,
+		Console:         web,
 		Ready: func(ctx context.Context) error {
 			return meta.Read(ctx, func(tx store.Tx) error { _, err := tx.GetSetting("account-id"); return err })
 		},

@@ -59,3 +59,9 @@ func ParseResourceARN(arn string) (p ParsedARN, ok bool) {
 	}
 	return p, true
 }
+
+// packageGroupARNPrefix starts the ARN of every package group of a domain
+// (patterns begin with "/", so another domain's groups never share it).
+func (s *Service) packageGroupARNPrefix(owner, domain string) string {
+	return fmt.Sprintf("arn:aws:codeartifact:%s:%s:package-group/%s/", s.cfg.Region, owner, domain)
+}

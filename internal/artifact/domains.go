@@ -152,6 +152,10 @@ func (s *Service) DeleteDomain(ctx context.Context, ref DomainRef) (*Domain, err
 		if err := tx.DeleteAllTags(desc.ARN); err != nil {
 			return err
 		}
+		// Package groups (the root group included) die with the domain.
+		if err := tx.DeleteAllTags(s.packageGroupARNPrefix(d.Owner, d.Name)); err != nil {
+			return err
+		}
 		desc.Status = "Deleted"
 		out = desc
 		return nil

@@ -138,6 +138,9 @@ func (s *Service) publishTarget(tx store.Tx, ref PackageRef, req PublishRequest)
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := s.checkGroupPublish(tx, d, r, ref); err != nil { // the package group's PUBLISH control
+		return nil, nil, err
+	}
 	p, err := tx.GetPackage(r.ID, ref.Format, ref.Namespace, ref.Package)
 	if errors.Is(err, fault.ErrNotFound) {
 		return d, &store.Package{RepositoryID: r.ID, Format: ref.Format, Namespace: ref.Namespace, Name: ref.Package, Publish: Allow, Upstream: Block}, nil

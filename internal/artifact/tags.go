@@ -3,6 +3,7 @@ package artifact
 import (
 	"context"
 	"errors"
+	"strings"
 	"unicode"
 
 	"coffer/internal/fault"
@@ -58,12 +59,16 @@ func validatePrefix(field, p string, max int) error {
 	return nil
 }
 
-// taggable checks that arn names an existing domain or repository of this
-// installation.
-func (s *Service) taggable(tx store.Tx, arn string) error {
+// taggable checks that arn names an existing domain, repository or package
+// group of this installation and returns the ARN tags are kept under (a
+// package group's in its canonical form).
+func (s *Service) taggable(tx store.Tx, arn string) (string, error) {
 	p, ok := ParseResourceARN(arn)
+	if !ok && strings.Contains(arn, ":package-group/") {
+		return s.taggableGroup(tx, arn)
+	}
 	if !ok || p.Region != s.cfg.Region {
-		return fault.Validation("Value '%s' at 'resourceArn' is not the ARN of a domain or repository in region %s", arn, s.cfg.Region)
+		return "", fault.Validation("Value '%s' at 'resourceArn' is not the ARN of a domain, repository or package group in region %s", arn, s.cfg.Region)
 	}
 	ref := DomainRef{Owner: p.Account, Name: p.Domain}
 	var err error
@@ -73,18 +78,19 @@ func (s *Service) taggable(tx store.Tx, arn string) error {
 		_, _, err = s.findRepository(tx, RepoRef{DomainRef: ref, Repository: p.Repository})
 	}
 	if errors.Is(err, fault.ErrValidation) {
-		return fault.Validation("Value '%s' at 'resourceArn' is not a valid resource ARN: %v", arn, err)
+		return "", fault.Validation("Value '%s' at 'resourceArn' is not a valid resource ARN: %v", arn, err)
 	}
-	return err
+	return arn, err
 }
 
-// TagResource adds or overwrites tags on a domain or repository.
+// TagResource adds or overwrites tags on a domain, repository or package group.
 func (s *Service) TagResource(ctx context.Context, arn string, tags []store.Tag) error {
 	if err := validateTags(tags); err != nil {
 		return err
 	}
 	return s.meta.Write(ctx, func(tx store.Tx) error {
-		if err := s.taggable(tx, arn); err != nil {
+		arn, err := s.taggable(tx, arn)
+		if err != nil {
 			return err
 		}
 		have, err := tx.ListTags(arn)
@@ -113,21 +119,22 @@ func (s *Service) UntagResource(ctx context.Context, arn string, keys []string) 
 		}
 	}
 	return s.meta.Write(ctx, func(tx store.Tx) error {
-		if err := s.taggable(tx, arn); err != nil {
+		arn, err := s.taggable(tx, arn)
+		if err != nil {
 			return err
 		}
 		return tx.DeleteTags(arn, keys)
 	})
 }
 
-// ListTagsForResource returns the tags of a domain or repository.
+// ListTagsForResource returns the tags of a domain, repository or package group.
 func (s *Service) ListTagsForResource(ctx context.Context, arn string) ([]store.Tag, error) {
 	var out []store.Tag
 	err := s.meta.Read(ctx, func(tx store.Tx) error {
-		if err := s.taggable(tx, arn); err != nil {
+		arn, err := s.taggable(tx, arn)
+		if err != nil {
 			return err
 		}
-		var err error
 		out, err = tx.ListTags(arn)
 		return err
 	})

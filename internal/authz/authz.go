@@ -142,7 +142,11 @@ func (a *Authorizer) resourcePolicies(ctx context.Context, req *policy.Request, 
 		return nil, nil
 	}
 	tagARN := a.svc.DomainARN(ref.Owner, ref.Name)
-	if kind != "domain" {
+	switch kind {
+	case "package-group":
+		// Groups carry their own tags and are governed by the domain policy.
+		tagARN, kind = resource, "domain"
+	case "repository", "package":
 		tagARN = a.svc.RepositoryARN(ref.Owner, ref.Name, ref.Repository)
 	}
 	tags, err := a.svc.ResourceTags(ctx, tagARN)
@@ -177,7 +181,8 @@ func (a *Authorizer) resourcePolicies(ctx context.Context, req *policy.Request, 
 	return []policy.Labeled{{Label: label, Policy: doc}}, nil
 }
 
-// parseResource reads a codeartifact domain, repository or package ARN.
+// parseResource reads a codeartifact domain, repository, package or
+// package-group ARN.
 func parseResource(arn string) (kind string, ref artifact.RepoRef, ok bool) {
 	parts := strings.SplitN(arn, ":", 6)
 	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "codeartifact" {
@@ -187,7 +192,7 @@ func parseResource(arn string) (kind string, ref artifact.RepoRef, ok bool) {
 	segs := strings.Split(rest, "/")
 	ref.Owner = parts[4]
 	switch {
-	case typ == "domain" && len(segs) == 1:
+	case typ == "domain" && len(segs) == 1, typ == "package-group" && len(segs) >= 2:
 		ref.Name = segs[0]
 	case (typ == "repository" && len(segs) == 2) || (typ == "package" && len(segs) >= 3):
 		ref.Name, ref.Repository = segs[0], segs[1]

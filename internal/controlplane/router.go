@@ -73,16 +73,16 @@ func routes() []route {
 		{"PublishPackageVersion", http.MethodPost, "/v1/package/version/publish", (*handler).publishPackageVersion},
 
 		// package groups (groups.go: not supported yet)
-		{"CreatePackageGroup", http.MethodPost, "/v1/package-group", (*handler).packageGroupsUnsupported},
-		{"DescribePackageGroup", http.MethodGet, "/v1/package-group", (*handler).packageGroupsUnsupported},
-		{"UpdatePackageGroup", http.MethodPut, "/v1/package-group", (*handler).packageGroupsUnsupported},
-		{"DeletePackageGroup", http.MethodDelete, "/v1/package-group", (*handler).packageGroupsUnsupported},
-		{"UpdatePackageGroupOriginConfiguration", http.MethodPut, "/v1/package-group-origin-configuration", (*handler).packageGroupsUnsupported},
-		{"ListPackageGroups", http.MethodPost, "/v1/package-groups", (*handler).packageGroupsUnsupported},
-		{"ListSubPackageGroups", http.MethodPost, "/v1/package-groups/sub-groups", (*handler).packageGroupsUnsupported},
-		{"ListAssociatedPackages", http.MethodGet, "/v1/list-associated-packages", (*handler).packageGroupsUnsupported},
-		{"ListAllowedRepositoriesForGroup", http.MethodGet, "/v1/package-group-allowed-repositories", (*handler).packageGroupsUnsupported},
-		{"GetAssociatedPackageGroup", http.MethodGet, "/v1/get-associated-package-group", (*handler).packageGroupsUnsupported},
+		{"CreatePackageGroup", http.MethodPost, "/v1/package-group", (*handler).createPackageGroup},
+		{"DescribePackageGroup", http.MethodGet, "/v1/package-group", (*handler).describePackageGroup},
+		{"UpdatePackageGroup", http.MethodPut, "/v1/package-group", (*handler).updatePackageGroup},
+		{"DeletePackageGroup", http.MethodDelete, "/v1/package-group", (*handler).deletePackageGroup},
+		{"UpdatePackageGroupOriginConfiguration", http.MethodPut, "/v1/package-group-origin-configuration", (*handler).updatePackageGroupOriginConfiguration},
+		{"ListPackageGroups", http.MethodPost, "/v1/package-groups", (*handler).listPackageGroups},
+		{"ListSubPackageGroups", http.MethodPost, "/v1/package-groups/sub-groups", (*handler).listSubPackageGroups},
+		{"ListAssociatedPackages", http.MethodGet, "/v1/list-associated-packages", (*handler).listAssociatedPackages},
+		{"ListAllowedRepositoriesForGroup", http.MethodGet, "/v1/package-group-allowed-repositories", (*handler).listAllowedRepositoriesForGroup},
+		{"GetAssociatedPackageGroup", http.MethodGet, "/v1/get-associated-package-group", (*handler).getAssociatedPackageGroup},
 
 		// tags (tags.go)
 		{"TagResource", http.MethodPost, "/v1/tag", (*handler).tagResource},

@@ -81,10 +81,10 @@ func TestSDKValidationErrors(t *testing.T) {
 			_, err := client.DescribePackage(ctx, &codeartifact.DescribePackageInput{Domain: aws.String("d1"), Repository: aws.String("r1"), Format: types.PackageFormatNpm, Package: aws.String("a/b")})
 			return err
 		}, types.ValidationExceptionReasonFieldValidationFailed, "at 'package'"},
-		{"package groups", func() error {
-			_, err := client.ListPackageGroups(ctx, &codeartifact.ListPackageGroupsInput{Domain: aws.String("d1")})
+		{"package group pattern with a space", func() error {
+			_, err := client.CreatePackageGroup(ctx, &codeartifact.CreatePackageGroupInput{Domain: aws.String("d1"), PackageGroup: aws.String("/npm/a b")})
 			return err
-		}, types.ValidationExceptionReasonUnknownOperation, "not supported"},
+		}, types.ValidationExceptionReasonFieldValidationFailed, "at 'packageGroup'"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

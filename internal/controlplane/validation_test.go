@@ -167,8 +167,8 @@ func TestValidation(t *testing.T) {
 			[]string{"Value null at 'tagKeys'"}},
 		{"tags without ARN", "POST", "/v1/tags", "", nil, field,
 			[]string{"Value null at 'resourceArn'"}},
-		{"package groups", "POST", "/v1/package-group?domain=d1", `{"packageGroup":"/*"}`, nil, "UNKNOWN_OPERATION",
-			[]string{"Package groups are not supported"}},
+		{"package group pattern with a space", "POST", "/v1/package-group?domain=d1", `{"packageGroup":"/npm/a b"}`, nil, field,
+			[]string{"at 'packageGroup'"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

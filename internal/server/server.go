@@ -45,6 +45,8 @@ type Deps struct {
 	WriteQueryError func(w http.ResponseWriter, r *http.Request, err error)
 	// Audit records authentication failures.
 	Audit *audit.Log
+	// Console serves the web console under /console/ (nil: not served).
+	Console http.Handler
 	// Ready reports whether the stores answer.
 	Ready func(ctx context.Context) error
 	Log   *slog.Logger
@@ -76,6 +78,9 @@ func Handler(d Deps) http.Handler {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.Handle("/v1/", m.surface("control", sigv4Auth(d, d.ControlPlane)))
 	mux.Handle("POST /{$}", m.surface("query", queryAuth(d)))
+	if d.Console != nil {
+		mux.Handle("/console/", m.surface("console", d.Console))
+	}
 	mux.Handle("/", m.surface("data", d.DataPlane))
 	return recoverer(d.Log, requestID(accessLog(d.Log, mux)))
 }

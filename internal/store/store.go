@@ -37,6 +37,7 @@ type Tx interface {
 	Tags
 	AccessKeys
 	Identities
+	PackageGroups
 }
 
 // Page asks for at most Limit records strictly after the key After (the empty

@@ -251,9 +251,3 @@ func TestSigV4Failures(t *testing.T) {
 		t.Fatal("a refused request created a domain")
 	}
 }
-
-func TestPackageGroupsNotYet(t *testing.T) {
-	e := newEnv(t)
-	must(e.CA.CreateDomain(ctx, &codeartifact.CreateDomainInput{Domain: aws.String("grp")}))(t)
-	wantErr[*types.ValidationException](t, must2(e.CA.CreatePackageGroup(ctx, &codeartifact.CreatePackageGroupInput{Domain: aws.String("grp"), PackageGroup: aws.String("/npm/*")})))
-}

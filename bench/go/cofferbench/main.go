@@ -727,7 +727,7 @@ func table(r io.Reader, w io.Writer) error {
 	if err := sc.Err(); err != nil {
 		return err
 	}
-	order := map[string]int{"throughput": 1, "cpu": 2, "memory": 3, "startup": 4, "seed": 5, "disk": 6, "list": 7, "walk": 8}
+	order := map[string]int{"throughput": 1, "noise": 2, "cpu": 3, "memory": 4, "startup": 5, "seed": 6, "disk": 7, "list": 8, "walk": 9}
 	sort.SliceStable(sections, func(i, j int) bool {
 		oi, oj := order[sections[i].name], order[sections[j].name]
 		if oi == 0 {

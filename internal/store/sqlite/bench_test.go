@@ -10,11 +10,6 @@ import (
 	"coffer/internal/store"
 )
 
-// syllables make package names; a name starts with one of them, so a name
-// prefix of one syllable matches about 1 in 40 packages.
-var syllables = strings.Fields("ka ki ku ke ko sa shi su se so ta chi tsu te to na ni nu ne no " +
-	"ha hi fu he ho ma mi mu me mo ya yu yo ra ri ru re ro wa wo")
-
 // seedPackages creates n packages in one repository in a few big
 // transactions: 70% npm (a fifth of them in 200 scopes), 20% pypi, 10% maven
 // in 500 groups.
@@ -33,6 +28,10 @@ func seedPackages(b *testing.B, s *Store, n int) (repoID int64, pkgs []store.Pac
 	if err != nil {
 		b.Fatal(err)
 	}
+	// Names start with one of 40 syllables: a one-syllable name prefix
+	// matches about 1 in 40 packages.
+	syllables := strings.Fields("ka ki ku ke ko sa shi su se so ta chi tsu te to na ni nu ne no " +
+		"ha hi fu he ho ma mi mu me mo ya yu yo ra ri ru re ro wa wo")
 	rng := rand.New(rand.NewPCG(1, 1))
 	for i := range n {
 		p := store.Package{RepositoryID: repoID, Publish: "ALLOW", Upstream: "BLOCK",

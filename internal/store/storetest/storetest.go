@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Cascades", testCascades},
 		{"IDsNotReused", testIDsNotReused},
 		{"Tags", testTags},
+		{"PackageGroups", testPackageGroups}, {"PackageGroupList", testPackageGroupList}, {"AllowedRepositories", testAllowedRepositories}, {"DomainPackages", testDomainPackages},
 		{"AccessKeys", testAccessKeys},
 		{"ExpiredAccessKeys", testExpiredAccessKeys},
 		{"IAMUsers", testIAMUsers},
