@@ -113,7 +113,23 @@ func TestBrowseAsRoot(t *testing.T) {
 		t.Fatalf("download: %d %q %q", r.StatusCode, r.Header.Get("Content-Disposition"), r.body)
 	}
 
-	for _, p := range []string{"/console/domains/acme/groups", appRepo + "connect?client=maven", appRepo + "connect?client=npm", appRepo + "flow.svg"} {
+	if _, err := h.svc.CreatePackageGroup(context.Background(), artifact.DomainRef{Name: "acme"}, "/generic/tools/*", "team@example.com", "Team tools", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := h.svc.UpdatePackageGroupOriginConfiguration(context.Background(), artifact.DomainRef{Name: "acme"}, "/generic/tools/*",
+		artifact.GroupOriginUpdate{Restrictions: map[string]string{"EXTERNAL_UPSTREAM": "BLOCK"}}); err != nil {
+		t.Fatal(err)
+	}
+	r = b.get("/console/domains/acme/groups")
+	groups := tableRows(t, r.body, "package-groups")
+	if len(groups) != 2 || groups[0]["pattern"] != "/*" || groups[1]["pattern"] != "/generic/tools/*" || groups[1]["parent"] != "/*" ||
+		!strings.HasPrefix(groups[1]["restriction"], "ALLOW inherited from /*") || !strings.Contains(r.body, `restriction-EXTERNAL_UPSTREAM"><span class="badge mode-BLOCK">BLOCK`) {
+		t.Fatalf("groups: %v", groups)
+	}
+	if r := b.get(packageURI); !strings.Contains(r.body, `id="package-group">/generic/tools/*</a>`) {
+		t.Errorf("the package page does not name the package's group")
+	}
+	for _, p := range []string{appRepo + "connect?client=maven", appRepo + "connect?client=npm", appRepo + "flow.svg"} {
 		if r := b.get(p); r.StatusCode != 200 {
 			t.Errorf("%s: %d", p, r.StatusCode)
 		}

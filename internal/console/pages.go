@@ -20,6 +20,7 @@ const (
 	actGetDomainPolicy    = "codeartifact:GetDomainPermissionsPolicy"
 	actListRepositoriesIn = "codeartifact:ListRepositoriesInDomain"
 	actListPackageGroups  = "codeartifact:ListPackageGroups"
+	actAssociatedGroup    = "codeartifact:GetAssociatedPackageGroup"
 	actGetToken           = "codeartifact:GetAuthorizationToken"
 	actBearerToken        = "sts:GetServiceBearerToken"
 	actDescribeRepository = "codeartifact:DescribeRepository"
@@ -182,47 +183,90 @@ func prettyJSON(doc string) string {
 // ---- package groups ----
 
 type groupsView struct {
-	Domain       string
-	Pattern      string
-	Restrictions []groupRestriction
+	Domain   string
+	Groups   []groupRow
+	NextURL  string
+	FirstURL string
+	Types    []string
 }
 
-type groupRestriction struct{ Type, Mode, Meaning string }
+type groupRow struct {
+	Pattern, Description, Contact, Parent string
+	Created                               stamp
+	Restrictions                          []restrictionCell
+}
+
+// restrictionCell is one restriction type of a group, as the table shows it.
+type restrictionCell struct {
+	Type, Mode, Effective, InheritedFrom string
+	Repositories                         int
+}
+
+// restrictionTypes are the origin restriction types in the API's order.
+var restrictionTypes = []string{artifact.RestrictionPublish, artifact.RestrictionExternalUpstream, artifact.RestrictionInternalUpstream}
+
+func restrictionCells(g *artifact.PackageGroup) []restrictionCell {
+	out := make([]restrictionCell, 0, len(restrictionTypes))
+	for _, t := range restrictionTypes {
+		res := g.Restrictions[t]
+		cell := restrictionCell{Type: t, Mode: res.Mode, Effective: res.EffectiveMode, Repositories: res.RepositoriesCount}
+		if res.InheritedFrom != nil {
+			cell.InheritedFrom = res.InheritedFrom.Pattern
+		}
+		out = append(out, cell)
+	}
+	return out
+}
 
 func (c *Console) groupsPage(w http.ResponseWriter, r *http.Request, s *state) error {
 	ref := domainRef(r)
 	if err := c.authorize(r.Context(), actListPackageGroups, c.domainARN(ref)); err != nil {
 		return err
 	}
-	d, err := c.svc.DescribeDomain(r.Context(), ref)
+	after, ok := decodeKey(r.URL.Query().Get("after"))
+	if !ok {
+		return fault.Validation("The page link is not valid.")
+	}
+	gs, next, err := c.svc.ListPackageGroups(r.Context(), ref, "", artifact.PageRequest{After: after, Max: 100})
 	if err != nil {
 		return err
 	}
-	gv := groupsView{Domain: d.Name, Pattern: "/*", Restrictions: []groupRestriction{
-		{"PUBLISH", "ALLOW", "Versions may be published to every repository."},
-		{"EXTERNAL_UPSTREAM", "ALLOW", "Versions may be ingested from external connections into every repository."},
-		{"INTERNAL_UPSTREAM", "ALLOW", "Versions may be retained from upstream repositories in every repository."},
-	}}
-	c.render(w, r, http.StatusOK, "groups", &view{Title: "Package groups · " + d.Name, Principal: s.principal, CSRF: s.csrf, Body: gv,
-		Crumbs: []crumb{{Label: "Domains", Href: Prefix}, {Label: d.Name, Href: domainURL(d.Name)}, {Label: "Package groups"}}})
+	self := domainURL(ref.Name) + "groups"
+	gv := groupsView{Domain: ref.Name, Types: restrictionTypes}
+	for i := range gs {
+		g := &gs[i]
+		row := groupRow{Pattern: g.Pattern, Description: g.Description, Contact: g.ContactInfo, Created: stampOf(g.CreatedTime),
+			Restrictions: restrictionCells(g)}
+		if g.Parent != nil {
+			row.Parent = g.Parent.Pattern
+		}
+		gv.Groups = append(gv.Groups, row)
+	}
+	if next != "" {
+		gv.NextURL = withQuery(self, url.Values{"after": {encodeKey(next)}})
+	}
+	if after != "" {
+		gv.FirstURL = self
+	}
+	c.render(w, r, http.StatusOK, "groups", &view{Title: "Package groups · " + ref.Name, Principal: s.principal, CSRF: s.csrf, Body: gv,
+		Crumbs: []crumb{{Label: "Domains", Href: Prefix}, {Label: ref.Name, Href: domainURL(ref.Name)}, {Label: "Package groups"}}})
 	return nil
 }
 
 // ---- repository ----
 
 type repoView struct {
-	Repo        *artifact.Repository
-	Created     stamp
-	Upstreams   []upstreamLink
-	External    []string
-	Flow        template.HTML
-	FlowURL     string
-	ConnectURL  string
-	CanConnect  bool
-	Packages    *packagesTable
-	PkgsDenied  bool
-	DomainURL   string
-	DomainLabel string
+	Repo       *artifact.Repository
+	Created    stamp
+	Upstreams  []upstreamLink
+	External   []string
+	Flow       template.HTML
+	FlowURL    string
+	ConnectURL string
+	CanConnect bool
+	Packages   *packagesTable
+	PkgsDenied bool
+	DomainURL  string
 }
 
 type upstreamLink struct {
@@ -387,6 +431,10 @@ type packageView struct {
 	OriginForm  string
 	Coordinates url.Values
 	Notice      string
+	// Group is the package group the package belongs to (nil when the
+	// principal may not ask).
+	Group     *groupRow
+	GroupsURL string
 }
 
 type versionRow struct {
@@ -410,6 +458,14 @@ func (c *Console) packagePage(w http.ResponseWriter, r *http.Request, s *state) 
 	pv := packageView{Pkg: p, Display: displayName(p.Format, p.Namespace, p.Name), ARN: c.packageARN(ref),
 		CanOrigin: c.allowed(ctx, actPutOrigin, c.packageARN(ref)), OriginForm: repoURL(ref.Name, ref.Repository) + "package/origin",
 		Coordinates: pkgQuery(p.Format, p.Namespace, p.Name)}
+	if c.allowed(ctx, actAssociatedGroup, c.domainARN(ref.DomainRef)) {
+		g, _, err := c.svc.GetAssociatedPackageGroup(ctx, ref.DomainRef, p.Format, p.Namespace, p.Name)
+		if err != nil {
+			return err
+		}
+		pv.Group = &groupRow{Pattern: g.Pattern, Description: g.Description, Restrictions: restrictionCells(g)}
+		pv.GroupsURL = domainURL(ref.Name) + "groups"
+	}
 	switch q.Get("done") {
 	case "origin":
 		pv.Notice = "Origin controls saved."

@@ -35,6 +35,11 @@ func screenshotDir(t *testing.T) string {
 	if err := os.MkdirAll(abs, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	// Last run's shots, so that the folder shows this run only.
+	old, _ := filepath.Glob(filepath.Join(abs, "[0-9][0-9]-*.png"))
+	for _, f := range old {
+		_ = os.Remove(f)
+	}
 	return abs
 }
 
@@ -251,7 +256,6 @@ func TestConsoleInChromium(t *testing.T) {
 	cli100 := []byte("cli 1.0.0 build\n")
 	cli110 := []byte("cli 1.1.0 build, faster\n")
 	publish(t, root, "tools", "cli", "1.0.0", "cli-1.0.0.tar.gz", cli100, false)
-	time.Sleep(1100 * time.Millisecond) // distinct publish seconds, so "latest" is unambiguous on the page
 	publish(t, root, "tools", "cli", "1.1.0", "cli-1.1.0.tar.gz", cli110, false)
 	publish(t, root, "tools", "lib", "2.0.0", "lib-2.0.0.tar.gz", bytes.Repeat([]byte("library "), 4096), true)
 	publish(t, root, "tools", "lib", "2.0.0", "lib-2.0.0.sbom.json", []byte(`{"bomFormat":"CycloneDX"}`), false)
@@ -449,11 +453,27 @@ func TestConsoleInChromium(t *testing.T) {
 		t.Fatal("the token appears in coffer's log")
 	}
 
+	// Package groups: a group made with the aws CLI, on its page and on the package's.
+	root.ca("create-package-group", "--domain", "acme", "--package-group", "/generic/tools/*", "--description", "Team tools",
+		"--contact-info", "team@example.com")
+	root.ca("update-package-group-origin-configuration", "--domain", "acme", "--package-group", "/generic/tools/*",
+		"--restrictions", "EXTERNAL_UPSTREAM=BLOCK")
 	p.open(c.URL + "/console/domains/acme/groups")
-	if !p.has("#groups-unsupported") || p.text("#root-pattern") != "/*" {
-		t.Fatal("package groups page")
+	groups := eval[[]row](p, `Array.from(document.querySelectorAll("#package-groups tbody tr")).map(tr => ({
+		pattern: tr.querySelector(".pattern").innerText.trim(), parent: tr.querySelector(".parent").innerText.trim(),
+		external: tr.querySelector(".restriction-EXTERNAL_UPSTREAM .badge").innerText.trim(),
+		publish: tr.querySelector(".restriction-PUBLISH .badge").innerText.trim()}))`)
+	if len(groups) != 2 || groups[0]["pattern"] != "/*" || groups[1]["pattern"] != "/generic/tools/*" || groups[1]["parent"] != "/*" ||
+		groups[1]["external"] != "BLOCK" || groups[1]["publish"] != "ALLOW" {
+		t.Fatalf("package groups table: %v", groups)
 	}
 	p.shot("package-groups")
+	p.open(c.URL + "/console/domains/acme/repositories/app/package?format=generic&namespace=tools&package=cli")
+	assoc := root.ca("get-associated-package-group", "--domain", "acme", "--format", "generic", "--namespace", "tools", "--package", "cli")
+	if p.text("#package-group") != str(assoc, "packageGroup", "pattern") {
+		t.Fatalf("package page group %q, API %q", p.text("#package-group"), str(assoc, "packageGroup", "pattern"))
+	}
+	p.shot("package-with-group")
 	if status := p.open(c.URL + "/console/domains/acme/repositories/team/flow.svg"); status != 200 {
 		t.Fatalf("flow.svg: %d", status)
 	}
