@@ -449,7 +449,7 @@ func TestConsoleInChromium(t *testing.T) {
 	if resp.StatusCode != 200 || !bytes.Equal(body, cli110) {
 		t.Fatalf("asset with the console's token: %d %q", resp.StatusCode, body)
 	}
-	if strings.Contains(c.logs.String(), token) {
+	if strings.Contains(c.Logs.String(), token) {
 		t.Fatal("the token appears in coffer's log")
 	}
 

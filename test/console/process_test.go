@@ -6,117 +6,38 @@ package console_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
-	"time"
+
+	"coffer/internal/testproc"
 )
 
 // cofferBin is the binary built once for the whole package.
 var cofferBin string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "coffer-console-bin-")
+	bin, cleanup, err := testproc.Build()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	cofferBin = filepath.Join(dir, "coffer")
-	build := exec.Command("go", "build", "-o", cofferBin, "coffer/cmd/coffer")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building coffer: %v\n%s", err, out)
-		os.Exit(1)
-	}
+	cofferBin = bin
 	code := m.Run()
-	os.RemoveAll(dir)
+	cleanup()
 	os.Exit(code)
 }
 
-// coffer is a running coffer process.
-type coffer struct {
-	URL     string
-	DataDir string
-	logs    *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
+type coffer = testproc.Coffer
 
 // startCoffer starts `coffer serve` on a free loopback port and waits for /readyz.
 func startCoffer(t *testing.T, dataDir string) *coffer {
 	t.Helper()
-	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	cmd := exec.Command(cofferBin, "serve", "--listen", addr, "--data-dir", dataDir, "--log-format", "text")
-	for _, e := range os.Environ() {
-		if !strings.HasPrefix(e, "COFFER_") {
-			cmd.Env = append(cmd.Env, e)
-		}
-	}
-	c := &coffer{URL: "http://" + addr, DataDir: dataDir, logs: &syncBuffer{}}
-	cmd.Stdout, cmd.Stderr = c.logs, c.logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-done
-		if t.Failed() {
-			t.Logf("coffer logs:\n%s", c.logs.String())
-		}
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, c.URL+"/readyz", nil)
-		if resp, err := http.DefaultClient.Do(req); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return c
-			}
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("coffer exited before it was ready: %v\n%s", err, c.logs.String())
-		case <-ctx.Done():
-			t.Fatalf("coffer was not ready in time\n%s", c.logs.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+	return testproc.Start(t, cofferBin, dataDir)
 }
 
 // need fails the test when a program is missing.
@@ -199,22 +120,7 @@ func (a *awsCLI) ca(args ...string) map[string]any {
 	return a.ok(append([]string{"codeartifact"}, args...)...)
 }
 
-// get walks a decoded JSON value: get(m, "asset", "hashes", "MD5").
-func get(v any, path ...any) any {
-	for _, p := range path {
-		switch k := p.(type) {
-		case string:
-			m, _ := v.(map[string]any)
-			v = m[k]
-		case int:
-			l, _ := v.([]any)
-			if k >= len(l) {
-				return nil
-			}
-			v = l[k]
-		}
-	}
-	return v
-}
-
-func str(v any, path ...any) string { s, _ := get(v, path...).(string); return s }
+var (
+	get = testproc.Get
+	str = testproc.Str
+)

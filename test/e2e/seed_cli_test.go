@@ -93,26 +93,6 @@ func (a *awsCLI) fails(errType string, args ...string) string {
 	return errOut
 }
 
-// get walks a decoded JSON value: get(m, "asset", "hashes", "MD5").
-func get(v any, path ...any) any {
-	for _, p := range path {
-		switch k := p.(type) {
-		case string:
-			m, _ := v.(map[string]any)
-			v = m[k]
-		case int:
-			l, _ := v.([]any)
-			if k >= len(l) {
-				return nil
-			}
-			v = l[k]
-		}
-	}
-	return v
-}
-
-func str(v any, path ...any) string { s, _ := get(v, path...).(string); return s }
-
 // makeTarGz writes a .tar.gz holding one file and returns its bytes.
 func makeTarGz(t *testing.T, path, name, content string) []byte {
 	t.Helper()
@@ -146,7 +126,7 @@ func TestSeedWithAWSCLI(t *testing.T) {
 	if err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("root-credentials: %v, mode %v", err, st.Mode())
 	}
-	if strings.Contains(c.logs.String(), secretOf(t, dataDir)) {
+	if strings.Contains(c.Logs.String(), secretOf(t, dataDir)) {
 		t.Fatal("the root secret appears in the logs")
 	}
 	aws := newAWSCLI(t, c)
@@ -281,7 +261,7 @@ func TestSeedWithAWSCLI(t *testing.T) {
 	}
 
 	// Restart on the same data dir: everything is still there, byte-identical.
-	c.stop()
+	c.Stop()
 	c2 := startCoffer(t, dataDir)
 	aws2 := newAWSCLI(t, c2)
 	aws2.dir = work

@@ -127,7 +127,7 @@ func TestGracefulShutdownFinishesUploads(t *testing.T) {
 	if _, err := pw.Write(content[:4<<20]); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.cmd.Process.Signal(os.Interrupt); err != nil {
+	if err := c.Cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
 	}
 	// The listener closes while the upload is still running...
@@ -155,7 +155,7 @@ func TestGracefulShutdownFinishesUploads(t *testing.T) {
 		t.Fatalf("in-flight upload answer: %s", res.body)
 	}
 	select {
-	case err := <-c.done:
+	case err := <-c.Done:
 		if err != nil {
 			t.Fatalf("exit after SIGINT: %v", err)
 		}
