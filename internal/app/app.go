@@ -79,7 +79,7 @@ func assemble(ctx context.Context, cfg config.Config, getenv func(string) string
 		return nil, fmt.Errorf("identity: %w", err)
 	}
 	svc := artifact.New(artifact.Config{Region: cfg.Region, AccountID: identity.AccountID(), MaxAssetSize: cfg.MaxAssetSize,
-		ValidatePolicy: validateResourcePolicy}, meta, blobs, log)
+		ValidatePolicy: validateResourcePolicy, ExternalConnectionURLs: cfg.ExternalConnections}, meta, blobs, log)
 	auditLog, err := audit.Open(filepath.Join(cfg.DataDir, "audit.log"))
 	if err != nil {
 		return nil, fmt.Errorf("audit log: %w", err)

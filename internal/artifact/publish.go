@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 
+	"coffer/internal/blob"
 	"coffer/internal/fault"
 	"coffer/internal/store"
 )
@@ -44,26 +45,15 @@ func (s *Service) PublishPackageVersion(ctx context.Context, req PublishRequest,
 		return nil, err
 	}
 
-	staged, err := s.blobs.Stage(ctx, body, s.cfg.MaxAssetSize)
-	if err != nil {
-		return nil, err
+	check := func(dg blob.Digests) error {
+		if dg.SHA256 != req.SHA256 {
+			return fault.Validation("The asset's SHA-256 %s does not match the assetSHA256 %s given in the request", dg.SHA256, req.SHA256)
+		}
+		return nil
 	}
-	defer staged.Discard()
-	dg := staged.Digests()
-	if dg.SHA256 != req.SHA256 {
-		return nil, fault.Validation("The asset's SHA-256 %s does not match the assetSHA256 %s given in the request", dg.SHA256, req.SHA256)
-	}
-
-	unlock := s.locks.lock(dg.SHA256)
-	defer unlock()
-	created, err := staged.Commit(ctx)
-	if err != nil {
-		return nil, fault.Internal(err, "could not store the asset")
-	}
-	asset := store.Asset{Name: req.Asset, CreatedTime: timeNow(),
-		Blob: store.Blob{SHA256: dg.SHA256, SHA512: dg.SHA512, SHA1: dg.SHA1, MD5: dg.MD5, Size: dg.Size}}
 	var out *PublishResult
-	err = s.meta.Write(ctx, func(tx store.Tx) error {
+	err = s.writeAsset(ctx, body, check, func(tx store.Tx, b store.Blob) error {
+		asset := store.Asset{Name: req.Asset, CreatedTime: timeNow(), Blob: b}
 		d, p, err := s.publishTarget(tx, ref, req)
 		if err != nil {
 			return err
@@ -89,12 +79,8 @@ func (s *Service) PublishPackageVersion(ctx context.Context, req PublishRequest,
 		case err == nil:
 			asset = *have
 		case errors.Is(err, fault.ErrNotFound):
-			n, err := tx.ListAssets(v.ID, store.Page{Limit: MaxAssetsPerVersion})
-			if err != nil {
+			if err := checkAssetCount(tx, v); err != nil {
 				return err
-			}
-			if len(n) >= MaxAssetsPerVersion {
-				return fault.Quota("package-version", req.Version, "A package version can have at most %d assets", MaxAssetsPerVersion)
 			}
 			changed = true
 		default:
@@ -124,9 +110,6 @@ func (s *Service) PublishPackageVersion(ctx context.Context, req PublishRequest,
 		out = &PublishResult{Version: describeVersion(p, v), Asset: asset}
 		return nil
 	})
-	if err != nil && created {
-		s.dropIfUnreferenced(ctx, dg.SHA256)
-	}
 	return out, err
 }
 
@@ -134,21 +117,9 @@ func (s *Service) PublishPackageVersion(ctx context.Context, req PublishRequest,
 // domain and the package (with ID 0 when it is still to be created with the
 // published-first origin defaults: publish ALLOW, upstream BLOCK).
 func (s *Service) publishTarget(tx store.Tx, ref PackageRef, req PublishRequest) (*store.Domain, *store.Package, error) {
-	d, r, err := s.findRepository(tx, ref.RepoRef)
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := s.checkGroupPublish(tx, d, r, ref); err != nil { // the package group's PUBLISH control
-		return nil, nil, err
-	}
-	p, err := tx.GetPackage(r.ID, ref.Format, ref.Namespace, ref.Package)
-	if errors.Is(err, fault.ErrNotFound) {
-		return d, &store.Package{RepositoryID: r.ID, Format: ref.Format, Namespace: ref.Namespace, Name: ref.Package, Publish: Allow, Upstream: Block}, nil
-	} else if err != nil {
-		return nil, nil, err
-	}
-	if p.Publish != Allow {
-		return nil, nil, fault.Conflict("package", p.Name, "Publishing to package %s is blocked by its origin configuration (publish=BLOCK)", p.Name)
+	d, _, p, err := s.publishablePackage(tx, ref)
+	if err != nil || p.ID == 0 {
+		return d, p, err
 	}
 	v, err := tx.GetVersion(p.ID, req.Version)
 	if errors.Is(err, fault.ErrNotFound) {
@@ -168,6 +139,32 @@ func (s *Service) publishTarget(tx store.Tx, ref PackageRef, req PublishRequest)
 		return nil, nil, err
 	}
 	return d, p, nil
+}
+
+// publishablePackage loads the repository and the package that a publish of
+// ref (normalised) goes to, refusing it, as a Conflict, when origin controls
+// block publishing there: the package group's PUBLISH control or the
+// package's publish=BLOCK. A package that does not exist yet is returned
+// with ID 0 and the published-first origin defaults (publish ALLOW,
+// upstream BLOCK).
+func (s *Service) publishablePackage(tx store.Tx, ref PackageRef) (*store.Domain, *store.Repository, *store.Package, error) {
+	d, r, err := s.findRepository(tx, ref.RepoRef)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := s.checkGroupPublish(tx, d, r, ref); err != nil {
+		return nil, nil, nil, err
+	}
+	p, err := orNil(tx.GetPackage(r.ID, ref.Format, ref.Namespace, ref.Package))
+	switch {
+	case err != nil:
+		return nil, nil, nil, err
+	case p == nil:
+		p = &store.Package{RepositoryID: r.ID, Format: ref.Format, Namespace: ref.Namespace, Name: ref.Package, Publish: Allow, Upstream: Block}
+	case p.Publish != Allow:
+		return nil, nil, nil, fault.Conflict("package", p.Name, "Publishing to package %s is blocked by its origin configuration (publish=BLOCK)", p.Name)
+	}
+	return d, r, p, nil
 }
 
 // dropIfUnreferenced removes a blob this request created when no asset

@@ -21,6 +21,10 @@ type Config struct {
 	// ValidatePolicy, when set, checks resource policy documents against the
 	// policy language before they are stored.
 	ValidatePolicy func(doc string) error
+	// ExternalConnectionURLs overrides where public:* external connections
+	// point, by connection name (a mirror, an air-gapped copy); the others
+	// use DefaultExternalURLs.
+	ExternalConnectionURLs map[string]string
 }
 
 // Service implements the artifact rules over a metadata store and a blob store.

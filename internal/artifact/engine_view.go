@@ -1,0 +1,87 @@
+package artifact
+
+import (
+	"context"
+	"strings"
+
+	"coffer/internal/fault"
+	"coffer/internal/store"
+)
+
+func (s *Service) viewPackage(ctx context.Context, ref PackageRef, includeUnlisted bool) (*PackageView, error) {
+	ref, err := normalizedRef(ref)
+	if err != nil {
+		return nil, err
+	}
+	view := &PackageView{}
+	err = s.meta.Read(ctx, func(tx store.Tx) error {
+		rc, err := s.reachOf(tx, ref)
+		if err == nil {
+			err = rc.expand(tx)
+		}
+		if err != nil {
+			return err
+		}
+		if rc.pkg != nil {
+			p := *rc.pkg
+			view.Package = &p
+		}
+		// The first occurrence of a version string in search order claims
+		// it, as ReadAsset's first hit does: any record in the requested
+		// repository (one it cannot serve hides the upstream copies too),
+		// a readable one upstream. Only Published (and Unlisted) claimers
+		// are listed.
+		claimed := map[string]bool{}
+		found := false
+		for i, repo := range rc.visible() {
+			p, err := rc.packageIn(tx, repo)
+			if p == nil || err != nil {
+				if err != nil {
+					return err
+				}
+				continue
+			}
+			found = true
+			view.Metadata = append(view.Metadata, RepositoryMetadata{Repository: repo.Name, Metadata: p.Metadata})
+			err = eachVersion(tx, p.ID, func(v *store.Version) {
+				if claimed[v.Version] || (i > 0 && !readable(v.Status)) {
+					return
+				}
+				claimed[v.Version] = true
+				if v.Status == StatusPublished || includeUnlisted && v.Status == StatusUnlisted {
+					view.Versions = append(view.Versions, VisibleVersion{Version: *v, Repository: repo.Name})
+				}
+			})
+			if err != nil {
+				return err
+			}
+		}
+		holders, err := rc.externals(tx)
+		if err != nil {
+			return err
+		}
+		for _, h := range holders {
+			view.External = append(view.External, ExternalSource{Repository: h.repo.Name, Connection: h.connection, BaseURL: s.ExternalURL(h.connection)})
+		}
+		if !found && len(view.External) == 0 {
+			return fault.NotFound("package", ref.Package, "Package not found in repository %s or its upstreams. Package = PackageCoordinate{packageType=%s, packageNamespace=%s, packageName=%s}",
+				rc.r.Name, ref.Format, ref.Namespace, ref.Package)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return view, nil
+}
+
+func (s *Service) externalURL(connection string) string {
+	u := s.cfg.ExternalConnectionURLs[connection]
+	if u == "" {
+		u = DefaultExternalURLs[connection]
+	}
+	if u != "" && !strings.HasSuffix(u, "/") {
+		u += "/"
+	}
+	return u
+}
