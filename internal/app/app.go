@@ -23,6 +23,7 @@ import (
 	"coffer/internal/console"
 	"coffer/internal/controlplane"
 	"coffer/internal/format/generic"
+	"coffer/internal/format/maven"
 	"coffer/internal/iam"
 	"coffer/internal/server"
 	"coffer/internal/store"
@@ -98,6 +99,7 @@ func assemble(ctx context.Context, cfg config.Config, getenv func(string) string
 		Verifier:          &sigv4.Verifier{Lookup: identity.Lookup},
 		DataPlane: server.DataPlane(map[string]http.Handler{
 			artifact.FormatGeneric: generic.New(svc, authorizer),
+			artifact.FormatMaven:   maven.New(svc, authorizer, maven.Config{Sink: blobs, Log: log}),
 		}, identity.TokenPrincipal),
 		Query:           map[string]http.Handler{"iam": identity.IAMHandler(), "sts": identity.STSHandler()},
 		WriteQueryError: iam.WriteQueryError,

@@ -1,0 +1,212 @@
+package maven
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"coffer/internal/artifact"
+	"coffer/internal/blob"
+	"coffer/internal/fault"
+	"coffer/internal/format"
+	"coffer/internal/store"
+	"coffer/internal/upstream"
+)
+
+// Engine is what the Maven protocol needs of the artifact service;
+// *artifact.Service implements it.
+type Engine interface {
+	ReadAsset(ctx context.Context, req artifact.ReadRequest) (*artifact.ReadResult, error)
+	ViewPackage(ctx context.Context, ref artifact.PackageRef, includeUnlisted bool) (*artifact.PackageView, error)
+	PutAsset(ctx context.Context, req artifact.PutAssetRequest, body io.Reader) (*artifact.PublishResult, error)
+	SetVersionStatus(ctx context.Context, ref artifact.VersionRef, status string) (*artifact.Version, error)
+	PutPackageMetadata(ctx context.Context, ref artifact.PackageRef, metadata string) (*artifact.Package, error)
+	DescribePackage(ctx context.Context, ref artifact.PackageRef) (*artifact.Package, error)
+	DescribePackageVersion(ctx context.Context, ref artifact.VersionRef) (*artifact.Version, error)
+	ListPackageVersions(ctx context.Context, ref artifact.PackageRef, f artifact.VersionFilter, page artifact.PageRequest) (*artifact.VersionList, error)
+	GetPackageVersionAsset(ctx context.Context, ref artifact.VersionRef, asset, revision string) (*artifact.Version, *store.Asset, blob.Object, error)
+	RepositoryARN(owner, domain, repository string) string
+	PackageARN(owner, domain, repository, format, namespace, pkg string) string
+}
+
+var _ Engine = (*artifact.Service)(nil)
+
+// Authorizer decides whether the caller in ctx may perform action on resource.
+type Authorizer interface {
+	Authorize(ctx context.Context, action, resource string) error
+}
+
+// The codeartifact actions this protocol checks.
+const (
+	actionRead        = "codeartifact:ReadFromRepository"
+	actionPublish     = "codeartifact:PublishPackageVersion"
+	actionPutMetadata = "codeartifact:PutPackageMetadata"
+)
+
+// Config configures a Handler.
+type Config struct {
+	// Sink stages and commits what is fetched from external connections
+	// (the domain's blob store).
+	Sink upstream.Sink
+	// Upstream tunes the external-connection client; HTTPClient, if set,
+	// is the client it uses.
+	Upstream   upstream.Config
+	HTTPClient *http.Client
+	// MetadataCacheBytes bounds the rendered maven-metadata.xml documents
+	// kept in memory (default 64 MiB).
+	MetadataCacheBytes int64
+	Log                *slog.Logger
+}
+
+// Handler serves the Maven repository protocol on a repository endpoint.
+type Handler struct {
+	svc      Engine
+	authz    Authorizer
+	sink     upstream.Sink
+	up       *upstream.Client
+	log      *slog.Logger
+	docs     *docCache
+	views    viewGroup
+	failures *failureLedger
+}
+
+// New returns the Maven handler, with the process's one upstream client
+// for the Maven external connections.
+func New(svc Engine, authz Authorizer, cfg Config) *Handler {
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	size := cfg.MetadataCacheBytes
+	if size <= 0 {
+		size = 64 << 20
+	}
+	return &Handler{svc: svc, authz: authz, sink: cfg.Sink, up: upstream.New(cfg.Upstream, cfg.HTTPClient), log: log,
+		docs: newDocCache(size), failures: newFailureLedger(10000)}
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	t := format.TargetFrom(r.Context())
+	if t == nil {
+		http.Error(w, "no repository target", http.StatusInternalServerError)
+		return
+	}
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodPut:
+	default:
+		w.Header().Set("Allow", "GET, HEAD, PUT")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	if t.Path == "" || strings.HasSuffix(t.Path, "/") {
+		// Directory listings are not served.
+		if err := h.authz.Authorize(r.Context(), actionRead, h.repoARN(t)); err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+		http.Error(w, "not found", http.StatusNotFound)
+		return
+	}
+	p, err := ParsePath(t.Path)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if r.Method == http.MethodPut {
+		h.put(w, r, t, p)
+		return
+	}
+	h.get(w, r, t, p)
+}
+
+func (h *Handler) repoARN(t *format.Target) string {
+	return h.svc.RepositoryARN(t.DomainOwner, t.Domain, t.Repository)
+}
+
+func (h *Handler) packageARN(t *format.Target, p Path) string {
+	return h.svc.PackageARN(t.DomainOwner, t.Domain, t.Repository, artifact.FormatMaven, p.GroupID, p.ArtifactID)
+}
+
+func packageRef(t *format.Target, p Path) artifact.PackageRef {
+	return artifact.PackageRef{
+		RepoRef: artifact.RepoRef{DomainRef: artifact.DomainRef{Owner: t.DomainOwner, Name: t.Domain}, Repository: t.Repository},
+		Format:  artifact.FormatMaven, Namespace: p.GroupID, Package: p.ArtifactID}
+}
+
+func versionRef(t *format.Target, p Path, version string) artifact.VersionRef {
+	return artifact.VersionRef{PackageRef: packageRef(t, p), Version: version}
+}
+
+// writeError answers in Maven's shape: a plain-text reason and the status
+// of the fault's kind.
+func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		return // the client went away
+	}
+	e := fault.As(err)
+	status := http.StatusInternalServerError
+	switch e.Kind {
+	case fault.KindNotFound:
+		status = http.StatusNotFound
+	case fault.KindConflict:
+		status = http.StatusConflict
+	case fault.KindValidation:
+		status = http.StatusBadRequest
+	case fault.KindAccessDenied:
+		status = http.StatusForbidden
+	case fault.KindQuotaExceeded:
+		status = http.StatusRequestEntityTooLarge
+	case fault.KindUnavailable:
+		status = http.StatusServiceUnavailable
+	case fault.KindThrottled:
+		status = http.StatusTooManyRequests
+	case fault.KindUnauthenticated:
+		w.Header().Set("WWW-Authenticate", `Basic realm="coffer"`)
+		status = http.StatusUnauthorized
+	}
+	msg := e.Message
+	if status == http.StatusInternalServerError {
+		h.log.Error("maven request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		msg = "internal error"
+	}
+	http.Error(w, msg, status)
+}
+
+// contentType is the Content-Type of a repository file by its extension.
+func contentType(name string) string {
+	i := strings.LastIndexByte(name, '.')
+	if i < 0 {
+		return "application/octet-stream"
+	}
+	switch strings.ToLower(name[i+1:]) {
+	case "jar", "war", "ear", "rar", "aar":
+		return "application/java-archive"
+	case "pom", "xml":
+		return "text/xml"
+	case "md5", "sha1", "sha256", "sha512", "asc":
+		return "text/plain"
+	case "module", "json":
+		return "application/json"
+	case "zip":
+		return "application/zip"
+	}
+	return "application/octet-stream"
+}
+
+// digestOf returns the lower-case hex digest of the algorithm.
+func digestOf(d store.Blob, alg string) string {
+	switch alg {
+	case MD5:
+		return d.MD5
+	case SHA1:
+		return d.SHA1
+	case SHA256:
+		return d.SHA256
+	case SHA512:
+		return d.SHA512
+	}
+	return ""
+}

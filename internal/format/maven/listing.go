@@ -1,0 +1,403 @@
+package maven
+
+import (
+	"container/list"
+	"context"
+	"encoding/json"
+	"fmt"
+	"hash/maphash"
+	"sync"
+	"time"
+
+	"coffer/internal/artifact"
+	"coffer/internal/fault"
+	"coffer/internal/format"
+	"coffer/internal/upstream"
+)
+
+// artifactMetadata is artifact-level maven-metadata.xml: the versions the
+// repository shows (its own and its upstreams', Published only, a SNAPSHOT
+// listed once for its published build) merged with the versions the
+// allowed external connections list (releases only: SNAPSHOTs are never
+// ingested). The rendered document is cached per repository and package
+// under a fingerprint of its inputs, so a cache hit costs the view and one
+// hash pass over it, not a sort and a render.
+func (h *Handler) artifactMetadata(ctx context.Context, t *format.Target, p Path) (*document, error) {
+	ref := packageRef(t, p)
+	key := t.DomainOwner + "/" + t.Domain + "/" + t.Repository + "\x00" + p.GroupID + "\x00" + p.ArtifactID
+	vc, err := h.views.do(ctx, key, func(ctx context.Context) (*artifact.PackageView, error) {
+		return h.svc.ViewPackage(ctx, ref, false)
+	})
+	if err != nil {
+		return nil, err
+	}
+	view := vc.view
+	metaPath := p.GroupPath() + "/" + p.ArtifactID + "/" + MetadataFile
+	var docs []*upstream.Response
+	var upstreamErr error
+	seen := map[string]bool{}
+	for _, src := range view.External {
+		u := src.BaseURL + metaPath
+		if seen[u] {
+			continue
+		}
+		seen[u] = true
+		res, err := h.up.Get(ctx, u)
+		switch {
+		case err == nil:
+			if res.Freshness == upstream.Stale {
+				h.log.Warn("serving a stale upstream maven-metadata.xml", "url", u, "err", res.Err)
+			}
+			docs = append(docs, res)
+		case fault.KindOf(err) == fault.KindNotFound:
+		case ctx.Err() != nil:
+			return nil, ctx.Err()
+		default:
+			// A failing upstream never hides what the repository has.
+			h.log.Warn("upstream maven-metadata.xml unavailable", "url", u, "err", err)
+			upstreamErr = err
+		}
+	}
+
+	fp := docsFingerprint(vc.fp, docs)
+	if d, ok := h.docs.get(key, fp); ok {
+		return d, nil
+	}
+
+	l := &ArtifactListing{GroupID: p.GroupID, ArtifactID: p.ArtifactID}
+	for _, v := range view.Versions {
+		if v.Status != artifact.StatusPublished {
+			continue
+		}
+		name := v.Version.Version
+		if b, ok := ParseBuild(name); ok {
+			name = b.Snapshot()
+		}
+		l.Versions = append(l.Versions, name)
+		when := v.PublishedTime
+		if when.IsZero() {
+			when = v.CreatedTime
+		}
+		if when.After(l.LastUpdated) {
+			l.LastUpdated = when
+		}
+	}
+	for _, rm := range view.Metadata {
+		if doc := storedMetadata(rm.Metadata); doc != "" {
+			if m, err := ParseMetadata([]byte(doc)); err == nil {
+				l.Plugins = MergePlugins(l.Plugins, m.Plugins)
+			}
+		}
+	}
+	for _, res := range docs {
+		m, err := ParseMetadata(res.Body)
+		if err != nil {
+			h.log.Warn("unreadable upstream maven-metadata.xml", "url", res.URL, "err", err)
+			continue
+		}
+		if v := m.Versioning; v != nil {
+			for _, s := range v.Versions {
+				if !IsSnapshot(s) {
+					l.Versions = append(l.Versions, s)
+				}
+			}
+			if t, ok := ParseLastUpdated(v.LastUpdated); ok && t.After(l.LastUpdated) {
+				l.LastUpdated = t
+			}
+		}
+		l.Plugins = MergePlugins(l.Plugins, m.Plugins)
+	}
+	if len(l.Versions) == 0 && len(l.Plugins) == 0 {
+		if upstreamErr != nil {
+			return nil, upstreamErr
+		}
+		return nil, fault.NotFound("package", p.GroupID+":"+p.ArtifactID, "No versions of %s:%s in this repository", p.GroupID, p.ArtifactID)
+	}
+	mod := l.LastUpdated
+	if mod.IsZero() {
+		mod = time.Now()
+	}
+	d := newDocument(l.Render(), mod.Truncate(time.Second))
+	h.docs.put(key, fp, d)
+	return d, nil
+}
+
+var fingerprintSeed = maphash.MakeSeed()
+
+func writeNum(h *maphash.Hash, x int64) {
+	var n [8]byte
+	for i := range n {
+		n[i] = byte(x >> (8 * i))
+	}
+	h.Write(n[:])
+}
+
+// viewFingerprint identifies what a view contributes to an artifact-level
+// document: every visible version's repository, name, revision (it changes
+// with any change of assets or metadata), status and publish time, and the
+// stored package metadata.
+func viewFingerprint(view *artifact.PackageView) uint64 {
+	var h maphash.Hash
+	h.SetSeed(fingerprintSeed)
+	writeNum(&h, int64(len(view.Versions)))
+	for i := range view.Versions {
+		v := &view.Versions[i]
+		h.WriteString(v.Repository)
+		h.WriteByte(0)
+		h.WriteString(v.Version.Version)
+		h.WriteByte(0)
+		h.WriteString(v.Revision)
+		h.WriteByte(0)
+		h.WriteString(v.Status)
+		writeNum(&h, v.PublishedTime.UnixNano())
+	}
+	writeNum(&h, int64(len(view.Metadata)))
+	for _, m := range view.Metadata {
+		h.WriteString(m.Repository)
+		h.WriteByte(0)
+		h.WriteString(m.Metadata)
+		h.WriteByte(0)
+	}
+	return h.Sum64()
+}
+
+// docsFingerprint adds the identity of the upstream documents used (URL,
+// validators, fetch time) to a view's fingerprint.
+func docsFingerprint(view uint64, docs []*upstream.Response) uint64 {
+	var h maphash.Hash
+	h.SetSeed(fingerprintSeed)
+	writeNum(&h, int64(view))
+	writeNum(&h, int64(len(docs)))
+	for _, d := range docs {
+		h.WriteString(d.URL)
+		h.WriteByte(0)
+		h.WriteString(d.ETag)
+		h.WriteByte(0)
+		h.WriteString(d.LastModified)
+		writeNum(&h, d.FetchedAt.UnixNano())
+		writeNum(&h, int64(len(d.Body)))
+	}
+	return h.Sum64()
+}
+
+// viewGroup coalesces the ViewPackage calls of concurrent metadata reads of
+// one package. A read joins the next call that starts after it arrived,
+// never one already running (which might not see a write that completed
+// just before the read), so every answer reflects a view taken after its
+// request arrived, while any number of concurrent reads cost at most two
+// calls in flight per package. The view and its fingerprint are shared,
+// read-only.
+type viewGroup struct {
+	mu sync.Mutex
+	m  map[string]*viewSlot
+}
+
+type viewSlot struct {
+	running, next *viewCall
+}
+
+type viewCall struct {
+	done chan struct{}
+	view *artifact.PackageView
+	fp   uint64
+	err  error
+}
+
+func (g *viewGroup) do(ctx context.Context, key string, fn func(context.Context) (*artifact.PackageView, error)) (*viewCall, error) {
+	g.mu.Lock()
+	if g.m == nil {
+		g.m = map[string]*viewSlot{}
+	}
+	s := g.m[key]
+	if s == nil {
+		s = &viewSlot{}
+		g.m[key] = s
+	}
+	var c *viewCall
+	switch {
+	case s.running == nil:
+		c = &viewCall{done: make(chan struct{})}
+		s.running = c
+		go g.run(context.WithoutCancel(ctx), key, s, c, fn)
+	case s.next == nil:
+		c = &viewCall{done: make(chan struct{})}
+		s.next = c
+	default:
+		c = s.next
+	}
+	g.mu.Unlock()
+	select {
+	case <-c.done:
+		return c, c.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// run performs c, then each call queued behind it, until none is.
+func (g *viewGroup) run(ctx context.Context, key string, s *viewSlot, c *viewCall, fn func(context.Context) (*artifact.PackageView, error)) {
+	for c != nil {
+		func() {
+			defer func() {
+				if v := recover(); v != nil {
+					c.err = fault.Internal(fmt.Errorf("%v", v), "reading the package failed")
+				}
+				close(c.done)
+			}()
+			c.view, c.err = fn(ctx)
+			if c.err == nil {
+				c.fp = viewFingerprint(c.view)
+			}
+		}()
+		g.mu.Lock()
+		c = s.next
+		s.running, s.next = c, nil
+		if c == nil {
+			delete(g.m, key)
+		}
+		g.mu.Unlock()
+	}
+}
+
+// storedPackageMetadata is the package-level Metadata the Maven format
+// keeps: the artifact-level maven-metadata.xml the client uploaded last.
+type storedPackageMetadata struct {
+	MavenMetadata string `json:"mavenMetadata,omitempty"`
+}
+
+func encodeStoredMetadata(doc []byte) string {
+	b, _ := json.Marshal(storedPackageMetadata{MavenMetadata: string(doc)})
+	return string(b)
+}
+
+func storedMetadata(s string) string {
+	if s == "" {
+		return ""
+	}
+	var m storedPackageMetadata
+	if err := json.Unmarshal([]byte(s), &m); err != nil {
+		return ""
+	}
+	return m.MavenMetadata
+}
+
+// docCache keeps rendered documents, least recently used evicted first,
+// bounded by the bytes of their bodies.
+type docCache struct {
+	mu      sync.Mutex
+	max     int64
+	size    int64
+	order   *list.List // of *docEntry, most recent first
+	entries map[string]*list.Element
+}
+
+type docEntry struct {
+	key string
+	fp  uint64
+	doc *document
+}
+
+func newDocCache(max int64) *docCache {
+	return &docCache{max: max, order: list.New(), entries: map[string]*list.Element{}}
+}
+
+func (c *docCache) get(key string, fp uint64) (*document, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[key]
+	if !ok {
+		return nil, false
+	}
+	ent := e.Value.(*docEntry)
+	if ent.fp != fp {
+		return nil, false
+	}
+	c.order.MoveToFront(e)
+	return ent.doc, true
+}
+
+func (c *docCache) put(key string, fp uint64, d *document) {
+	cost := int64(len(d.body) + len(key) + 256)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.entries[key]; ok {
+		c.remove(e)
+	}
+	if cost > c.max {
+		return
+	}
+	c.entries[key] = c.order.PushFront(&docEntry{key: key, fp: fp, doc: d})
+	c.size += cost
+	for c.size > c.max {
+		c.remove(c.order.Back())
+	}
+}
+
+func (c *docCache) remove(e *list.Element) {
+	ent := c.order.Remove(e).(*docEntry)
+	delete(c.entries, ent.key)
+	c.size -= int64(len(ent.doc.body) + len(ent.key) + 256)
+}
+
+// failureLedger remembers the checksum uploads that did not match, per
+// package version, until a matching upload of the same checksum: a version
+// with a remembered mismatch is not published by its maven-metadata.xml.
+// It lives in memory (see the package documentation).
+type failureLedger struct {
+	mu  sync.Mutex
+	max int
+	m   map[string]map[string]bool // version key -> "file.alg"
+}
+
+func newFailureLedger(max int) *failureLedger {
+	return &failureLedger{max: max, m: map[string]map[string]bool{}}
+}
+
+func ledgerKey(ref artifact.VersionRef) string {
+	return ref.Owner + "/" + ref.Name + "/" + ref.Repository + "\x00" + ref.Namespace + "\x00" + ref.Package + "\x00" + ref.Version
+}
+
+func (l *failureLedger) record(ref artifact.VersionRef, file, alg string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	k := ledgerKey(ref)
+	if l.m[k] == nil {
+		if len(l.m) >= l.max {
+			for old := range l.m { // forget an arbitrary version
+				delete(l.m, old)
+				break
+			}
+		}
+		l.m[k] = map[string]bool{}
+	}
+	l.m[k][file+"."+alg] = true
+}
+
+func (l *failureLedger) clear(ref artifact.VersionRef, file, alg string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	k := ledgerKey(ref)
+	if s := l.m[k]; s != nil {
+		delete(s, file+"."+alg)
+		if len(s) == 0 {
+			delete(l.m, k)
+		}
+	}
+}
+
+// failed lists the checksum files of the version that did not match.
+func (l *failureLedger) failed(ref artifact.VersionRef) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for f := range l.m[ledgerKey(ref)] {
+		out = append(out, f)
+	}
+	return out
+}
+
+func (l *failureLedger) forget(ref artifact.VersionRef) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.m, ledgerKey(ref))
+}

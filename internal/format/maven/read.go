@@ -1,0 +1,293 @@
+package maven
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/hex"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"coffer/internal/artifact"
+	"coffer/internal/blob"
+	"coffer/internal/fault"
+	"coffer/internal/format"
+	"coffer/internal/store"
+	"coffer/internal/upstream"
+)
+
+// get serves GET and HEAD: files, their checksums and metadata.
+func (h *Handler) get(w http.ResponseWriter, r *http.Request, t *format.Target, p Path) {
+	ctx := r.Context()
+	if err := h.authz.Authorize(ctx, actionRead, h.repoARN(t)); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	switch p.Kind {
+	case KindArtifactMetadata, KindVersionMetadata:
+		var d *document
+		var err error
+		if p.Kind == KindArtifactMetadata {
+			d, err = h.artifactMetadata(ctx, t, p)
+		} else {
+			d, err = h.snapshotMetadata(ctx, t, p)
+		}
+		if err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+		if p.Checksum != "" {
+			serveChecksum(w, r, digestOf(d.digests, p.Checksum), d.modTime)
+			return
+		}
+		w.Header().Set("Content-Type", "text/xml")
+		w.Header().Set("ETag", `"`+d.digests.SHA1+`"`)
+		http.ServeContent(w, r, MetadataFile, d.modTime, bytes.NewReader(d.body))
+	default:
+		h.getFile(w, r, t, p)
+	}
+}
+
+// getFile serves a file of a version, or its checksum, resolving it through
+// the repository's upstreams and external connection.
+func (h *Handler) getFile(w http.ResponseWriter, r *http.Request, t *format.Target, p Path) {
+	ctx := r.Context()
+	ref := versionRef(t, p, p.AssetVersion())
+	asset := p.File
+	if p.NonUniqueSnapshot() {
+		b, _, err := h.newestBuild(ctx, packageRef(t, p), p.Version)
+		if err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+		ref.Version = b.Version()
+		asset = FileName(p.ArtifactID, b.Version(), p.Classifier, p.Extension)
+	}
+	f := &fetchState{h: h, path: p.GroupPath() + "/" + p.ArtifactID + "/" + p.Version + "/" + asset, contentType: contentType(asset)}
+	if p.Extension == "pom" && p.Classifier == "" {
+		f.capture = &bytes.Buffer{}
+	}
+	if p.Checksum == "" && r.Method == http.MethodGet {
+		f.w = w // stream the first download to this client while it is stored
+	}
+	req := artifact.ReadRequest{VersionRef: ref, Asset: asset, NewVersion: f.newVersion}
+	if !IsSnapshot(p.Version) { // SNAPSHOTs are never ingested from external connections
+		req.Fetch = f.fetch
+	}
+	res, err := h.svc.ReadAsset(ctx, req)
+	if err != nil {
+		if f.started {
+			// Part of the body went out: only a cut connection tells the
+			// client that it is not the artifact.
+			panic(http.ErrAbortHandler)
+		}
+		h.writeError(w, r, err)
+		return
+	}
+	defer res.Object.Close()
+	if f.started {
+		// What was streamed must be what is now recorded (a concurrent
+		// read's record wins in the engine, and could hold other bytes).
+		if f.clientErr != nil || res.Asset.Blob.SHA256 != f.fetched.SHA256 || !f.finish() {
+			panic(http.ErrAbortHandler)
+		}
+		return
+	}
+	a := res.Asset
+	if p.Checksum != "" {
+		serveChecksum(w, r, digestOf(a.Blob, p.Checksum), a.CreatedTime)
+		return
+	}
+	hd := w.Header()
+	hd.Set("Content-Type", contentType(asset))
+	hd.Set("ETag", `"`+a.Blob.SHA1+`"`)
+	hd.Set("X-Checksum-Sha1", a.Blob.SHA1)
+	hd.Set("X-Checksum-Md5", a.Blob.MD5)
+	hd.Set("X-Checksum-Sha256", a.Blob.SHA256)
+	http.ServeContent(w, r, asset, a.CreatedTime, res.Object.Reader())
+}
+
+func serveChecksum(w http.ResponseWriter, r *http.Request, digest string, mod time.Time) {
+	if digest == "" {
+		http.Error(w, "checksum not available", http.StatusNotFound)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain")
+	http.ServeContent(w, r, "", mod, bytes.NewReader([]byte(digest)))
+}
+
+// fetchState is one read's FetchFunc: it fetches the file from an external
+// connection, verified against the upstream's .sha1, streams it to the
+// client while it is stored (holding back the last byte until the engine
+// has recorded the asset, so that a failure can still break the transfer),
+// and reads a POM's metadata on the way.
+type fetchState struct {
+	h           *Handler
+	path        string // repository path of the file
+	contentType string
+	w           http.ResponseWriter // nil: do not stream to the client
+	capture     *bytes.Buffer       // POM bytes, nil unless a POM
+	overflow    bool
+
+	started   bool // the client's response has begun
+	held      [1]byte
+	hasHeld   bool
+	clientErr error
+	fetched   blob.Digests // what the download committed
+	pom       *POM
+}
+
+func (f *fetchState) fetch(ctx context.Context, src artifact.ExternalSource) (blob.Digests, bool, error) {
+	u := src.BaseURL + (&url.URL{Path: f.path}).EscapedPath()
+	var exp upstream.Expectation
+	sum, err := f.h.up.Checksum(ctx, u+".sha1")
+	switch {
+	case err == nil:
+		exp.SHA1 = sum
+	case fault.KindOf(err) == fault.KindNotFound:
+		f.h.log.Warn("upstream has no .sha1 for a Maven file; storing it unverified", "connection", src.Connection, "url", u)
+	default:
+		return blob.Digests{}, false, err
+	}
+	res, err := f.h.up.Fetch(ctx, u, u, exp, f.h.sink, upstream.WithTee(f.start))
+	if err != nil {
+		return blob.Digests{}, false, err
+	}
+	f.clientErr, f.fetched = res.TeeErr, res.Digests
+	if f.capture != nil && !res.Shared && !f.overflow {
+		if pom, err := ParsePOM(f.capture.Bytes()); err == nil {
+			f.pom = pom
+		} else {
+			f.h.log.Warn("could not read the metadata of an upstream POM", "url", u, "err", err)
+		}
+	}
+	return res.Digests, res.Created, nil
+}
+
+// start is the tee's start: called once the upstream answered 200.
+func (f *fetchState) start(m upstream.Meta) io.Writer {
+	if f.w == nil {
+		if f.capture == nil {
+			return nil
+		}
+		return f
+	}
+	f.started = true
+	hd := f.w.Header()
+	hd.Set("Content-Type", f.contentType)
+	if m.Size >= 0 {
+		hd.Set("Content-Length", strconv.FormatInt(m.Size, 10))
+	}
+	if !m.LastModified.IsZero() {
+		hd.Set("Last-Modified", m.LastModified.UTC().Format(http.TimeFormat))
+	}
+	f.w.WriteHeader(http.StatusOK)
+	return f
+}
+
+// Write receives the body as it arrives from the upstream.
+func (f *fetchState) Write(p []byte) (int, error) {
+	if f.capture != nil && !f.overflow {
+		if f.capture.Len()+len(p) > MaxPOMSize {
+			f.overflow = true
+			f.capture = nil
+		} else {
+			f.capture.Write(p)
+		}
+	}
+	if f.w == nil || len(p) == 0 {
+		return len(p), nil
+	}
+	if f.hasHeld {
+		if _, err := f.w.Write(f.held[:]); err != nil {
+			return 0, err
+		}
+	}
+	if _, err := f.w.Write(p[:len(p)-1]); err != nil {
+		return 0, err
+	}
+	f.held[0], f.hasHeld = p[len(p)-1], true
+	return len(p), nil
+}
+
+// finish sends the held-back last byte once the asset is recorded.
+func (f *fetchState) finish() bool {
+	if !f.hasHeld {
+		return true
+	}
+	_, err := f.w.Write(f.held[:])
+	return err == nil
+}
+
+func (f *fetchState) newVersion(v *store.Version) {
+	if f.pom != nil {
+		f.pom.Apply(v)
+	}
+}
+
+// document is a rendered or stored metadata document with its digests.
+type document struct {
+	body    []byte
+	digests store.Blob
+	modTime time.Time
+}
+
+func newDocument(body []byte, mod time.Time) *document {
+	m, s1, s256, s512 := md5.Sum(body), sha1.Sum(body), sha256.Sum256(body), sha512.Sum512(body)
+	return &document{body: body, modTime: mod, digests: store.Blob{MD5: hex.EncodeToString(m[:]), SHA1: hex.EncodeToString(s1[:]),
+		SHA256: hex.EncodeToString(s256[:]), SHA512: hex.EncodeToString(s512[:]), Size: int64(len(body))}}
+}
+
+// newestBuild returns the newest Published build of a SNAPSHOT version
+// that the repository shows.
+func (h *Handler) newestBuild(ctx context.Context, ref artifact.PackageRef, snapshot string) (Build, *artifact.VisibleVersion, error) {
+	view, err := h.svc.ViewPackage(ctx, ref, false)
+	if err != nil {
+		return Build{}, nil, err
+	}
+	var best Build
+	var bestV *artifact.VisibleVersion
+	for i := range view.Versions {
+		v := &view.Versions[i]
+		b, ok := ParseBuild(v.Version.Version)
+		if !ok || v.Status != artifact.StatusPublished || b.Snapshot() != snapshot {
+			continue
+		}
+		if bestV == nil || b.Newer(best) {
+			best, bestV = b, v
+		}
+	}
+	if bestV == nil {
+		return Build{}, nil, fault.NotFound("package-version", snapshot, "No published build of %s:%s:%s", ref.Namespace, ref.Package, snapshot)
+	}
+	return best, bestV, nil
+}
+
+// snapshotMetadata is SNAPSHOT version-level metadata: the document the
+// client uploaded with the newest published build, or one generated from
+// the build's version.
+func (h *Handler) snapshotMetadata(ctx context.Context, t *format.Target, p Path) (*document, error) {
+	b, v, err := h.newestBuild(ctx, packageRef(t, p), p.Version)
+	if err != nil {
+		return nil, err
+	}
+	res, err := h.svc.ReadAsset(ctx, artifact.ReadRequest{VersionRef: versionRef(t, p, b.Version()), Asset: MetadataFile})
+	if errors.Is(err, fault.ErrNotFound) {
+		return newDocument(RenderSnapshotMetadata(p.GroupID, p.ArtifactID, b, v.PublishedTime, nil), v.PublishedTime), nil
+	} else if err != nil {
+		return nil, err
+	}
+	defer res.Object.Close()
+	body, err := io.ReadAll(io.LimitReader(res.Object, MaxMetadataSize))
+	if err != nil {
+		return nil, fault.Internal(err, "could not read the stored maven-metadata.xml")
+	}
+	return newDocument(body, res.Asset.CreatedTime), nil
+}
