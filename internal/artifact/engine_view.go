@@ -2,6 +2,7 @@ package artifact
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"coffer/internal/fault"
@@ -73,6 +74,57 @@ func (s *Service) viewPackage(ctx context.Context, ref PackageRef, includeUnlist
 		return nil, err
 	}
 	return view, nil
+}
+
+// ViewStamp returns a fingerprint of what ViewPackage shows of a package
+// (and the external sources it lists) without reading any version: it is
+// made of the repositories the view covers, in order, with each one's
+// package id and change counter, and the allowed external connections. Any
+// change to a version, an asset, a status, origin controls, package-level
+// metadata, the upstream graph or a package group decision changes it, so a
+// format can serve a cached document while the stamp is unchanged at a cost
+// independent of the number of versions.
+func (s *Service) ViewStamp(ctx context.Context, ref PackageRef) (string, []ExternalSource, error) {
+	ref, err := normalizedRef(ref)
+	if err != nil {
+		return "", nil, err
+	}
+	var b strings.Builder
+	var external []ExternalSource
+	err = s.meta.Read(ctx, func(tx store.Tx) error {
+		rc, err := s.reachOf(tx, ref)
+		if err == nil {
+			err = rc.expand(tx)
+		}
+		if err != nil {
+			return err
+		}
+		for _, repo := range rc.visible() {
+			p, err := rc.packageIn(tx, repo)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(&b, "r%d", repo.ID)
+			if p != nil {
+				fmt.Fprintf(&b, ":p%d:%d", p.ID, p.ChangeSeq)
+			}
+			b.WriteByte(';')
+		}
+		holders, err := rc.externals(tx)
+		if err != nil {
+			return err
+		}
+		for _, h := range holders {
+			src := ExternalSource{Repository: h.repo.Name, Connection: h.connection, BaseURL: s.ExternalURL(h.connection)}
+			external = append(external, src)
+			fmt.Fprintf(&b, "x%d:%s:%s;", h.repo.ID, src.Connection, src.BaseURL)
+		}
+		return nil
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	return b.String(), external, nil
 }
 
 func (s *Service) externalURL(connection string) string {

@@ -143,6 +143,11 @@ type Package struct {
 	// Metadata is package-level data a format keeps (npm dist-tags...), as
 	// opaque JSON; "" when none.
 	Metadata string
+	// ChangeSeq is maintained by the driver: it grows in the same
+	// transaction as any change to the package's origin controls or
+	// metadata, or to one of its versions or their assets. Callers ignore it
+	// on writes.
+	ChangeSeq int64
 }
 
 // PackageFilter narrows ListPackages.

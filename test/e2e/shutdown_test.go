@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -80,21 +81,38 @@ func TestGracefulShutdownFinishesUploads(t *testing.T) {
 	pr, pw := io.Pipe()
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
+	// Requests are built on the test goroutine (they may t.Fatal) and sent
+	// on connections of their own.
+	uploads := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	abortReq := publishRequest(t, c, "aborted", pr, sum).WithContext(ctx)
 	go func() {
-		resp, err := http.DefaultClient.Do(publishRequest(t, c, "aborted", pr, sum).WithContext(ctx))
+		resp, err := uploads.Do(abortReq)
 		if err == nil {
+			b, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
+			err = fmt.Errorf("answered %d before the body was sent: %s", resp.StatusCode, b)
+			pr.CloseWithError(err) // unblock the writer below
+			errc <- err
+			return
 		}
+		pr.CloseWithError(err)
 		errc <- err
 	}()
 	if _, err := pw.Write(content[:4<<20]); err != nil {
-		t.Fatal(err)
+		t.Fatalf("sending the first half of the upload: %v", err)
 	}
+	// The client gives up: cancel the request and end its body (the
+	// transport waits for a blocked body read before Do returns).
 	cancel()
-	if err := <-errc; err == nil {
-		t.Fatal("the aborted upload succeeded")
+	pw.CloseWithError(context.Canceled)
+	select {
+	case err := <-errc:
+		if err == nil {
+			t.Fatal("the aborted upload succeeded")
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the aborted upload's request did not return 30 s after it was cancelled")
 	}
-	pw.Close()
 	cli.fails("ResourceNotFoundException", "describe-package", "--domain", "shut", "--repository", "repo", "--format", "generic", "--namespace", "ns", "--package", "aborted")
 	// The server notices the broken body shortly after the client leaves;
 	// wait for its staging file to be removed.
@@ -114,18 +132,22 @@ func TestGracefulShutdownFinishesUploads(t *testing.T) {
 		err    error
 	}
 	done := make(chan result, 1)
+	inflightReq := publishRequest(t, c, "inflight", pr, sum)
 	go func() {
-		resp, err := http.DefaultClient.Do(publishRequest(t, c, "inflight", pr, sum))
+		resp, err := uploads.Do(inflightReq)
 		if err != nil {
+			pr.CloseWithError(err)
 			done <- result{err: err}
 			return
 		}
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
+		// An early answer must not leave the writer below blocked.
+		pr.CloseWithError(fmt.Errorf("answered %d: %s", resp.StatusCode, b))
 		done <- result{status: resp.StatusCode, body: b}
 	}()
 	if _, err := pw.Write(content[:4<<20]); err != nil {
-		t.Fatal(err)
+		t.Fatalf("sending the first half of the upload: %v", err)
 	}
 	if err := c.Cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
@@ -133,9 +155,11 @@ func TestGracefulShutdownFinishesUploads(t *testing.T) {
 	// The listener closes while the upload is still running...
 	deadline = time.Now().Add(10 * time.Second)
 	for {
-		if _, err := http.Get(c.URL + "/healthz"); err != nil {
+		resp, err := http.Get(c.URL + "/healthz")
+		if err != nil {
 			break
 		}
+		resp.Body.Close()
 		if time.Now().After(deadline) {
 			t.Fatal("coffer still accepts connections after SIGINT")
 		}
@@ -146,7 +170,12 @@ func TestGracefulShutdownFinishesUploads(t *testing.T) {
 		t.Fatal(err)
 	}
 	pw.Close()
-	res := <-done
+	var res result
+	select {
+	case res = <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("the in-flight upload got no answer within 60 s")
+	}
 	if res.err != nil || res.status != 200 {
 		t.Fatalf("in-flight upload: %v %d %s", res.err, res.status, res.body)
 	}

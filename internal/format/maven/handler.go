@@ -21,6 +21,7 @@ import (
 type Engine interface {
 	ReadAsset(ctx context.Context, req artifact.ReadRequest) (*artifact.ReadResult, error)
 	ViewPackage(ctx context.Context, ref artifact.PackageRef, includeUnlisted bool) (*artifact.PackageView, error)
+	ViewStamp(ctx context.Context, ref artifact.PackageRef) (string, []artifact.ExternalSource, error)
 	PutAsset(ctx context.Context, req artifact.PutAssetRequest, body io.Reader) (*artifact.PublishResult, error)
 	SetVersionStatus(ctx context.Context, ref artifact.VersionRef, status string) (*artifact.Version, error)
 	PutPackageMetadata(ctx context.Context, ref artifact.PackageRef, metadata string) (*artifact.Package, error)

@@ -25,18 +25,17 @@ import (
 func (h *Handler) artifactMetadata(ctx context.Context, t *format.Target, p Path) (*document, error) {
 	ref := packageRef(t, p)
 	key := t.DomainOwner + "/" + t.Domain + "/" + t.Repository + "\x00" + p.GroupID + "\x00" + p.ArtifactID
-	vc, err := h.views.do(ctx, key, func(ctx context.Context) (*artifact.PackageView, error) {
-		return h.svc.ViewPackage(ctx, ref, false)
-	})
+	// The stamp changes with anything the view would show; on a cache hit
+	// no version is read, so the cost does not grow with the versions.
+	stamp, external, err := h.svc.ViewStamp(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
-	view := vc.view
 	metaPath := p.GroupPath() + "/" + p.ArtifactID + "/" + MetadataFile
 	var docs []*upstream.Response
 	var upstreamErr error
 	seen := map[string]bool{}
-	for _, src := range view.External {
+	for _, src := range external {
 		u := src.BaseURL + metaPath
 		if seen[u] {
 			continue
@@ -59,10 +58,17 @@ func (h *Handler) artifactMetadata(ctx context.Context, t *format.Target, p Path
 		}
 	}
 
-	fp := docsFingerprint(vc.fp, docs)
+	fp := docsFingerprint(stampFingerprint(stamp), docs)
 	if d, ok := h.docs.get(key, fp); ok {
 		return d, nil
 	}
+	vc, err := h.views.do(ctx, key, func(ctx context.Context) (*artifact.PackageView, error) {
+		return h.svc.ViewPackage(ctx, ref, false)
+	})
+	if err != nil {
+		return nil, err
+	}
+	view := vc.view
 
 	l := &ArtifactListing{GroupID: p.GroupID, ArtifactID: p.ArtifactID}
 	for _, v := range view.Versions {
@@ -123,6 +129,9 @@ func (h *Handler) artifactMetadata(ctx context.Context, t *format.Target, p Path
 }
 
 var fingerprintSeed = maphash.MakeSeed()
+
+// stampFingerprint hashes an engine view stamp.
+func stampFingerprint(stamp string) uint64 { return maphash.String(fingerprintSeed, stamp) }
 
 func writeNum(h *maphash.Hash, x int64) {
 	var n [8]byte

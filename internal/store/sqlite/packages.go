@@ -7,11 +7,11 @@ import (
 	"coffer/internal/store"
 )
 
-const packageColumns = "id, repository_id, format, namespace, name, publish, upstream, metadata"
+const packageColumns = "id, repository_id, format, namespace, name, publish, upstream, metadata, change_seq"
 
 func scanPackage(r scanner) (store.Package, error) {
 	var p store.Package
-	err := r.Scan(&p.ID, &p.RepositoryID, &p.Format, &p.Namespace, &p.Name, &p.Publish, &p.Upstream, &p.Metadata)
+	err := r.Scan(&p.ID, &p.RepositoryID, &p.Format, &p.Namespace, &p.Name, &p.Publish, &p.Upstream, &p.Metadata, &p.ChangeSeq)
 	return p, err
 }
 

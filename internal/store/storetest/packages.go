@@ -41,6 +41,10 @@ func testPackages(t *testing.T, s store.Store) {
 	p.Publish, p.Upstream, p.Metadata = "ALLOW", "BLOCK", `{"dist-tags":{}}`
 	mustWrite(t, s, func(tx store.Tx) error { return tx.UpdatePackage(p) })
 	got = get(t, s, func(tx store.Tx) (*store.Package, error) { return tx.GetPackageByID(p.ID) })
+	if got.ChangeSeq <= p.ChangeSeq {
+		t.Errorf("UpdatePackage left ChangeSeq at %d", got.ChangeSeq)
+	}
+	p.ChangeSeq = got.ChangeSeq
 	check(t, "updated package", *got, *p)
 	missing := *p
 	missing.ID += 1000
@@ -146,5 +150,43 @@ func testPackageList(t *testing.T, s store.Store) {
 			})
 			check(t, fmt.Sprintf("packages %+v after %q", f, after), got, wantPage)
 		}
+	}
+}
+
+// testPackageChangeSeq checks that ChangeSeq grows with every change to a
+// package, its versions and their assets, and only to that package.
+func testPackageChangeSeq(t *testing.T, s store.Store) {
+	d := addDomain(t, s, "111122223333", "acme")
+	r := addRepo(t, s, d.ID, "main")
+	p := addPackage(t, s, r.ID, "maven", "org.acme", "lib")
+	other := addPackage(t, s, r.ID, "maven", "org.acme", "other")
+	seq := func(id int64) int64 {
+		t.Helper()
+		return get(t, s, func(tx store.Tx) (*store.Package, error) { return tx.GetPackageByID(id) }).ChangeSeq
+	}
+	last := seq(p.ID)
+	step := func(what string, fn func(tx store.Tx) error) {
+		t.Helper()
+		mustWrite(t, s, fn)
+		if now := seq(p.ID); now <= last {
+			t.Errorf("%s left ChangeSeq at %d", what, now)
+		} else {
+			last = now
+		}
+	}
+	var v *store.Version
+	step("a new version", func(tx store.Tx) error {
+		v = &store.Version{PackageID: p.ID, Version: "1.0", Revision: "r1", Status: "Unfinished", OriginType: "INTERNAL"}
+		return tx.CreateVersion(v)
+	})
+	step("a new asset", func(tx store.Tx) error {
+		return tx.PutAsset(d.ID, &store.Asset{VersionID: v.ID, Name: "lib-1.0.jar", Blob: store.Blob{SHA256: strings.Repeat("a", 64), Size: 1}})
+	})
+	step("a status change", func(tx store.Tx) error { v.Status = "Published"; return tx.UpdateVersion(v) })
+	step("deleting assets", func(tx store.Tx) error { return tx.DeleteAssets(v.ID) })
+	step("an origin change", func(tx store.Tx) error { p.Publish = "BLOCK"; return tx.UpdatePackage(p) })
+	step("deleting the version", func(tx store.Tx) error { return tx.DeleteVersion(v.ID) })
+	if got := seq(other.ID); got != other.ChangeSeq {
+		t.Errorf("another package's ChangeSeq moved from %d to %d", other.ChangeSeq, got)
 	}
 }

@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Downstreams", testDownstreams},
 		{"Packages", testPackages},
 		{"PackageList", testPackageList},
+		{"PackageChangeSeq", testPackageChangeSeq},
 		{"Versions", testVersions},
 		{"VersionList", testVersionList},
 		{"Assets", testAssets},
