@@ -145,6 +145,10 @@ type Config struct {
 	// exchange (not for cache hits), for metrics and logs. It must be quick
 	// and safe for concurrent use.
 	Observe func(Event)
+	// OnJoin, when set, is called each time a Fetch caller joins a download
+	// already in flight for the same key (metrics; tests that must know every
+	// caller shares one download).
+	OnJoin func(key string)
 }
 
 // Event describes one upstream exchange, for Config.Observe.
@@ -234,6 +238,7 @@ func New(cfg Config, httpClient *http.Client) *Client {
 		}}
 	}
 	c := &Client{cfg: cfg, http: httpClient, neg: newNegativeCache(cfg.NegativeCacheSize)}
+	c.fetches.joined = cfg.OnJoin
 	if cfg.MetadataCacheBytes > 0 {
 		c.meta = newLRU[*Document](cfg.MetadataCacheBytes)
 	}

@@ -129,8 +129,9 @@ type env struct {
 	authz   *allow
 	central *central
 	srv     *httptest.Server
-	repo    string // endpoint of my-repo
-	store   string // endpoint of my-repo-store
+	repo    string        // endpoint of my-repo
+	store   string        // endpoint of my-repo-store
+	joins   *atomic.Int64 // callers that joined a download in flight
 }
 
 func newEnv(t testing.TB) *env {
@@ -162,7 +163,9 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	az := &allow{deny: map[string]bool{}}
-	h := maven.New(svc, az, maven.Config{Sink: blobs, Upstream: upstream.Config{Retries: -1, RetryBackoff: 1}})
+	joins := &atomic.Int64{}
+	h := maven.New(svc, az, maven.Config{Sink: blobs, Upstream: upstream.Config{Retries: -1, RetryBackoff: 1,
+		OnJoin: func(string) { joins.Add(1) }}})
 	dp := server.DataPlane(map[string]http.Handler{artifact.FormatMaven: h}, func(ctx context.Context, tok, owner, domain string) (*auth.Principal, error) {
 		if tok != token {
 			return nil, fault.Unauthenticated("", "bad token")
@@ -171,7 +174,7 @@ func newEnv(t testing.TB) *env {
 	})
 	srv := httptest.NewServer(dp)
 	t.Cleanup(srv.Close)
-	return &env{t: t, svc: svc, h: h, authz: az, central: c, srv: srv,
+	return &env{t: t, svc: svc, h: h, authz: az, central: c, srv: srv, joins: joins,
 		repo: srv.URL + "/maven/d/dx-" + account + "/my-repo/", store: srv.URL + "/maven/d/dx-" + account + "/my-repo-store/"}
 }
 
@@ -345,18 +348,22 @@ func TestConcurrentReadsShareOneDownload(t *testing.T) {
 	body := bytes.Repeat([]byte("0123456789"), 200000)
 	e.central.add(jar, body)
 	e.central.gate = make(chan struct{})
+	const clients = 50
 	var wg sync.WaitGroup
-	results := make([]response, 8)
+	results := make([]response, clients)
 	for i := range results {
 		wg.Add(1)
 		go func() { defer wg.Done(); results[i] = e.do("GET", e.repo+jar, nil) }()
 	}
-	for e.central.count(jar) == 0 {
-		time.Sleep(time.Millisecond)
+	// The upstream holds its answer until every other client has joined the
+	// one download in flight.
+	deadline := time.Now().Add(30 * time.Second)
+	for e.joins.Load() < clients-1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of %d clients joined the download", e.joins.Load(), clients-1)
+		}
+		time.Sleep(time.Millisecond) // polling a counter, not waiting for time to pass
 	}
-	// Let every client reach the download in progress (one that planned its
-	// read after the download ended would, by design, download again).
-	time.Sleep(300 * time.Millisecond)
 	close(e.central.gate)
 	wg.Wait()
 	for i, r := range results {
