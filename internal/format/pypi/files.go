@@ -1,0 +1,353 @@
+package pypi
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"coffer/internal/artifact"
+	"coffer/internal/blob"
+	"coffer/internal/fault"
+	"coffer/internal/format"
+	"coffer/internal/store"
+	"coffer/internal/upstream"
+)
+
+// serveFile serves files/<project>/<version>/<file>: a distribution or its
+// PEP 658 core-metadata file (<file>.metadata), resolved through the
+// repository's upstreams and public:pypi.
+func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, t *format.Target, project, version, name string) {
+	ctx := r.Context()
+	dist, isMeta := strings.CutSuffix(name, metadataSuffix)
+	f, ok := ParseFileName(dist, project)
+	if project != NormalizeName(project) || !ok || !sameVersion(f.Version, version) {
+		http.Error(w, name+" is not a distribution file of "+project+" "+version, http.StatusNotFound)
+		return
+	}
+	ref := versionRef(t, project, version)
+	if isMeta {
+		h.serveMetadata(w, r, t, ref, f)
+		return
+	}
+	ff := &fileFetch{h: h, project: project, file: f}
+	if r.Method == http.MethodGet {
+		ff.w = w // stream the first download to this client while it is stored
+	}
+	res, err := h.svc.ReadAsset(ctx, artifact.ReadRequest{VersionRef: ref, Asset: name, Fetch: ff.fetch, NewVersion: ff.newVersion})
+	if err != nil {
+		if ff.started {
+			// Part of the body went out: only a cut connection tells the
+			// client that it is not the file.
+			panic(http.ErrAbortHandler)
+		}
+		h.writeError(w, r, err)
+		return
+	}
+	defer res.Object.Close()
+	if ff.called {
+		// Freshly ingested: give a wheel its PEP 658 file too, so that the
+		// page offers it from now on, even when the upstream did not.
+		defer h.deriveMetadata(ctx, ref, f, res.Asset.Blob.SHA256, ff.entry)
+	}
+	if ff.started {
+		if ff.clientErr != nil || !ff.finish() {
+			panic(http.ErrAbortHandler)
+		}
+		return
+	}
+	a := res.Asset
+	hd := w.Header()
+	hd.Set("Content-Type", "application/octet-stream")
+	hd.Set("ETag", `"`+a.Blob.SHA256+`"`)
+	hd.Set("X-Checksum-Sha256", a.Blob.SHA256)
+	http.ServeContent(w, r, name, a.CreatedTime, res.Object.Reader())
+}
+
+// serveMetadata serves <file>.metadata: stored with an upload, fetched from
+// the upstream that offers it (verified against the hash its page gives),
+// or extracted from the (fetched) wheel.
+func (h *Handler) serveMetadata(w http.ResponseWriter, r *http.Request, t *format.Target, ref artifact.VersionRef, f File) {
+	mf := &metadataFetch{h: h, ref: ref, file: f}
+	res, err := h.svc.ReadAsset(r.Context(), artifact.ReadRequest{VersionRef: ref, Asset: f.Name + metadataSuffix, Fetch: mf.fetch, NewVersion: mf.newVersion})
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	defer res.Object.Close()
+	a := res.Asset
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("ETag", `"`+a.Blob.SHA256+`"`)
+	http.ServeContent(w, r, "", a.CreatedTime, res.Object.Reader())
+}
+
+// fileFetch is one read's FetchFunc for a distribution file: it finds the
+// file on the upstream's page, downloads it verified against the page's
+// hashes, streams it to the client while it is stored (holding back the
+// last byte until the engine has recorded it, so that a failure can still
+// break the transfer), and reads its core metadata for the new version.
+type fileFetch struct {
+	h       *Handler
+	project string
+	file    File
+	w       http.ResponseWriter // nil: do not stream to the client
+
+	called    bool
+	entry     *UpstreamFile
+	meta      *CoreMetadata
+	started   bool
+	held      [1]byte
+	hasHeld   bool
+	clientErr error
+}
+
+func (ff *fileFetch) fetch(ctx context.Context, src artifact.ExternalSource) (blob.Digests, bool, error) {
+	ff.called = true
+	up, err := ff.h.upstreamPage(ctx, src, ff.project)
+	if err != nil {
+		return blob.Digests{}, false, err
+	}
+	e, ok := up.page.File(ff.file.Name)
+	if !ok {
+		return blob.Digests{}, false, fault.NotFound("asset", ff.file.Name, "%s is not listed by %s", ff.file.Name, src.Connection)
+	}
+	ff.entry = e
+	exp := upstream.Expectation{SHA256: e.Hashes["sha256"], SHA512: e.Hashes["sha512"], SHA1: e.Hashes["sha1"], MD5: e.Hashes["md5"]}
+	if e.Size > 0 {
+		exp.Size = e.Size
+	}
+	if exp.SHA256 == "" && exp.SHA512 == "" && exp.SHA1 == "" && exp.MD5 == "" {
+		ff.h.log.Warn("upstream lists a PyPI file without a hash; storing it unverified", "connection", src.Connection, "url", e.URL)
+	}
+	var opts []upstream.Option
+	if ff.w != nil {
+		opts = append(opts, upstream.WithTee(ff.start))
+	}
+	res, err := ff.h.up.Fetch(ctx, src.Connection+"\x00"+e.URL, e.URL, exp, ff.h.blobs, opts...)
+	if err != nil {
+		return blob.Digests{}, false, err
+	}
+	ff.clientErr = res.TeeErr
+	if data, err := ff.h.blobMetadata(ctx, res.Digests.SHA256, ff.file); err == nil {
+		if m, err := ParseCoreMetadata(data); err == nil {
+			ff.meta = m
+		}
+	} else {
+		ff.h.log.Warn("could not read the core metadata of an upstream distribution", "url", e.URL, "err", err)
+	}
+	return res.Digests, res.Created, nil
+}
+
+// newVersion fills a version created by this fetch (not one retained from
+// an upstream repository: that keeps its own metadata).
+func (ff *fileFetch) newVersion(v *store.Version) {
+	if !ff.called {
+		return
+	}
+	fillIngested(v, ff.meta, ff.entry, ff.file.Name)
+}
+
+func fillIngested(v *store.Version, m *CoreMetadata, e *UpstreamFile, name string) {
+	var vm versionMeta
+	if m != nil {
+		m.Apply(v, false)
+		vm.RequiresPython, vm.DescriptionType = m.RequiresPython, m.DescriptionType
+	}
+	if e != nil {
+		if vm.RequiresPython == "" {
+			vm.RequiresPython = e.RequiresPython
+		}
+		if e.Yanked != nil {
+			vm.Files = map[string]fileMeta{name: {Yanked: e.Yanked}}
+		}
+	}
+	v.Metadata = vm.encode()
+}
+
+// start is the tee's start: called once the upstream answered 200.
+func (ff *fileFetch) start(m upstream.Meta) io.Writer {
+	ff.started = true
+	hd := ff.w.Header()
+	hd.Set("Content-Type", "application/octet-stream")
+	if m.Size >= 0 {
+		hd.Set("Content-Length", strconv.FormatInt(m.Size, 10))
+	}
+	if !m.LastModified.IsZero() {
+		hd.Set("Last-Modified", m.LastModified.UTC().Format(http.TimeFormat))
+	}
+	ff.w.WriteHeader(http.StatusOK)
+	return ff
+}
+
+// Write passes the body on as it arrives, holding back its last byte.
+func (ff *fileFetch) Write(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if ff.hasHeld {
+		if _, err := ff.w.Write(ff.held[:]); err != nil {
+			return 0, err
+		}
+	}
+	if _, err := ff.w.Write(p[:len(p)-1]); err != nil {
+		return 0, err
+	}
+	ff.held[0], ff.hasHeld = p[len(p)-1], true
+	return len(p), nil
+}
+
+// finish sends the held-back last byte once the file is recorded.
+func (ff *fileFetch) finish() bool {
+	if !ff.hasHeld {
+		return true
+	}
+	_, err := ff.w.Write(ff.held[:])
+	return err == nil
+}
+
+// metadataFetch is the FetchFunc of a <file>.metadata read.
+type metadataFetch struct {
+	h     *Handler
+	ref   artifact.VersionRef
+	file  File
+	data  []byte
+	entry *UpstreamFile
+}
+
+func (mf *metadataFetch) fetch(ctx context.Context, src artifact.ExternalSource) (blob.Digests, bool, error) {
+	up, err := mf.h.upstreamPage(ctx, src, mf.ref.Package)
+	if err == nil {
+		mf.entry, _ = up.page.File(mf.file.Name)
+	} else if fault.KindOf(err) != fault.KindNotFound {
+		mf.h.log.Warn("upstream simple page unavailable; trying the stored distribution", "project", mf.ref.Package, "err", err)
+	}
+	if e := mf.entry; e != nil && e.CoreMetadata != nil {
+		u := e.URL + metadataSuffix
+		res, err := mf.h.up.Fetch(ctx, src.Connection+"\x00"+u, u, upstream.Expectation{SHA256: e.CoreMetadata["sha256"]},
+			mf.h.blobs, upstream.WithMaxSize(MaxMetadataSize))
+		if err == nil {
+			mf.data, _ = mf.h.blobBytes(ctx, res.Digests.SHA256)
+			return res.Digests, res.Created, nil
+		}
+		if fault.KindOf(err) != fault.KindNotFound {
+			return blob.Digests{}, false, err
+		}
+	}
+	if mf.file.Kind != KindWheel {
+		return blob.Digests{}, false, fault.NotFound("asset", mf.file.Name+metadataSuffix, "No core metadata file for %s", mf.file.Name)
+	}
+	// Extract it from the wheel, fetching the wheel first if need be.
+	wf := &fileFetch{h: mf.h, project: mf.ref.Package, file: mf.file}
+	res, err := mf.h.svc.ReadAsset(ctx, artifact.ReadRequest{VersionRef: mf.ref, Asset: mf.file.Name, Fetch: wf.fetch, NewVersion: wf.newVersion})
+	if err != nil {
+		return blob.Digests{}, false, err
+	}
+	res.Object.Close()
+	if mf.entry == nil {
+		mf.entry = wf.entry
+	}
+	return mf.h.extractMetadata(ctx, res.Asset.Blob.SHA256, mf.file, mf.entry, &mf.data)
+}
+
+func (mf *metadataFetch) newVersion(v *store.Version) {
+	var m *CoreMetadata
+	if mf.data != nil {
+		m, _ = ParseCoreMetadata(mf.data)
+	}
+	if m == nil && mf.entry == nil {
+		return // retained from an upstream repository with its own metadata
+	}
+	fillIngested(v, m, mf.entry, mf.file.Name)
+}
+
+// extractMetadata stores a wheel's METADATA as a blob, refusing it when the
+// upstream's page announced another hash for the file.
+func (h *Handler) extractMetadata(ctx context.Context, wheelSHA string, f File, e *UpstreamFile, out *[]byte) (blob.Digests, bool, error) {
+	data, err := h.blobMetadata(ctx, wheelSHA, f)
+	if err != nil {
+		return blob.Digests{}, false, fault.NotFound("asset", f.Name+metadataSuffix, "No core metadata in %s: %v", f.Name, err)
+	}
+	staged, err := h.blobs.Stage(ctx, bytes.NewReader(data), MaxMetadataSize)
+	if err != nil {
+		return blob.Digests{}, false, fault.Internal(err, "could not stage the core metadata of %s", f.Name)
+	}
+	defer staged.Discard()
+	dg := staged.Digests()
+	if e != nil && e.CoreMetadata != nil && e.CoreMetadata["sha256"] != "" && e.CoreMetadata["sha256"] != dg.SHA256 {
+		return blob.Digests{}, false, &fault.Error{Kind: fault.KindUnavailable,
+			Message: "the METADATA of " + f.Name + " does not match the core-metadata hash its upstream page gives"}
+	}
+	created, err := staged.Commit(ctx)
+	if err != nil {
+		return blob.Digests{}, false, fault.Internal(err, "could not store the core metadata of %s", f.Name)
+	}
+	*out = data
+	return dg, created, nil
+}
+
+// deriveMetadata records a freshly ingested wheel's <file>.metadata (best
+// effort: the file itself was served already).
+func (h *Handler) deriveMetadata(ctx context.Context, ref artifact.VersionRef, f File, wheelSHA string, e *UpstreamFile) {
+	if f.Kind != KindWheel {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	var data []byte
+	res, err := h.svc.ReadAsset(ctx, artifact.ReadRequest{VersionRef: ref, Asset: f.Name + metadataSuffix,
+		Fetch: func(ctx context.Context, _ artifact.ExternalSource) (blob.Digests, bool, error) {
+			return h.extractMetadata(ctx, wheelSHA, f, e, &data)
+		}})
+	if err != nil {
+		h.log.Warn("could not record the core metadata of an ingested wheel", "file", f.Name, "err", err)
+		return
+	}
+	res.Object.Close()
+}
+
+// blobMetadata reads the core metadata file out of a stored distribution.
+func (h *Handler) blobMetadata(ctx context.Context, sha string, f File) ([]byte, error) {
+	obj, err := h.blobs.Open(ctx, sha)
+	if err != nil {
+		return nil, err
+	}
+	defer obj.Close()
+	ra, ok := obj.Reader().(io.ReaderAt)
+	if !ok {
+		ra = &seekReaderAt{r: obj}
+	}
+	return DistributionMetadata(ra, obj.Size(), f)
+}
+
+// blobBytes reads a small stored blob.
+func (h *Handler) blobBytes(ctx context.Context, sha string) ([]byte, error) {
+	obj, err := h.blobs.Open(ctx, sha)
+	if err != nil {
+		return nil, err
+	}
+	defer obj.Close()
+	return readLimited(obj)
+}
+
+// seekReaderAt adapts a ReadSeeker to io.ReaderAt.
+type seekReaderAt struct {
+	mu sync.Mutex
+	r  io.ReadSeeker
+}
+
+func (s *seekReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := s.r.Seek(off, io.SeekStart); err != nil {
+		return 0, err
+	}
+	n, err := io.ReadFull(s.r, p)
+	if err == io.ErrUnexpectedEOF {
+		err = io.EOF
+	}
+	return n, err
+}

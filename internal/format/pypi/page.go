@@ -1,0 +1,555 @@
+package pypi
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"hash/maphash"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"coffer/internal/artifact"
+	"coffer/internal/fault"
+	"coffer/internal/format"
+	"coffer/internal/upstream"
+)
+
+// renderedPage is a project page in both representations, with their
+// ETags.
+type renderedPage struct {
+	html, json         []byte
+	htmlETag, jsonETag string
+	modTime            time.Time
+}
+
+func etag(b []byte) string {
+	s := sha256.Sum256(b)
+	return `"` + hex.EncodeToString(s[:16]) + `"`
+}
+
+// serveProject serves simple/<project>/ in the negotiated representation.
+func (h *Handler) serveProject(w http.ResponseWriter, r *http.Request, t *format.Target, project string) {
+	media, ok := negotiateRequest(r)
+	if !ok {
+		http.Error(w, "acceptable representations: "+MediaJSON+", "+MediaHTML+", "+MediaTextHTML, http.StatusNotAcceptable)
+		return
+	}
+	p, err := h.projectPage(r.Context(), t, project)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	body, tag := p.html, p.htmlETag
+	if media == MediaJSON {
+		body, tag = p.json, p.jsonETag
+	}
+	hd := w.Header()
+	hd.Set("Content-Type", ContentType(media))
+	hd.Set("Vary", "Accept")
+	hd.Set("ETag", tag)
+	hd.Set("Cache-Control", "max-age=0, must-revalidate")
+	http.ServeContent(w, r, "", p.modTime, bytes.NewReader(body))
+}
+
+// negotiateRequest reads the representation from ?format= (as PyPI
+// allows) or else the Accept header.
+func negotiateRequest(r *http.Request) (string, bool) {
+	if f := r.URL.Query().Get("format"); f != "" {
+		return Negotiate(f)
+	}
+	return Negotiate(r.Header.Get("Accept"))
+}
+
+// projectPage returns the rendered page of a project: what the repository
+// shows (its versions and its upstreams', Published and Unlisted, see
+// ViewPackage) merged with what the allowed public:pypi connection lists.
+// The rendered page is cached per repository and project under a
+// fingerprint of its inputs, so that a hit costs the view and one hash
+// pass over its versions, whatever the number of files.
+func (h *Handler) projectPage(ctx context.Context, t *format.Target, project string) (*renderedPage, error) {
+	ref := packageRef(t, project)
+	var view *artifact.PackageView
+	var external []artifact.ExternalSource
+	var stamp string
+	var err error
+	st, stamped := h.svc.(viewStamper)
+	if stamped {
+		stamp, external, err = st.ViewStamp(ctx, ref)
+	} else {
+		view, err = h.svc.ViewPackage(ctx, ref, true)
+		if err == nil {
+			external = view.External
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	ups, upErr := h.upstreamPages(ctx, external, project)
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	var fp uint64
+	if stamped {
+		fp = stampFingerprint(stamp, ups)
+	} else {
+		fp = pageFingerprint(view, ups)
+	}
+	key := t.DomainOwner + "/" + t.Domain + "/" + t.Repository + "\x00" + project
+	if p, ok := h.pages.get(key, fp); ok {
+		return p, nil
+	}
+	if view == nil {
+		// Read after the stamp: the page is at least as new as the stamp
+		// it is cached under.
+		if view, err = h.svc.ViewPackage(ctx, ref, true); err != nil {
+			return nil, err
+		}
+	}
+	page, err := h.buildPage(ctx, t, project, view, ups)
+	if err != nil {
+		return nil, err
+	}
+	if len(page.Files) == 0 && upErr != nil {
+		return nil, upErr
+	}
+	if len(page.Files) == 0 && len(view.Versions) == 0 {
+		return nil, fault.NotFound("package", project, "No distributions of %s in this repository", project)
+	}
+	rp := &renderedPage{html: page.RenderHTML(), json: page.RenderJSON()}
+	rp.htmlETag, rp.jsonETag = etag(rp.html), etag(rp.json)
+	for _, f := range page.Files {
+		if f.UploadTime.After(rp.modTime) {
+			rp.modTime = f.UploadTime
+		}
+	}
+	rp.modTime = rp.modTime.Truncate(time.Second)
+	h.pages.put(key, fp, rp, int64(len(rp.html)+len(rp.json)))
+	return rp, nil
+}
+
+var fingerprintSeed = maphash.MakeSeed()
+
+// viewStamper is implemented by an engine that fingerprints what
+// ViewPackage would show without reading the versions (the stamp changes
+// with any change of a version, an asset, a status, origin controls, the
+// upstream graph or a package group decision). With it, a cache hit costs
+// no version reads at all; without it, the view is read and hashed.
+type viewStamper interface {
+	ViewStamp(ctx context.Context, ref artifact.PackageRef) (string, []artifact.ExternalSource, error)
+}
+
+// The service has it: a change of its signature must not silently turn
+// the fast path off.
+var _ viewStamper = (*artifact.Service)(nil)
+
+// stampFingerprint identifies a page's inputs by the engine's view stamp
+// and the upstream documents.
+func stampFingerprint(stamp string, ups []*parsedUpstream) uint64 {
+	var h maphash.Hash
+	h.SetSeed(fingerprintSeed)
+	h.WriteString("stamp\x00")
+	h.WriteString(stamp)
+	h.WriteByte(0)
+	writeUpstreams(&h, ups)
+	return h.Sum64()
+}
+
+func writeNum(h *maphash.Hash, x int64) {
+	var n [8]byte
+	for i := range n {
+		n[i] = byte(x >> (8 * i))
+	}
+	h.Write(n[:])
+}
+
+func writeUpstreams(h *maphash.Hash, ups []*parsedUpstream) {
+	writeNum(h, int64(len(ups)))
+	for _, u := range ups {
+		h.WriteString(u.doc.URL)
+		h.WriteByte(0)
+		h.WriteString(u.doc.ETag)
+		h.WriteByte(0)
+		h.WriteString(u.doc.LastModified)
+		writeNum(h, u.doc.FetchedAt.UnixNano())
+		writeNum(h, int64(len(u.doc.Body)))
+	}
+}
+
+// pageFingerprint identifies the inputs of a page: every visible version's
+// repository, name, revision (which changes with any change of its assets
+// or metadata) and status, and the identity of the upstream documents.
+func pageFingerprint(view *artifact.PackageView, ups []*parsedUpstream) uint64 {
+	var h maphash.Hash
+	h.SetSeed(fingerprintSeed)
+	writeNum(&h, int64(len(view.Versions)))
+	for i := range view.Versions {
+		v := &view.Versions[i]
+		h.WriteString(v.Repository)
+		h.WriteByte(0)
+		h.WriteString(v.Version.Version)
+		h.WriteByte(0)
+		h.WriteString(v.Revision)
+		h.WriteByte(0)
+		h.WriteString(v.Status)
+		h.WriteByte(0)
+	}
+	writeUpstreams(&h, ups)
+	return h.Sum64()
+}
+
+// versionMeta is the PyPI part of a version's Metadata (JSON).
+type versionMeta struct {
+	// RequiresPython is the release's Requires-Python (its first file's).
+	RequiresPython  string `json:"requiresPython,omitempty"`
+	DescriptionType string `json:"descriptionContentType,omitempty"`
+	// Files holds what differs for single files: another Requires-Python,
+	// or a yank that the upstream index reported.
+	Files map[string]fileMeta `json:"files,omitempty"`
+}
+
+type fileMeta struct {
+	RequiresPython *string `json:"requiresPython,omitempty"`
+	Yanked         *string `json:"yanked,omitempty"`
+}
+
+func parseVersionMeta(s string) versionMeta {
+	var m versionMeta
+	if s != "" {
+		_ = json.Unmarshal([]byte(s), &m)
+	}
+	return m
+}
+
+func (m versionMeta) encode() string {
+	if m.RequiresPython == "" && m.DescriptionType == "" && len(m.Files) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(m)
+	return string(b)
+}
+
+// unlistedReason is the PEP 592 yank reason of an Unlisted version's files.
+const unlistedReason = "Unlisted"
+
+// buildPage merges the stored versions' files and the upstream's.
+func (h *Handler) buildPage(ctx context.Context, t *format.Target, project string, view *artifact.PackageView, ups []*parsedUpstream) (*ProjectPage, error) {
+	page := &ProjectPage{Name: project}
+	listed := map[string]bool{}
+	release := map[string]string{} // release key -> version string on the page
+	stored := map[string]bool{}    // release keys of stored versions
+	upstreamEntry := func(name string) *UpstreamFile {
+		for _, u := range ups {
+			if e, ok := u.page.File(name); ok {
+				return e
+			}
+		}
+		return nil
+	}
+	for i := range view.Versions {
+		v := &view.Versions[i]
+		files, err := h.storedFiles(ctx, t, project, v)
+		if err != nil {
+			return nil, err
+		}
+		if len(files) == 0 {
+			continue
+		}
+		pv, _ := ParseVersion(v.Version.Version)
+		if _, ok := release[pv.Key()]; !ok {
+			release[pv.Key()] = v.Version.Version
+			stored[pv.Key()] = true
+		}
+		vm := parseVersionMeta(v.Metadata)
+		for _, sf := range files {
+			if listed[sf.name] {
+				continue
+			}
+			listed[sf.name] = true
+			pf := PageFile{Filename: sf.name, URL: fileURL(project, v.Version.Version, sf.name),
+				Hashes: map[string]string{"sha256": sf.sha256}, RequiresPython: vm.RequiresPython,
+				Size: sf.size, UploadTime: sf.created, version: pv}
+			fm := vm.Files[sf.name]
+			if fm.RequiresPython != nil {
+				pf.RequiresPython = *fm.RequiresPython
+			}
+			e := upstreamEntry(sf.name)
+			if pf.RequiresPython == "" && e != nil {
+				pf.RequiresPython = e.RequiresPython
+			}
+			switch {
+			case v.Status == artifact.StatusUnlisted:
+				reason := unlistedReason
+				pf.Yanked = &reason
+			case e != nil: // the upstream's current word
+				pf.Yanked = e.Yanked
+			case fm.Yanked != nil: // what it said when the file was ingested
+				pf.Yanked = fm.Yanked
+			}
+			if sf.metaSHA256 != "" {
+				pf.CoreMetadata = map[string]string{"sha256": sf.metaSHA256}
+			} else if e != nil && e.CoreMetadata != nil {
+				pf.CoreMetadata = e.CoreMetadata
+			}
+			page.Files = append(page.Files, pf)
+		}
+	}
+	// Files only the upstream has yet. Their version on the page is the
+	// stored release they belong to, or the shortest spelling among them.
+	type pending struct {
+		e  *UpstreamFile
+		pv Version
+	}
+	var todo []pending
+	for _, u := range ups {
+		for i := range u.page.Files {
+			e := &u.page.Files[i]
+			if listed[e.Filename] {
+				continue
+			}
+			f, ok := ParseFileName(e.Filename, project)
+			if !ok {
+				continue
+			}
+			pv, ok := ParseVersion(f.Version)
+			if !ok {
+				continue
+			}
+			listed[e.Filename] = true
+			todo = append(todo, pending{e: e, pv: pv})
+			k := pv.Key()
+			if cur, ok := release[k]; !ok || (!stored[k] && len(pv.String()) < len(cur)) {
+				release[k] = pv.String()
+			}
+		}
+	}
+	for _, p := range todo {
+		e, vs := p.e, release[p.pv.Key()]
+		page.Files = append(page.Files, PageFile{Filename: e.Filename, URL: fileURL(project, vs, e.Filename), Hashes: e.Hashes,
+			RequiresPython: e.RequiresPython, Yanked: e.Yanked, CoreMetadata: e.CoreMetadata, Size: e.Size, UploadTime: e.UploadTime, version: p.pv})
+	}
+	page.sort()
+	seen := map[string]bool{}
+	for _, f := range page.Files {
+		vs := release[f.version.Key()]
+		if !seen[vs] {
+			seen[vs] = true
+			page.Versions = append(page.Versions, vs)
+		}
+	}
+	return page, nil
+}
+
+// storedFile is a distribution file of a stored version.
+type storedFile struct {
+	name       string
+	sha256     string
+	size       int64
+	created    time.Time
+	metaSHA256 string // its .metadata asset's, "" when none
+}
+
+// storedFiles lists the distribution files of a stored version from its
+// assets, cached per version revision: a new asset changes the revision.
+func (h *Handler) storedFiles(ctx context.Context, t *format.Target, project string, v *artifact.VisibleVersion) ([]storedFile, error) {
+	key := t.DomainOwner + "/" + t.Domain + "/" + v.Repository + "\x00" + project + "\x00" + v.Version.Version
+	var fp maphash.Hash
+	fp.SetSeed(fingerprintSeed)
+	fp.WriteString(v.Revision)
+	sum := fp.Sum64()
+	if files, ok := h.fragments.get(key, sum); ok {
+		return files, nil
+	}
+	ref := artifact.VersionRef{PackageRef: artifact.PackageRef{RepoRef: repoRef(t, v.Repository), Format: artifact.FormatPypi, Package: project}, Version: v.Version.Version}
+	var files []storedFile
+	metas := map[string]string{}
+	after := ""
+	for {
+		l, err := h.svc.ListPackageVersionAssets(ctx, ref, artifact.PageRequest{After: after, Max: 1000})
+		if err != nil {
+			if fault.KindOf(err) == fault.KindNotFound {
+				return nil, nil // deleted since the view was taken
+			}
+			return nil, err
+		}
+		for _, a := range l.Assets {
+			if base, ok := strings.CutSuffix(a.Name, metadataSuffix); ok {
+				metas[base] = a.Blob.SHA256
+				continue
+			}
+			if _, ok := ParseFileName(a.Name, project); ok {
+				files = append(files, storedFile{name: a.Name, sha256: a.Blob.SHA256, size: a.Blob.Size, created: a.CreatedTime})
+			}
+		}
+		if l.Next == "" {
+			break
+		}
+		after = l.Next
+	}
+	cost := int64(0)
+	for i := range files {
+		files[i].metaSHA256 = metas[files[i].name]
+		cost += int64(len(files[i].name)) + 200
+	}
+	h.fragments.put(key, sum, files, cost)
+	return files, nil
+}
+
+// parsedUpstream is an upstream page document and its parse.
+type parsedUpstream struct {
+	doc  *upstream.Document
+	page *UpstreamPage
+}
+
+// upstreamAccept asks an upstream index for PEP 691 JSON first and PEP 503
+// HTML otherwise.
+const upstreamAccept = MediaJSON + ", " + MediaHTML + ";q=0.2, " + MediaTextHTML + ";q=0.01"
+
+// simpleBase is the URL of the simple index of an external connection's
+// base URL: "<base>simple/", or the base itself when it already is a
+// simple index (ends in "/simple/").
+func simpleBase(base string) string {
+	if strings.HasSuffix(base, "/simple/") {
+		return base
+	}
+	return base + "simple/"
+}
+
+// upstreamPage reads a project's page from an external connection, through
+// the upstream client's revalidating cache; its parse is cached per
+// document.
+func (h *Handler) upstreamPage(ctx context.Context, src artifact.ExternalSource, project string) (*parsedUpstream, error) {
+	u := simpleBase(src.BaseURL) + url.PathEscape(project) + "/"
+	res, err := h.up.Get(ctx, u, upstream.WithHeader("Accept", upstreamAccept))
+	if err != nil {
+		return nil, err
+	}
+	if res.Freshness == upstream.Stale {
+		h.log.Warn("serving a stale upstream simple page", "url", u, "err", res.Err)
+	}
+	fp := uint64(res.FetchedAt.UnixNano()) ^ uint64(len(res.Body))<<1
+	if p, ok := h.parsed.get(u, fp); ok && p.doc == res.Document {
+		return p, nil
+	}
+	page, err := ParseUpstreamPage(res.Body, res.ContentType, u)
+	if err != nil {
+		return nil, &fault.Error{Kind: fault.KindUnavailable, Message: "the upstream simple page " + u + " is unreadable", Err: err}
+	}
+	p := &parsedUpstream{doc: res.Document, page: page}
+	h.parsed.put(u, fp, p, int64(len(page.Files))*300)
+	return p, nil
+}
+
+// upstreamPages reads the pages of every external source (once per URL). A
+// failing upstream never hides what is stored: its error is returned
+// beside the pages that could be read.
+func (h *Handler) upstreamPages(ctx context.Context, srcs []artifact.ExternalSource, project string) ([]*parsedUpstream, error) {
+	var out []*parsedUpstream
+	var lastErr error
+	seen := map[string]bool{}
+	for _, src := range srcs {
+		if seen[src.BaseURL] {
+			continue
+		}
+		seen[src.BaseURL] = true
+		p, err := h.upstreamPage(ctx, src, project)
+		switch {
+		case err == nil:
+			out = append(out, p)
+		case fault.KindOf(err) == fault.KindNotFound:
+		case ctx.Err() != nil:
+			return nil, ctx.Err()
+		default:
+			h.log.Warn("upstream simple page unavailable", "connection", src.Connection, "project", project, "err", err)
+			lastErr = err
+		}
+	}
+	return out, lastErr
+}
+
+// serveIndex serves simple/: the projects stored in the repository and in
+// its upstream repositories (not those of the external connection: the
+// public index's list is not proxied).
+func (h *Handler) serveIndex(w http.ResponseWriter, r *http.Request, t *format.Target) {
+	media, ok := negotiateRequest(r)
+	if !ok {
+		http.Error(w, "not acceptable", http.StatusNotAcceptable)
+		return
+	}
+	names, err := h.projects(r.Context(), t)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	var body []byte
+	if media == MediaJSON {
+		body = RenderIndexJSON(names)
+	} else {
+		body = RenderIndexHTML(names)
+	}
+	w.Header().Set("Content-Type", ContentType(media))
+	w.Header().Set("Vary", "Accept")
+	w.Header().Set("ETag", etag(body))
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
+}
+
+// maxSearched is how many repositories a request searches (spec 3.1).
+const maxSearched = 25
+
+// projects lists the PyPI packages of the repository and its upstreams in
+// search order (depth-first, pre-order), sorted by name.
+func (h *Handler) projects(ctx context.Context, t *format.Target) ([]string, error) {
+	seen := map[string]bool{}
+	visited := map[string]bool{}
+	var order []string
+	var walk func(name string) error
+	walk = func(name string) error {
+		if visited[name] || len(order) >= maxSearched {
+			return nil
+		}
+		visited[name] = true
+		repo, err := h.svc.DescribeRepository(ctx, repoRef(t, name))
+		if err != nil {
+			if len(order) > 0 && fault.KindOf(err) == fault.KindNotFound {
+				return nil // a dangling upstream
+			}
+			return err
+		}
+		order = append(order, name)
+		for _, u := range repo.Upstreams {
+			if err := walk(u); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := walk(t.Repository); err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, repo := range order {
+		after := ""
+		for {
+			ps, next, err := h.svc.ListPackages(ctx, repoRef(t, repo), artifact.PackageFilter{Format: artifact.FormatPypi}, artifact.PageRequest{After: after, Max: 1000})
+			if err != nil {
+				return nil, err
+			}
+			for _, p := range ps {
+				if !seen[p.Name] {
+					seen[p.Name] = true
+					names = append(names, p.Name)
+				}
+			}
+			if next == "" {
+				break
+			}
+			after = next
+		}
+	}
+	slices.Sort(names)
+	return names, nil
+}
