@@ -2,7 +2,6 @@ package maven
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -10,7 +9,6 @@ import (
 
 	"coffer/internal/artifact"
 	"coffer/internal/blob"
-	"coffer/internal/fault"
 	"coffer/internal/format"
 	"coffer/internal/store"
 	"coffer/internal/upstream"
@@ -144,36 +142,7 @@ func versionRef(t *format.Target, p Path, version string) artifact.VersionRef {
 // writeError answers in Maven's shape: a plain-text reason and the status
 // of the fault's kind.
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
-		return // the client went away
-	}
-	e := fault.As(err)
-	status := http.StatusInternalServerError
-	switch e.Kind {
-	case fault.KindNotFound:
-		status = http.StatusNotFound
-	case fault.KindConflict:
-		status = http.StatusConflict
-	case fault.KindValidation:
-		status = http.StatusBadRequest
-	case fault.KindAccessDenied:
-		status = http.StatusForbidden
-	case fault.KindQuotaExceeded:
-		status = http.StatusRequestEntityTooLarge
-	case fault.KindUnavailable:
-		status = http.StatusServiceUnavailable
-	case fault.KindThrottled:
-		status = http.StatusTooManyRequests
-	case fault.KindUnauthenticated:
-		w.Header().Set("WWW-Authenticate", `Basic realm="coffer"`)
-		status = http.StatusUnauthorized
-	}
-	msg := e.Message
-	if status == http.StatusInternalServerError {
-		h.log.Error("maven request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-		msg = "internal error"
-	}
-	http.Error(w, msg, status)
+	format.WriteError(w, r, h.log, "maven", err)
 }
 
 // contentType is the Content-Type of a repository file by its extension.
