@@ -26,11 +26,12 @@ type ParsedARN struct {
 	Region, Account string
 	Type            string // "domain", "repository", "package", "package-group"
 	Domain          string
-	Repository      string
+	Repository      string // repository and package ARNs
+	Pattern         string // package-group ARNs: the decoded, unvalidated pattern
 }
 
-// ParseResourceARN parses a domain or repository ARN (the resources that
-// carry tags). ok is false for anything else.
+// ParseResourceARN parses a domain, repository, package or package-group
+// ARN. ok is false for anything else.
 func ParseResourceARN(arn string) (p ParsedARN, ok bool) {
 	parts := strings.SplitN(arn, ":", 6)
 	if len(parts) != 6 || parts[0] != "arn" || parts[1] != "aws" || parts[2] != "codeartifact" {
@@ -54,6 +55,16 @@ func ParseResourceARN(arn string) (p ParsedARN, ok bool) {
 			return p, false
 		}
 		p.Domain, p.Repository = d, r
+	case "package":
+		segs := strings.Split(rest, "/")
+		if len(segs) != 5 || segs[0] == "" || segs[1] == "" || segs[2] == "" || segs[4] == "" {
+			return p, false
+		}
+		p.Domain, p.Repository = segs[0], segs[1]
+	case "package-group":
+		var found bool
+		p.Region, p.Account, p.Domain, p.Pattern, found = parsePackageGroupARN(arn)
+		return p, found
 	default:
 		return p, false
 	}

@@ -3,7 +3,6 @@ package artifact
 import (
 	"context"
 	"errors"
-	"strings"
 	"unicode"
 
 	"coffer/internal/fault"
@@ -64,10 +63,10 @@ func validatePrefix(field, p string, max int) error {
 // package group's in its canonical form).
 func (s *Service) taggable(tx store.Tx, arn string) (string, error) {
 	p, ok := ParseResourceARN(arn)
-	if !ok && strings.Contains(arn, ":package-group/") {
+	if ok && p.Type == "package-group" {
 		return s.taggableGroup(tx, arn)
 	}
-	if !ok || p.Region != s.cfg.Region {
+	if !ok || p.Type == "package" || p.Region != s.cfg.Region {
 		return "", fault.Validation("Value '%s' at 'resourceArn' is not the ARN of a domain, repository or package group in region %s", arn, s.cfg.Region)
 	}
 	ref := DomainRef{Owner: p.Account, Name: p.Domain}

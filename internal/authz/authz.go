@@ -137,10 +137,12 @@ func (a *Authorizer) decide(ctx context.Context, p *auth.Principal, ri auth.Requ
 // resourcePolicies loads the permissions policy that governs resource and
 // adds the resource's tags to the request context.
 func (a *Authorizer) resourcePolicies(ctx context.Context, req *policy.Request, action, resource string) ([]policy.Labeled, error) {
-	kind, ref, ok := parseResource(resource)
+	parsed, ok := artifact.ParseResourceARN(resource)
 	if !ok {
 		return nil, nil
 	}
+	kind := parsed.Type
+	ref := artifact.RepoRef{DomainRef: artifact.DomainRef{Owner: parsed.Account, Name: parsed.Domain}, Repository: parsed.Repository}
 	tagARN := a.svc.DomainARN(ref.Owner, ref.Name)
 	switch kind {
 	case "package-group":
@@ -179,25 +181,4 @@ func (a *Authorizer) resourcePolicies(ctx context.Context, req *policy.Request, 
 		return nil, fault.Internal(err, "stored %s of %s does not parse", label, resource)
 	}
 	return []policy.Labeled{{Label: label, Policy: doc}}, nil
-}
-
-// parseResource reads a codeartifact domain, repository, package or
-// package-group ARN.
-func parseResource(arn string) (kind string, ref artifact.RepoRef, ok bool) {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "codeartifact" {
-		return "", ref, false
-	}
-	typ, rest, _ := strings.Cut(parts[5], "/")
-	segs := strings.Split(rest, "/")
-	ref.Owner = parts[4]
-	switch {
-	case typ == "domain" && len(segs) == 1, typ == "package-group" && len(segs) >= 2:
-		ref.Name = segs[0]
-	case (typ == "repository" && len(segs) == 2) || (typ == "package" && len(segs) >= 3):
-		ref.Name, ref.Repository = segs[0], segs[1]
-	default:
-		return "", ref, false
-	}
-	return typ, ref, ref.Name != ""
 }
