@@ -53,7 +53,12 @@ func (s *Service) readAsset(ctx context.Context, req ReadRequest) (*ReadResult, 
 			unlock()
 		}
 	}()
+	key := hitKey{ref: vref, asset: req.Asset, allowUnfinished: req.AllowUnfinished, external: req.Fetch != nil}
 	for range maxReadAttempts {
+		gen := s.meta.Generation()
+		if h, ok := s.hits.Get(key, gen); ok {
+			return s.openResult(ctx, h.pkg, h.ver, h.asset, h.repo)
+		}
 		var plan *readPlan
 		if err := s.meta.Read(ctx, func(tx store.Tx) error {
 			var err error
@@ -65,6 +70,7 @@ func (s *Service) readAsset(ctx context.Context, req ReadRequest) (*ReadResult, 
 		var res *ReadResult
 		switch {
 		case plan.hit != nil && plan.hit.repo.ID == plan.r.ID:
+			s.hits.Put(key, gen, storedHit{pkg: plan.pkg, ver: plan.ver, asset: *plan.hit.asset, repo: plan.r.Name})
 			return s.openResult(ctx, plan.pkg, plan.ver, *plan.hit.asset, plan.r.Name)
 		case plan.hit != nil:
 			res, err = s.retainHit(ctx, vref, req, plan.hit.asset.Blob)
@@ -83,6 +89,23 @@ func (s *Service) readAsset(ctx context.Context, req ReadRequest) (*ReadResult, 
 		}
 	}
 	return nil, &fault.Error{Kind: fault.KindUnavailable, Message: "The package version changed while it was being read; try again"}
+}
+
+// hitKey identifies a read for the hits cache.
+type hitKey struct {
+	ref             VersionRef
+	asset           string
+	allowUnfinished bool
+	external        bool
+}
+
+// storedHit is an asset a read found in the requested repository itself.
+// Its records are shared between reads and never changed.
+type storedHit struct {
+	pkg   *store.Package
+	ver   *store.Version
+	asset store.Asset
+	repo  string
 }
 
 // readResult is what a write transaction of readAsset settled on.

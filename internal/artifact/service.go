@@ -9,6 +9,7 @@ import (
 	"log/slog"
 
 	"coffer/internal/blob"
+	"coffer/internal/gencache"
 	"coffer/internal/store"
 )
 
@@ -34,6 +35,10 @@ type Service struct {
 	blobs blob.Store
 	log   *slog.Logger
 	locks hashLocks
+	// hits remembers where reads found assets in the requested repository
+	// itself, until the store's next write (the hot path of every cached
+	// download).
+	hits *gencache.Cache[hitKey, storedHit]
 }
 
 // New returns a Service.
@@ -41,7 +46,7 @@ func New(cfg Config, meta store.Store, blobs blob.Store, log *slog.Logger) *Serv
 	if cfg.MaxAssetSize <= 0 {
 		cfg.MaxAssetSize = 5 << 30
 	}
-	return &Service{cfg: cfg, meta: meta, blobs: blobs, log: log}
+	return &Service{cfg: cfg, meta: meta, blobs: blobs, log: log, hits: gencache.New[hitKey, storedHit](16384)}
 }
 
 // Region returns the configured region.
@@ -49,3 +54,7 @@ func (s *Service) Region() string { return s.cfg.Region }
 
 // AccountID returns the account that owns this installation's domains.
 func (s *Service) AccountID() string { return s.cfg.AccountID }
+
+// Generation is the metadata store's write generation: values derived from
+// reads stay current while it is unchanged (package gencache).
+func (s *Service) Generation() uint64 { return s.meta.Generation() }

@@ -5,9 +5,10 @@
 // Allow in the principal's identity policies or in the resource's
 // permissions policy (domain policy for domain resources, repository policy
 // for repository and package resources) allows; otherwise the request is
-// implicitly denied. The account root is always allowed. Policies are read
-// on every decision, so a detached policy or a changed resource policy takes
-// effect on the next request, tokens included.
+// implicitly denied. The account root is always allowed. What a decision
+// reads (policies, attachments, resource tags) is remembered only until the
+// store commits its next write, so a detached policy or a changed resource
+// policy takes effect on the next request, tokens included.
 package authz
 
 import (
@@ -22,6 +23,8 @@ import (
 	"coffer/internal/auth"
 	"coffer/internal/auth/policy"
 	"coffer/internal/fault"
+	"coffer/internal/gencache"
+	"coffer/internal/store"
 )
 
 // IdentityPolicies returns the identity policies that apply to a principal.
@@ -33,11 +36,14 @@ type Authorizer struct {
 	identity IdentityPolicies
 	audit    *audit.Log
 	now      func() time.Time
+	// resources remembers each resource's tags and policy until the
+	// store's next write.
+	resources *gencache.Cache[string, resourceContext]
 }
 
 // New returns an Authorizer.
 func New(svc *artifact.Service, identity IdentityPolicies, log *audit.Log) *Authorizer {
-	return &Authorizer{svc: svc, identity: identity, audit: log, now: time.Now}
+	return &Authorizer{svc: svc, identity: identity, audit: log, now: time.Now, resources: gencache.New[string, resourceContext](4096)}
 }
 
 // serviceBearerToken is the STS permission GetAuthorizationToken also needs.
@@ -135,11 +141,39 @@ func (a *Authorizer) decide(ctx context.Context, p *auth.Principal, ri auth.Requ
 }
 
 // resourcePolicies loads the permissions policy that governs resource and
-// adds the resource's tags to the request context.
+// adds the resource's tags to the request context. What it reads is
+// remembered until the store's next write.
 func (a *Authorizer) resourcePolicies(ctx context.Context, req *policy.Request, action, resource string) ([]policy.Labeled, error) {
+	key := resource
+	if strings.HasSuffix(action, "PermissionsPolicy") {
+		key = action + "\x00" + resource
+	}
+	gen := a.svc.Generation()
+	r, ok := a.resources.Get(key, gen)
+	if !ok {
+		var err error
+		if r, err = a.loadResource(ctx, action, resource); err != nil {
+			return nil, err
+		}
+		a.resources.Put(key, gen, r)
+	}
+	for _, t := range r.tags {
+		req.Set("aws:ResourceTag/"+t.Key, t.Value)
+	}
+	return r.policies, nil
+}
+
+// resourceContext is what a decision needs of a resource.
+type resourceContext struct {
+	tags     []store.Tag
+	policies []policy.Labeled // shared: never changed
+}
+
+func (a *Authorizer) loadResource(ctx context.Context, action, resource string) (resourceContext, error) {
+	var out resourceContext
 	parsed, ok := artifact.ParseResourceARN(resource)
 	if !ok {
-		return nil, nil
+		return out, nil
 	}
 	kind := parsed.Type
 	ref := artifact.RepoRef{DomainRef: artifact.DomainRef{Owner: parsed.Account, Name: parsed.Domain}, Repository: parsed.Repository}
@@ -153,11 +187,9 @@ func (a *Authorizer) resourcePolicies(ctx context.Context, req *policy.Request, 
 	}
 	tags, err := a.svc.ResourceTags(ctx, tagARN)
 	if err != nil {
-		return nil, err
+		return out, err
 	}
-	for _, t := range tags {
-		req.Set("aws:ResourceTag/"+t.Key, t.Value)
-	}
+	out.tags = tags
 	var rp *artifact.ResourcePolicy
 	label := "domain-policy"
 	switch {
@@ -169,16 +201,17 @@ func (a *Authorizer) resourcePolicies(ctx context.Context, req *policy.Request, 
 	default:
 		// The policy being replaced does not take part in its own
 		// replacement, so an owner cannot lock themselves out.
-		return nil, nil
+		return out, nil
 	}
 	if errors.Is(err, fault.ErrNotFound) {
-		return nil, nil
+		return out, nil
 	} else if err != nil {
-		return nil, err
+		return out, err
 	}
 	doc, err := policy.ParseWith(rp.Document, policy.ParseOptions{Kind: policy.KindResource})
 	if err != nil {
-		return nil, fault.Internal(err, "stored %s of %s does not parse", label, resource)
+		return out, fault.Internal(err, "stored %s of %s does not parse", label, resource)
 	}
-	return []policy.Labeled{{Label: label, Policy: doc}}, nil
+	out.policies = []policy.Labeled{{Label: label, Policy: doc}}
+	return out, nil
 }

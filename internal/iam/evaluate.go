@@ -18,12 +18,26 @@ import (
 // an IAM user its inline and attached managed policies (default versions) and
 // those of every group it belongs to; for a role session those of the role;
 // none for the root (the authorizer lets the root through before asking) or
-// for principals of other accounts. Attachments are read on every call, so a
-// detach takes effect on the next request; only parsing is cached.
+// for principals of other accounts. Attachments are read again after any
+// committed write, so a detach takes effect on the next request. The result
+// is shared: callers must not change it.
 func (id *Identity) IdentityPolicies(ctx context.Context, p *auth.Principal) ([]policy.Labeled, error) {
 	if p == nil || p.Account != id.accountID {
 		return nil, nil
 	}
+	key := p.Type + "\x00" + p.ARN + "\x00" + p.RoleARN + "\x00" + p.Username + "\x00" + p.UserID
+	gen := id.meta.Generation()
+	if out, ok := id.policies.Get(key, gen); ok {
+		return out, nil
+	}
+	out, err := id.readIdentityPolicies(ctx, p)
+	if err == nil {
+		id.policies.Put(key, gen, out)
+	}
+	return out, err
+}
+
+func (id *Identity) readIdentityPolicies(ctx context.Context, p *auth.Principal) ([]policy.Labeled, error) {
 	var out []policy.Labeled
 	err := id.meta.Read(ctx, func(tx store.Tx) error {
 		c := collector{id: id, tx: tx, seen: map[string]bool{}}

@@ -18,9 +18,11 @@ import (
 	"sync"
 	"time"
 
+	"coffer/internal/auth/policy"
 	"coffer/internal/auth/seal"
 	"coffer/internal/auth/token"
 	"coffer/internal/fault"
+	"coffer/internal/gencache"
 	"coffer/internal/store"
 )
 
@@ -46,6 +48,10 @@ type Identity struct {
 	now       func() time.Time
 
 	parsed policyCache
+	// keys and policies skip the database on the hot path of every request
+	// until the store commits a write (package gencache).
+	keys     *gencache.Cache[string, activeKeyEntry]
+	policies *gencache.Cache[string, []policy.Labeled]
 
 	touchMu sync.Mutex
 	touched map[string]time.Time // access key id -> last LastUsed write
@@ -68,7 +74,8 @@ type Options struct {
 // the token key.
 func Open(ctx context.Context, meta store.Store, sealer *seal.Sealer, opts Options, log *slog.Logger) (*Identity, error) {
 	id := &Identity{meta: meta, sealer: sealer, log: log, now: func() time.Time { return time.Now().UTC() },
-		touched: make(map[string]time.Time)}
+		touched: make(map[string]time.Time),
+		keys:    gencache.New[string, activeKeyEntry](4096), policies: gencache.New[string, []policy.Labeled](4096)}
 	var tokenKey []byte
 	var newRootSecret string
 	err := meta.Write(ctx, func(tx store.Tx) error {

@@ -71,8 +71,19 @@ func (id *Identity) Lookup(ctx context.Context, accessKeyID string) (*sigv4.Cred
 	return cred, nil
 }
 
-// activeKey reads an access key and the principal it stands for.
+// activeKeyEntry is what activeKey remembers of a key.
+type activeKeyEntry struct {
+	key       store.AccessKey
+	principal auth.Principal
+}
+
+// activeKey reads an access key and the principal it stands for. The
+// results are copies the caller may change.
 func (id *Identity) activeKey(ctx context.Context, accessKeyID string) (*store.AccessKey, *auth.Principal, error) {
+	gen := id.meta.Generation()
+	if e, ok := id.keys.Get(accessKeyID, gen); ok {
+		return &e.key, &e.principal, nil
+	}
 	var k *store.AccessKey
 	var p *auth.Principal
 	err := id.meta.Read(ctx, func(tx store.Tx) error {
@@ -83,7 +94,11 @@ func (id *Identity) activeKey(ctx context.Context, accessKeyID string) (*store.A
 		p, err = id.keyPrincipal(tx, k)
 		return err
 	})
-	return k, p, err
+	if err != nil {
+		return nil, nil, err
+	}
+	id.keys.Put(accessKeyID, gen, activeKeyEntry{key: *k, principal: *p})
+	return k, p, nil
 }
 
 // keyPrincipal builds the principal of an active key, checking that its

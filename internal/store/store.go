@@ -23,6 +23,12 @@ import (
 type Store interface {
 	Read(ctx context.Context, fn func(Tx) error) error
 	Write(ctx context.Context, fn func(Tx) error) error
+	// Generation counts the write transactions that have ended. It grows
+	// after a commit becomes visible to new reads (and after rolled-back
+	// ones, harmlessly), so a value derived from a Read that started after
+	// Generation returned g is current while Generation still returns g
+	// (package gencache).
+	Generation() uint64
 	Close() error
 }
 

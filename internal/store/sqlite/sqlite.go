@@ -17,6 +17,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	sqlitedrv "modernc.org/sqlite"
@@ -36,6 +37,7 @@ type Store struct {
 	readers   *pool // query-only connections
 	closeOnce sync.Once
 	closeErr  error
+	gen       atomic.Uint64 // write transactions ended
 }
 
 var _ store.Store = (*Store)(nil)
@@ -97,8 +99,12 @@ func (s *Store) Read(ctx context.Context, fn func(store.Tx) error) error {
 func (s *Store) Write(ctx context.Context, fn func(store.Tx) error) error {
 	// IMMEDIATE takes the write lock at once: should another process write
 	// the file, BEGIN waits for it rather than a later statement failing.
+	defer s.gen.Add(1) // after the commit, whatever its outcome
 	return run(ctx, s.writer, "BEGIN IMMEDIATE", fn, true)
 }
+
+// Generation implements store.Store.
+func (s *Store) Generation() uint64 { return s.gen.Load() }
 
 // Close waits for the transactions in progress, then closes every
 // connection. Transactions started afterwards fail.

@@ -4,6 +4,7 @@
 package storetest
 
 import (
+	"context"
 	"crypto/md5"
 	"crypto/sha1"
 	"crypto/sha256"
@@ -57,6 +58,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"IAMDeleteAll", testIAMDeleteAll},
 		{"IAMLists", testIAMLists},
 		{"Rollback", testRollback},
+		{"Generation", testGeneration},
 		{"Panic", testPanic},
 		{"ConflictKeepsTransaction", testConflictKeepsTransaction},
 		{"ReadOnly", testReadOnly},
@@ -277,4 +279,28 @@ func makeBlob(content string) store.Blob {
 func contentOf(seed string, n int) string {
 	s := fmt.Sprintf("%s:%0*d", seed, max(n-len(seed)-1, 0), 0)
 	return s[:n]
+}
+
+// testGeneration: every ended write transaction moves the generation (so
+// that nothing cached at the old one is served), reads never do.
+func testGeneration(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	g0 := s.Generation()
+	if err := s.Read(ctx, func(tx store.Tx) error { _, err := tx.ListDomains(store.Page{Limit: 1}); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if g := s.Generation(); g != g0 {
+		t.Fatalf("a read moved the generation from %d to %d", g0, g)
+	}
+	if err := s.Write(ctx, func(tx store.Tx) error { return tx.CreateDomain(&store.Domain{Name: "gen", Owner: "111122223333"}) }); err != nil {
+		t.Fatal(err)
+	}
+	g1 := s.Generation()
+	if g1 <= g0 {
+		t.Fatalf("a committed write left the generation at %d", g1)
+	}
+	_ = s.Write(ctx, func(tx store.Tx) error { return errors.New("roll back") })
+	if g := s.Generation(); g <= g1 {
+		t.Fatalf("a rolled-back write left the generation at %d", g)
+	}
 }
