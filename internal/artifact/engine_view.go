@@ -3,6 +3,7 @@ package artifact
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"coffer/internal/fault"
@@ -89,6 +90,10 @@ func (s *Service) ViewStamp(ctx context.Context, ref PackageRef) (string, []Exte
 	if err != nil {
 		return "", nil, err
 	}
+	gen := s.meta.Generation()
+	if e, ok := s.stamps.Get(ref, gen); ok {
+		return e.stamp, slices.Clone(e.external), nil
+	}
 	var b strings.Builder
 	var external []ExternalSource
 	err = s.meta.Read(ctx, func(tx store.Tx) error {
@@ -124,7 +129,14 @@ func (s *Service) ViewStamp(ctx context.Context, ref PackageRef) (string, []Exte
 	if err != nil {
 		return "", nil, err
 	}
+	s.stamps.Put(ref, gen, viewStamp{stamp: b.String(), external: slices.Clone(external)})
 	return b.String(), external, nil
+}
+
+// viewStamp is a remembered ViewStamp result.
+type viewStamp struct {
+	stamp    string
+	external []ExternalSource
 }
 
 func (s *Service) externalURL(connection string) string {

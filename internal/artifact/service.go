@@ -39,6 +39,9 @@ type Service struct {
 	// itself, until the store's next write (the hot path of every cached
 	// download).
 	hits *gencache.Cache[hitKey, storedHit]
+	// stamps remembers ViewStamp results the same way (metadata documents'
+	// cache hits).
+	stamps *gencache.Cache[PackageRef, viewStamp]
 }
 
 // New returns a Service.
@@ -46,7 +49,8 @@ func New(cfg Config, meta store.Store, blobs blob.Store, log *slog.Logger) *Serv
 	if cfg.MaxAssetSize <= 0 {
 		cfg.MaxAssetSize = 5 << 30
 	}
-	return &Service{cfg: cfg, meta: meta, blobs: blobs, log: log, hits: gencache.New[hitKey, storedHit](16384)}
+	return &Service{cfg: cfg, meta: meta, blobs: blobs, log: log, hits: gencache.New[hitKey, storedHit](16384),
+		stamps: gencache.New[PackageRef, viewStamp](16384)}
 }
 
 // Region returns the configured region.
