@@ -87,11 +87,11 @@
 // artifact-level document lists X-SNAPSHOT once for its Published build.
 // SNAPSHOTs are never fetched from external connections.
 //
-// # Limits
+// # Checksums and limits
 //
-// The record of failed checksum uploads that keeps a version Unfinished
-// lives in this process's memory: it is lost on restart and not shared
-// between coffer nodes. Group-level plugin metadata (<group>/maven-metadata.xml
+// A checksum upload that does not match is remembered in the version's
+// metadata (JSON {"checksumFailures": ["app-1.0.jar.sha1"]}) until a
+// matching upload of the same checksum, so it survives restarts. Group-level plugin metadata (<group>/maven-metadata.xml
 // with <plugins>) is addressed like artifact-level metadata of the package
 // named by the last group directory.
 package maven

@@ -27,6 +27,7 @@ type Engine interface {
 	DescribePackageVersion(ctx context.Context, ref artifact.VersionRef) (*artifact.Version, error)
 	ListPackageVersions(ctx context.Context, ref artifact.PackageRef, f artifact.VersionFilter, page artifact.PageRequest) (*artifact.VersionList, error)
 	GetPackageVersionAsset(ctx context.Context, ref artifact.VersionRef, asset, revision string) (*artifact.Version, *store.Asset, blob.Object, error)
+	UpdateVersionMetadata(ctx context.Context, ref artifact.PackageRef, versions []string, update func(v *store.Version) error) (*artifact.BatchResult, error)
 	RepositoryARN(owner, domain, repository string) string
 	PackageARN(owner, domain, repository, format, namespace, pkg string) string
 }
@@ -62,14 +63,13 @@ type Config struct {
 
 // Handler serves the Maven repository protocol on a repository endpoint.
 type Handler struct {
-	svc      Engine
-	authz    Authorizer
-	sink     upstream.Sink
-	up       *upstream.Client
-	log      *slog.Logger
-	docs     *docCache
-	views    viewGroup
-	failures *failureLedger
+	svc   Engine
+	authz Authorizer
+	sink  upstream.Sink
+	up    *upstream.Client
+	log   *slog.Logger
+	docs  *docCache
+	views viewGroup
 }
 
 // New returns the Maven handler, with the process's one upstream client
@@ -84,7 +84,7 @@ func New(svc Engine, authz Authorizer, cfg Config) *Handler {
 		size = 64 << 20
 	}
 	return &Handler{svc: svc, authz: authz, sink: cfg.Sink, up: upstream.New(cfg.Upstream, cfg.HTTPClient), log: log,
-		docs: newDocCache(size), failures: newFailureLedger(10000)}
+		docs: newDocCache(size)}
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -471,10 +471,17 @@ func TestChecksumVerificationKeepsVersionUnfinished(t *testing.T) {
 	e.want("PUT", e.repo+dir+"hello-2.0.0.jar.sha1", []byte(strings.ToUpper(sha1hex(jar))), 400) // case-sensitive
 	e.want("PUT", e.repo+dir+"hello-2.0.0.jar.md5", []byte(md5hex(jar)), 201)
 	e.want("PUT", e.repo+"com/example/hello/maven-metadata.xml", metadataXML("2.0.0"), 400)
-	if v := e.version("my-repo", "com.example", "hello", "2.0.0"); v.Status != artifact.StatusUnfinished {
-		t.Fatalf("after a failed verification: %s", v.Status)
+	if v := e.version("my-repo", "com.example", "hello", "2.0.0"); v.Status != artifact.StatusUnfinished || !strings.Contains(v.Metadata, "hello-2.0.0.jar.sha1") {
+		t.Fatalf("after a failed verification: %s, metadata %q", v.Status, v.Metadata)
 	}
+	// The failure is kept with the version, not in the handler: another
+	// handler (a restarted process) refuses to publish it as well.
+	other := newEnvSharing(t, e)
+	e.want("PUT", other+"com/example/hello/maven-metadata.xml", metadataXML("2.0.0"), 400)
 	e.want("PUT", e.repo+dir+"hello-2.0.0.jar.sha1", []byte(sha1hex(jar)+"\n"), 201)
+	if v := e.version("my-repo", "com.example", "hello", "2.0.0"); v.Metadata != "" {
+		t.Fatalf("a matching upload left the failure recorded: %q", v.Metadata)
+	}
 	e.want("PUT", e.repo+"com/example/hello/maven-metadata.xml", metadataXML("2.0.0"), 201)
 	if v := e.version("my-repo", "com.example", "hello", "2.0.0"); v.Status != artifact.StatusPublished {
 		t.Fatalf("after a good checksum: %s", v.Status)

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"hash"
 	"io"
@@ -152,16 +153,65 @@ func (h *Handler) putChecksum(r *http.Request, t *format.Target, p Path) error {
 			return err
 		}
 	}
-	if given != actual {
-		if ref.Version != "" {
-			h.failures.record(ref, p.File, p.Checksum)
+	if ref.Version != "" {
+		if err := h.noteChecksum(ctx, ref, p.File+"."+p.Checksum, given == actual); err != nil {
+			return err
 		}
+	}
+	if given != actual {
 		return fault.Validation("Checksum mismatch for %s: uploaded %s %s, computed %s", p.File, p.Checksum, given, actual)
 	}
-	if ref.Version != "" {
-		h.failures.clear(ref, p.File, p.Checksum)
-	}
 	return nil
+}
+
+// versionMetadata is what a Maven version keeps in its Metadata.
+type versionMetadata struct {
+	// ChecksumFailures lists the checksum files ("app-1.0.jar.sha1") whose
+	// upload did not match; the version is not published while any is left.
+	ChecksumFailures []string `json:"checksumFailures,omitempty"`
+}
+
+func parseVersionMetadata(s string) versionMetadata {
+	var m versionMetadata
+	if s != "" {
+		_ = json.Unmarshal([]byte(s), &m) // other data: no failures recorded
+	}
+	return m
+}
+
+// noteChecksum records (ok false) or clears (ok true) a failed checksum
+// upload of a version stored in the requested repository. Only Unfinished
+// versions record failures: they are what a failure keeps unpublished.
+func (h *Handler) noteChecksum(ctx context.Context, ref artifact.VersionRef, file string, ok bool) error {
+	_, err := h.svc.UpdateVersionMetadata(ctx, ref.PackageRef, []string{ref.Version}, func(v *store.Version) error {
+		m := parseVersionMetadata(v.Metadata)
+		has := slices.Contains(m.ChecksumFailures, file)
+		switch {
+		case !ok && !has && v.Status == artifact.StatusUnfinished:
+			m.ChecksumFailures = append(m.ChecksumFailures, file)
+		case ok && has:
+			m.ChecksumFailures = slices.DeleteFunc(m.ChecksumFailures, func(f string) bool { return f == file })
+		default:
+			return nil
+		}
+		b, err := json.Marshal(m)
+		if err != nil {
+			return err
+		}
+		v.Metadata = string(b)
+		if len(m.ChecksumFailures) == 0 {
+			v.Metadata = ""
+		}
+		return nil
+	})
+	return err
+}
+
+// checksumFailures lists the failed checksum uploads recorded on ver.
+func checksumFailures(ver *artifact.Version) []string {
+	f := slices.Clone(parseVersionMetadata(ver.Metadata).ChecksumFailures)
+	slices.Sort(f)
+	return f
 }
 
 // storedDigest returns a digest of an asset stored in the requested
@@ -231,8 +281,7 @@ func (h *Handler) putArtifactMetadata(r *http.Request, t *format.Target, p Path)
 			if ver.Status != artifact.StatusUnfinished {
 				continue
 			}
-			if f := h.failures.failed(ref); len(f) > 0 {
-				slices.Sort(f)
+			if f := checksumFailures(ver); len(f) > 0 {
 				bad = append(bad, v+" ("+strings.Join(f, ", ")+")")
 				continue
 			}
@@ -246,7 +295,6 @@ func (h *Handler) putArtifactMetadata(r *http.Request, t *format.Target, p Path)
 		if _, err := h.svc.SetVersionStatus(ctx, ref, artifact.StatusPublished); err != nil {
 			return err
 		}
-		h.failures.forget(ref)
 	}
 	_, err = h.svc.PutPackageMetadata(ctx, packageRef(t, p), encodeStoredMetadata(data))
 	return err
@@ -286,8 +334,7 @@ func (h *Handler) putSnapshotMetadata(r *http.Request, t *format.Target, p Path)
 		return err
 	}
 	if ver.Status == artifact.StatusUnfinished {
-		if f := h.failures.failed(ref); len(f) > 0 {
-			slices.Sort(f)
+		if f := checksumFailures(ver); len(f) > 0 {
 			return fault.Validation("Checksum verification failed for build %s (%s); it stays Unfinished", b.Version(), strings.Join(f, ", "))
 		}
 	}
@@ -299,7 +346,6 @@ func (h *Handler) putSnapshotMetadata(r *http.Request, t *format.Target, p Path)
 		if _, err := h.svc.SetVersionStatus(ctx, ref, artifact.StatusPublished); err != nil {
 			return err
 		}
-		h.failures.forget(ref)
 	}
 	return h.unlistOlderBuilds(ctx, packageRef(t, p), p.Version)
 }
