@@ -24,6 +24,7 @@ import (
 	"coffer/internal/controlplane"
 	"coffer/internal/format/generic"
 	"coffer/internal/format/maven"
+	"coffer/internal/format/npm"
 	"coffer/internal/format/pypi"
 	"coffer/internal/iam"
 	"coffer/internal/server"
@@ -102,6 +103,7 @@ func assemble(ctx context.Context, cfg config.Config, getenv func(string) string
 			artifact.FormatGeneric: generic.New(svc, authorizer),
 			artifact.FormatMaven:   maven.New(svc, authorizer, maven.Config{Sink: blobs, Log: log}),
 			artifact.FormatPypi:    pypi.New(svc, authorizer, pypi.Config{Blobs: blobs, Log: log}),
+			artifact.FormatNpm:     npm.New(svc, authorizer, npm.Config{Blobs: blobs, Log: log}),
 		}, identity.TokenPrincipal),
 		Query:           map[string]http.Handler{"iam": identity.IAMHandler(), "sts": identity.STSHandler()},
 		WriteQueryError: iam.WriteQueryError,

@@ -1,0 +1,174 @@
+package npm
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// The audit endpoints npm calls after an install.
+type auditKind int
+
+const (
+	auditBulk  auditKind = iota // POST -/npm/v1/security/advisories/bulk
+	auditQuick                  // POST -/npm/v1/security/audits/quick
+)
+
+const (
+	auditTimeout = 30 * time.Second
+	// maxAuditBody bounds an audit request body, and its decompressed form.
+	maxAuditBody = 32 << 20
+	// maxAuditReply bounds what is relayed from the upstream.
+	maxAuditReply = 64 << 20
+	// maxSearched is how many repositories a request searches (spec 3.1).
+	maxSearched = 25
+)
+
+func (k auditKind) path() string {
+	if k == auditQuick {
+		return "-/npm/v1/security/audits/quick"
+	}
+	return "-/npm/v1/security/advisories/bulk"
+}
+
+// audit serves npm's audit requests. When the repository reaches
+// public:npmjs (itself or through its upstreams) the request is relayed to
+// that registry as is; otherwise, or when the registry fails, the answer
+// is an empty report in npm's shape, so that npm install never fails
+// because of an audit. (CodeArtifact itself does not support npm audit.)
+func (h *Handler) audit(w http.ResponseWriter, r *http.Request, rq *request, kind auditKind) {
+	if r.Method != http.MethodPost {
+		methodNotAllowed(w, r, "POST")
+		return
+	}
+	if !h.authorizeRead(w, r, rq) {
+		return
+	}
+	ctx := r.Context()
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxAuditBody+1))
+	if err != nil || len(body) > maxAuditBody {
+		writeJSON(w, http.StatusOK, emptyAudit(kind, nil, ""))
+		return
+	}
+	encoding := r.Header.Get("Content-Encoding")
+	if base, ok := h.reachesNpmjs(ctx, rq); ok {
+		if h.relayAudit(ctx, w, base, kind, body, r.Header.Get("Content-Type"), encoding) {
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, emptyAudit(kind, body, encoding))
+}
+
+// reachesNpmjs reports whether the repository or one of its upstreams
+// (search order, at most 25) holds the public:npmjs connection, and where
+// it points.
+func (h *Handler) reachesNpmjs(ctx context.Context, rq *request) (string, bool) {
+	visited := map[string]bool{}
+	var walk func(name string) bool
+	walk = func(name string) bool {
+		if visited[name] || len(visited) >= maxSearched {
+			return false
+		}
+		visited[name] = true
+		repo, err := h.svc.DescribeRepository(ctx, repoRef(rq.t, name))
+		if err != nil {
+			return false
+		}
+		for _, c := range repo.ExternalConnections {
+			if c.Name == npmjs {
+				return true
+			}
+		}
+		for _, u := range repo.Upstreams {
+			if walk(u) {
+				return true
+			}
+		}
+		return false
+	}
+	if !walk(rq.t.Repository) {
+		return "", false
+	}
+	base := h.svc.ExternalURL(npmjs)
+	return base, base != ""
+}
+
+// relayAudit posts the request to the registry and copies a 200 answer;
+// false when the registry could not answer.
+func (h *Handler) relayAudit(ctx context.Context, w http.ResponseWriter, base string, kind auditKind, body []byte, contentType, encoding string) bool {
+	ctx, cancel := context.WithTimeout(ctx, auditTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+kind.path(), bytes.NewReader(body))
+	if err != nil {
+		return false
+	}
+	if contentType == "" {
+		contentType = "application/json"
+	}
+	req.Header.Set("Content-Type", contentType)
+	if encoding != "" {
+		req.Header.Set("Content-Encoding", encoding)
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := h.httpClient.Do(req)
+	if err != nil {
+		h.log.Warn("npm audit relay failed", "url", req.URL.String(), "err", err)
+		return false
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		h.log.Warn("npm audit relay answered an error", "url", req.URL.String(), "status", resp.StatusCode)
+		return false
+	}
+	reply, err := io.ReadAll(io.LimitReader(resp.Body, maxAuditReply+1))
+	if err != nil || len(reply) > maxAuditReply {
+		return false
+	}
+	if ce := resp.Header.Get("Content-Encoding"); ce != "" {
+		w.Header().Set("Content-Encoding", ce)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	w.Write(reply)
+	return true
+}
+
+// emptyAudit is a report without findings: {} for the bulk endpoint; for
+// the quick one, npm's report shape counting the request's dependencies.
+func emptyAudit(kind auditKind, body []byte, encoding string) any {
+	if kind == auditBulk {
+		return struct{}{}
+	}
+	deps := 0
+	if body != nil {
+		var r io.Reader = bytes.NewReader(body)
+		if strings.EqualFold(strings.TrimSpace(encoding), "gzip") || len(body) > 2 && body[0] == 0x1f && body[1] == 0x8b {
+			if zr, err := gzip.NewReader(r); err == nil {
+				r = zr
+			}
+		}
+		var req struct {
+			Dependencies map[string]json.RawMessage `json:"dependencies"`
+		}
+		if json.NewDecoder(io.LimitReader(r, maxAuditBody)).Decode(&req) == nil {
+			deps = len(req.Dependencies)
+		}
+	}
+	return map[string]any{
+		"actions":    []any{},
+		"advisories": map[string]any{},
+		"muted":      []any{},
+		"metadata": map[string]any{
+			"vulnerabilities":      map[string]int{"info": 0, "low": 0, "moderate": 0, "high": 0, "critical": 0},
+			"dependencies":         deps,
+			"devDependencies":      0,
+			"optionalDependencies": 0,
+			"totalDependencies":    deps,
+		},
+	}
+}

@@ -1,0 +1,623 @@
+package npm
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+
+	"coffer/internal/artifact"
+	"coffer/internal/blob"
+	"coffer/internal/fault"
+	"coffer/internal/store"
+)
+
+// put serves PUT <name> and PUT <name>/-rev/<rev>. A body with a tarball
+// in "_attachments" is a publish; one without is a metadata update (npm
+// deprecate sends the ?write=true document back with "deprecated" set;
+// npm unpublish of one version sends it to -rev/<rev> without that
+// version).
+func (h *Handler) put(w http.ResponseWriter, r *http.Request, rq *request, n Name, rev string) {
+	sc := newBodyScanner(r.Body, h.maxDoc)
+	found, err := sc.next()
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	if found {
+		if rev != "" {
+			h.writeError(w, r, fault.Validation("A -rev update carries no tarball; publish with PUT on the package"))
+			return
+		}
+		h.publish(w, r, rq, n, sc)
+		return
+	}
+	for _, a := range sc.atts {
+		if !a.hasData {
+			h.writeError(w, r, fault.Validation("Attachment %q has no data", a.name))
+			return
+		}
+	}
+	h.updateMetadata(w, r, rq, n, sc.members, rev)
+}
+
+// publication is a publish whose version document has been checked.
+type publication struct {
+	name    Name
+	version string
+	doc     *versionDoc
+	readme  string
+	// tags are the body's dist-tags, all naming version (nil until seen).
+	tags   map[string]string
+	sha512 string // expected hex digests ("" when not given)
+	sha256 string
+	sha1   string
+	length int64 // the attachment's announced length, -1 if none
+}
+
+// publish stores a new version: when the version document came before the
+// tarball (as npm sends it), the tarball is decoded from the body straight
+// into PutAsset and the rest of the body is read and checked inside its
+// Verify, before anything becomes visible; otherwise the tarball is
+// spooled to a temporary file first. Either way, nothing is stored unless
+// the whole body is well formed and the tarball matches dist.integrity
+// (and dist.shasum).
+func (h *Handler) publish(w http.ResponseWriter, r *http.Request, rq *request, n Name, sc *bodyScanner) {
+	ctx := r.Context()
+	if err := h.authz.Authorize(ctx, actionPublish, h.packageARN(rq.t, n)); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	if !ValidNewName(n) {
+		h.writeError(w, r, fault.Validation("Invalid package name %q: new package names must be lower case and must not contain ~'!()*", n))
+		return
+	}
+	var pub *publication
+	var body io.Reader
+	streaming := false
+	if _, ok := sc.members["versions"]; ok {
+		var err error
+		if pub, err = h.preparePublish(ctx, rq, n, sc.members); err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+		body, streaming = h.tarballReader(sc), true
+	} else {
+		f, err := h.spool(sc)
+		if f != nil {
+			defer func() { f.Close(); os.Remove(f.Name()) }()
+		}
+		if err == nil {
+			err = h.finishBody(sc)
+		}
+		if err == nil {
+			pub, err = h.preparePublish(ctx, rq, n, sc.members)
+		}
+		if err == nil {
+			err = pub.checkRest(sc)
+		}
+		if err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+		body = f
+	}
+	var digests blob.Digests
+	created := false
+	req := artifact.PutAssetRequest{VersionRef: versionRef(rq.t, n, pub.version), Asset: assetName, NewStatus: artifact.StatusPublished,
+		Verify: func(dg blob.Digests) error {
+			if streaming {
+				if err := h.finishBody(sc); err != nil {
+					return err
+				}
+				if err := pub.checkRest(sc); err != nil {
+					return err
+				}
+			}
+			if err := pub.verify(dg); err != nil {
+				return err
+			}
+			digests = dg
+			return nil
+		},
+		NewVersion: func(v *store.Version) {
+			created = true
+			pub.fill(v, digests)
+		}}
+	_, err := h.svc.PutAsset(ctx, req, body)
+	if sc.err != nil {
+		err = sc.err // the body's own fault says more than the engine's wrapping
+	}
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	if !created {
+		// The same bytes were published before (or concurrently): npm
+		// never lets a version be published twice.
+		h.writeError(w, r, republished(pub.version))
+		return
+	}
+	tags := pub.tags
+	if len(tags) == 0 {
+		tags = map[string]string{"latest": pub.version}
+	}
+	_, err = h.svc.UpdatePackageMetadata(ctx, packageRef(rq.t, n), func(cur string) (string, error) {
+		m := parsePackageMetadata(cur)
+		for tag, v := range tags {
+			m.DistTags[tag] = v
+		}
+		return m.encode(), nil
+	})
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"ok": true, "id": n.String(), "version": pub.version})
+}
+
+func republished(version string) error {
+	return fault.Conflict("package-version", version, "You cannot publish over the previously published versions: %s.", version)
+}
+
+// tarballReader decodes the data string the scanner is positioned in,
+// bounded by Config.MaxPublishSize.
+func (h *Handler) tarballReader(sc *bodyScanner) io.Reader {
+	return &limitedReader{r: base64.NewDecoder(base64.StdEncoding, sc.dataReader()), max: h.maxPublish, left: h.maxPublish, sc: sc}
+}
+
+// limitedReader fails a tarball over the limit, and records a decoding
+// error as the body's fault.
+type limitedReader struct {
+	r    io.Reader
+	max  int64
+	left int64
+	sc   *bodyScanner
+}
+
+func (l *limitedReader) Read(p []byte) (int, error) {
+	if int64(len(p)) > l.left+1 {
+		p = p[:l.left+1]
+	}
+	n, err := l.r.Read(p)
+	l.left -= int64(n)
+	if l.left < 0 {
+		return 0, l.sc.fail(fault.Quota("package", "", "The tarball exceeds the publish limit of %d bytes", l.max))
+	}
+	if err != nil && err != io.EOF {
+		var corrupt base64.CorruptInputError
+		if errors.As(err, &corrupt) {
+			err = l.sc.fail(fault.Validation("The attachment data is not valid base64: %v", err))
+		} else {
+			err = l.sc.fail(err)
+		}
+	}
+	return n, err
+}
+
+// spool decodes the data string into a temporary file.
+func (h *Handler) spool(sc *bodyScanner) (*os.File, error) {
+	f, err := os.CreateTemp(h.tempDir, "coffer-npm-publish-")
+	if err != nil {
+		return nil, fault.Internal(err, "could not receive the tarball")
+	}
+	if _, err := io.Copy(f, h.tarballReader(sc)); err != nil {
+		if sc.err != nil {
+			return f, sc.err
+		}
+		return f, fault.Internal(err, "could not receive the tarball")
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return f, fault.Internal(err, "could not read the tarball back")
+	}
+	return f, nil
+}
+
+// finishBody reads the rest of the body: nothing but one tarball is allowed.
+func (h *Handler) finishBody(sc *bodyScanner) error {
+	more, err := sc.next()
+	if err != nil {
+		return err
+	}
+	if more {
+		return sc.fail(fault.Validation("A publish carries exactly one tarball; this body has more than one attachment"))
+	}
+	if len(sc.atts) != 1 {
+		return sc.fail(fault.Validation("A publish carries exactly one tarball; this body has %d attachments", len(sc.atts)))
+	}
+	return nil
+}
+
+// preparePublish checks the body's name, its one version and that
+// version's document, and that the repository does not have the version
+// yet.
+func (h *Handler) preparePublish(ctx context.Context, rq *request, n Name, members map[string]json.RawMessage) (*publication, error) {
+	for _, k := range []string{"name", "_id"} {
+		if s := str(members, k); s != "" && s != n.String() {
+			return nil, fault.Validation("The body's %s %q is not the package %q of the URL", k, s, n)
+		}
+	}
+	var versions map[string]json.RawMessage
+	if err := json.Unmarshal(members["versions"], &versions); err != nil || versions == nil {
+		return nil, fault.Validation("versions must be an object")
+	}
+	if len(versions) != 1 {
+		return nil, fault.Validation("A publish carries exactly one version; this body has %d", len(versions))
+	}
+	var version string
+	var raw json.RawMessage
+	for version, raw = range versions {
+	}
+	if _, ok := ParseSemver(version); !ok || !cleanVersionKey(version) {
+		return nil, fault.Validation("Invalid version %q: it must be a valid SemVer 2.0.0 version", version)
+	}
+	d, err := decodeVersionDoc(raw)
+	if err != nil {
+		return nil, fault.Validation("Invalid document of version %s: %v", version, err)
+	}
+	if s, ok := d.members["name"]; ok && str(d.members, "name") != n.String() {
+		return nil, fault.Validation("Version %s names package %s, not %q", version, s, n)
+	}
+	if _, ok := d.members["version"]; ok && str(d.members, "version") != version {
+		return nil, fault.Validation("The document of version %s says version %s", version, d.members["version"])
+	}
+	pub := &publication{name: n, version: version, doc: d, length: -1}
+	for _, sri := range strings.Fields(str(d.dist, "integrity")) {
+		alg, sum, ok := parseSRI(sri)
+		if !ok {
+			continue
+		}
+		switch alg {
+		case "sha512":
+			pub.sha512 = sum
+		case "sha256":
+			pub.sha256 = sum
+		case "sha1":
+			pub.sha1 = sum
+		}
+	}
+	if s := strings.ToLower(str(d.dist, "shasum")); s != "" {
+		if len(s) != 40 || strings.Trim(s, "0123456789abcdef") != "" {
+			return nil, fault.Validation("dist.shasum %q is not a SHA-1 digest", s)
+		}
+		if pub.sha1 != "" && pub.sha1 != s {
+			return nil, fault.Validation("dist.shasum and dist.integrity disagree")
+		}
+		pub.sha1 = s
+	}
+	if pub.sha512 == "" && pub.sha1 == "" {
+		return nil, fault.Validation("Version %s has neither dist.integrity (sha512) nor dist.shasum to verify its tarball with", version)
+	}
+	pub.readme = d.takeReadme()
+	if pub.readme == "" {
+		if s := str(members, "readme"); s != noReadme {
+			pub.readme = s
+		}
+	}
+	if err := pub.readTags(members); err != nil {
+		return nil, err
+	}
+	if _, err := h.svc.DescribePackageVersion(ctx, versionRef(rq.t, n, version)); err == nil {
+		return nil, republished(version)
+	} else if fault.KindOf(err) != fault.KindNotFound {
+		return nil, err
+	}
+	return pub, nil
+}
+
+// readTags reads the body's dist-tags, if it has them: each must be a
+// valid tag naming the published version.
+func (pub *publication) readTags(members map[string]json.RawMessage) error {
+	raw, ok := members["dist-tags"]
+	if !ok || pub.tags != nil {
+		return nil
+	}
+	var tags map[string]string
+	if err := json.Unmarshal(raw, &tags); err != nil {
+		return fault.Validation("dist-tags must map tag names to versions")
+	}
+	for tag, v := range tags {
+		if !validTag(tag) {
+			return fault.Validation("Invalid dist-tag name %q", tag)
+		}
+		if v != pub.version {
+			return fault.Validation("dist-tag %s names version %s, which this publish does not carry", tag, v)
+		}
+	}
+	if tags == nil {
+		tags = map[string]string{}
+	}
+	pub.tags = tags
+	return nil
+}
+
+// checkRest checks what the body held after the tarball: dist-tags, and
+// the attachment's announced length.
+func (pub *publication) checkRest(sc *bodyScanner) error {
+	if err := pub.readTags(sc.members); err != nil {
+		return err
+	}
+	if raw, ok := sc.atts[0].members["length"]; ok {
+		if err := json.Unmarshal(raw, &pub.length); err != nil || pub.length < 0 {
+			return fault.Validation("The attachment's length must be a number of bytes")
+		}
+	}
+	return nil
+}
+
+// verify checks the tarball's digests against the version document.
+func (pub *publication) verify(dg blob.Digests) error {
+	for _, c := range []struct{ name, want, got string }{
+		{"dist.integrity (sha512)", pub.sha512, dg.SHA512},
+		{"dist.integrity (sha256)", pub.sha256, dg.SHA256},
+		{"dist.shasum", pub.sha1, dg.SHA1},
+	} {
+		if c.want != "" && c.want != c.got {
+			return fault.Validation("The tarball of %s@%s does not match its %s", pub.name, pub.version, c.name)
+		}
+	}
+	if pub.length >= 0 && pub.length != dg.Size {
+		return fault.Validation("The tarball of %s@%s has %d bytes; its attachment announced %d", pub.name, pub.version, dg.Size, pub.length)
+	}
+	return nil
+}
+
+// fill gives a new version its document (as Metadata, in canonical form,
+// dist from the verified digests) and its descriptive fields.
+func (pub *publication) fill(v *store.Version, dg blob.Digests) {
+	d := pub.doc
+	setStr(d.members, "name", pub.name.String())
+	setStr(d.members, "version", pub.version)
+	setStr(d.members, "_id", pub.name.String()+"@"+pub.version)
+	setStr(d.dist, "integrity", sriSHA512(dg.SHA512))
+	setStr(d.dist, "shasum", dg.SHA1)
+	if frag, err := d.encode(); err == nil {
+		v.Metadata = string(frag)
+	}
+	fillVersion(v, pub.name, d, pub.readme)
+}
+
+// updateMetadata applies a PUT without a tarball to the versions the
+// repository stores: each version's "deprecated" message as the body gives
+// it (an empty message removes it). With rev (npm unpublish of a version),
+// versions missing from the body are deleted and the body's dist-tags
+// replace the repository's (restricted to versions that remain).
+func (h *Handler) updateMetadata(w http.ResponseWriter, r *http.Request, rq *request, n Name, members map[string]json.RawMessage, rev string) {
+	ctx := r.Context()
+	if s := str(members, "name"); s != "" && s != n.String() {
+		h.writeError(w, r, fault.Validation("The body's name %q is not the package %q of the URL", s, n))
+		return
+	}
+	var versions map[string]json.RawMessage
+	if raw, ok := members["versions"]; ok {
+		if err := json.Unmarshal(raw, &versions); err != nil {
+			h.writeError(w, r, fault.Validation("versions must be an object"))
+			return
+		}
+	}
+	var bodyTags map[string]string
+	if raw, ok := members["dist-tags"]; ok {
+		if err := json.Unmarshal(raw, &bodyTags); err != nil {
+			h.writeError(w, r, fault.Validation("dist-tags must map tag names to versions"))
+			return
+		}
+		for tag := range bodyTags {
+			if !validTag(tag) {
+				h.writeError(w, r, fault.Validation("Invalid dist-tag name %q", tag))
+				return
+			}
+		}
+	}
+	p, stored, err := h.ownVersions(ctx, rq, n)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	if rev != "" && rev != revision(p) {
+		h.writeError(w, r, fault.Conflict("package", n.String(), "Document update conflict: the package's _rev is %s, not %s", revision(p), rev))
+		return
+	}
+	deprecations := map[string]string{} // version -> message ("" removes it)
+	var removed []string
+	remaining := map[string]bool{}
+	for _, v := range stored {
+		raw, ok := versions[v.Version]
+		if !ok {
+			if rev != "" {
+				removed = append(removed, v.Version)
+			} else {
+				remaining[v.Version] = true
+			}
+			continue
+		}
+		remaining[v.Version] = true
+		var doc struct {
+			Deprecated json.RawMessage `json:"deprecated"`
+		}
+		if err := json.Unmarshal(raw, &doc); err != nil {
+			h.writeError(w, r, fault.Validation("The document of version %s is not an object", v.Version))
+			return
+		}
+		want := ""
+		if len(doc.Deprecated) > 0 && string(doc.Deprecated) != "null" {
+			if err := json.Unmarshal(doc.Deprecated, &want); err != nil {
+				h.writeError(w, r, fault.Validation("deprecated of version %s must be a string", v.Version))
+				return
+			}
+		}
+		if want != deprecatedOf(v.Metadata) {
+			deprecations[v.Version] = want
+		}
+	}
+	var newTags map[string]string
+	if rev != "" && bodyTags != nil {
+		cur := parsePackageMetadata(p.Metadata).DistTags
+		newTags = map[string]string{}
+		for tag, v := range bodyTags {
+			if remaining[v] {
+				newTags[tag] = v
+			}
+		}
+		if equalTags(cur, newTags) {
+			newTags = nil
+		}
+	}
+	ref := packageRef(rq.t, n)
+	arn := h.packageARN(rq.t, n)
+	if len(removed) > 0 {
+		if err := h.authz.Authorize(ctx, actionDelete, arn); err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+	}
+	if len(deprecations) > 0 || newTags != nil {
+		if err := h.authz.Authorize(ctx, actionMetadata, arn); err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+	}
+	if err := h.deleteVersions(ctx, ref, removed); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	if len(deprecations) > 0 {
+		names := slices.Sorted(mapKeys(deprecations))
+		_, err := h.svc.UpdateVersionMetadata(ctx, ref, names, func(v *store.Version) error {
+			d, err := decodeVersionDoc([]byte(v.Metadata))
+			if err != nil {
+				d = &versionDoc{members: map[string]json.RawMessage{}, dist: map[string]json.RawMessage{}}
+				setStr(d.members, "name", n.String())
+				setStr(d.members, "version", v.Version)
+			}
+			if msg := deprecations[v.Version]; msg == "" {
+				delete(d.members, "deprecated")
+			} else {
+				setStr(d.members, "deprecated", msg)
+			}
+			frag, err := d.encode()
+			if err != nil {
+				return fault.Internal(err, "could not write the document of %s@%s", n, v.Version)
+			}
+			v.Metadata = string(frag)
+			return nil
+		})
+		if err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+	}
+	if newTags != nil {
+		_, err := h.svc.UpdatePackageMetadata(ctx, ref, func(cur string) (string, error) {
+			m := parsePackageMetadata(cur)
+			m.DistTags = newTags
+			return m.encode(), nil
+		})
+		if err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "id": n.String()})
+}
+
+// deprecatedOf reads the deprecation message of a stored document.
+func deprecatedOf(metadata string) string {
+	var doc struct {
+		Deprecated string `json:"deprecated"`
+	}
+	_ = json.Unmarshal([]byte(metadata), &doc)
+	return doc.Deprecated
+}
+
+func equalTags(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// deleteVersions deletes versions of the requested repository's package,
+// in batches the service accepts.
+func (h *Handler) deleteVersions(ctx context.Context, ref artifact.PackageRef, versions []string) error {
+	for len(versions) > 0 {
+		batch := versions[:min(len(versions), artifact.MaxBatchVersions)]
+		versions = versions[len(batch):]
+		res, err := h.svc.DeletePackageVersions(ctx, ref, batch, "")
+		if err != nil {
+			return err
+		}
+		for v, f := range res.Failed {
+			if f.Code != artifact.ErrCodeNotFound {
+				return fault.Conflict("package-version", v, "Version %s could not be deleted: %s", v, f.Message)
+			}
+		}
+	}
+	return nil
+}
+
+// unpublishPackage serves DELETE <name>/-rev/<rev> (npm unpublish of a
+// whole package): the package and every version it has in the requested
+// repository only.
+func (h *Handler) unpublishPackage(w http.ResponseWriter, r *http.Request, rq *request, n Name, rev string) {
+	ctx := r.Context()
+	if err := h.authz.Authorize(ctx, actionDelete, h.packageARN(rq.t, n)); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	ref := packageRef(rq.t, n)
+	p, err := h.svc.DescribePackage(ctx, ref)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	if rev != revision(p) {
+		h.writeError(w, r, fault.Conflict("package", n.String(), "Document update conflict: the package's _rev is %s, not %s", revision(p), rev))
+		return
+	}
+	if _, err := h.svc.DeletePackage(ctx, ref); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "id": n.String()})
+}
+
+// unpublishTarball serves DELETE <name>/-/<file>/-rev/<rev>, the last step
+// of npm unpublish of one version: the version (already gone after the
+// -rev PUT, normally) is deleted from the requested repository.
+func (h *Handler) unpublishTarball(w http.ResponseWriter, r *http.Request, rq *request, n Name, file, rev string) {
+	ctx := r.Context()
+	if err := h.authz.Authorize(ctx, actionDelete, h.packageARN(rq.t, n)); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	version, ok := tarballVersion(n, file)
+	if !ok {
+		h.writeError(w, r, fault.NotFound("asset", file, "%s is not a tarball of %s", file, n))
+		return
+	}
+	ref := packageRef(rq.t, n)
+	p, err := h.svc.DescribePackage(ctx, ref)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	if rev != revision(p) {
+		h.writeError(w, r, fault.Conflict("package", n.String(), "Document update conflict: the package's _rev is %s, not %s", revision(p), rev))
+		return
+	}
+	if err := h.deleteVersions(ctx, ref, []string{version}); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "id": n.String()})
+}

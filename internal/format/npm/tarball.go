@@ -1,0 +1,166 @@
+package npm
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"coffer/internal/artifact"
+	"coffer/internal/blob"
+	"coffer/internal/fault"
+	"coffer/internal/store"
+	"coffer/internal/upstream"
+)
+
+// tarballVersion reads the version out of a tarball file name
+// "<base>-<version>.tgz".
+func tarballVersion(n Name, file string) (string, bool) {
+	v, ok := strings.CutPrefix(file, n.Base+"-")
+	if !ok {
+		return "", false
+	}
+	v, ok = strings.CutSuffix(v, ".tgz")
+	return v, ok && cleanVersionKey(v)
+}
+
+// serveTarball serves GET/HEAD <name>/-/<base>-<version>.tgz through
+// ReadAsset: the repository, its upstreams, then public:npmjs (the tarball
+// its packument names, verified against dist.integrity or dist.shasum,
+// streamed to this client while it is stored). Unlisted versions are
+// served; Archived and Disposed ones are not.
+func (h *Handler) serveTarball(w http.ResponseWriter, r *http.Request, rq *request, n Name, file string) {
+	if !h.authorizeRead(w, r, rq) {
+		return
+	}
+	version, ok := tarballVersion(n, file)
+	if !ok {
+		h.writeError(w, r, fault.NotFound("asset", file, "%s is not a tarball of %s (expected %s)", file, n, n.TarballName("<version>")))
+		return
+	}
+	tf := &tarballFetch{h: h, name: n, version: version}
+	if r.Method == http.MethodGet {
+		tf.w = w // stream the first download to this client while it is stored
+	}
+	res, err := h.svc.ReadAsset(r.Context(), artifact.ReadRequest{VersionRef: versionRef(rq.t, n, version), Asset: assetName,
+		Fetch: tf.fetch, NewVersion: tf.newVersion})
+	if err != nil {
+		if tf.started {
+			// Part of the body went out: only a cut connection tells the
+			// client that it is not the tarball.
+			panic(http.ErrAbortHandler)
+		}
+		h.writeError(w, r, err)
+		return
+	}
+	defer res.Object.Close()
+	if tf.started {
+		if tf.clientErr != nil || !tf.finish() {
+			panic(http.ErrAbortHandler)
+		}
+		return
+	}
+	a := res.Asset
+	hd := w.Header()
+	hd.Set("Content-Type", "application/octet-stream")
+	hd.Set("ETag", `"`+a.Blob.SHA256+`"`)
+	http.ServeContent(w, r, "", a.CreatedTime, res.Object.Reader())
+}
+
+// tarballFetch is one read's FetchFunc: it finds the version in the
+// upstream's packument, downloads its tarball verified against the
+// packument's digests, streams it to the client while it is stored
+// (holding back the last byte until the engine has recorded it, so that a
+// failure can still break the transfer), and gives the new version the
+// upstream's document.
+type tarballFetch struct {
+	h       *Handler
+	name    Name
+	version string
+	w       http.ResponseWriter // nil: do not stream to the client
+
+	uv        *upstreamVersion
+	started   bool
+	held      [1]byte
+	hasHeld   bool
+	clientErr error
+}
+
+func (tf *tarballFetch) fetch(ctx context.Context, src artifact.ExternalSource) (blob.Digests, bool, error) {
+	if tf.h.blobs == nil {
+		return blob.Digests{}, false, &fault.Error{Kind: fault.KindUnavailable, Message: "this server has no blob store to fetch tarballs into"}
+	}
+	up, err := tf.h.upstreamPackument(ctx, src, tf.name)
+	if err != nil {
+		return blob.Digests{}, false, err
+	}
+	uv, ok := up.versions[tf.version]
+	if !ok {
+		return blob.Digests{}, false, fault.NotFound("package-version", tf.version, "%s@%s is not listed by %s", tf.name, tf.version, src.Connection)
+	}
+	exp := upstream.Expectation{SHA512: uv.sha512, SHA1: uv.sha1}
+	var opts []upstream.Option
+	if tf.w != nil {
+		opts = append(opts, upstream.WithTee(tf.start))
+	}
+	res, err := tf.h.up.Fetch(ctx, src.Connection+"\x00"+uv.tarball, uv.tarball, exp, tf.h.blobs, opts...)
+	if err != nil {
+		return blob.Digests{}, false, err
+	}
+	tf.uv = uv
+	tf.clientErr = res.TeeErr
+	return res.Digests, res.Created, nil
+}
+
+// newVersion fills a version created by this fetch from the upstream's
+// document (a version retained from an upstream repository keeps its own).
+func (tf *tarballFetch) newVersion(v *store.Version) {
+	if tf.uv == nil {
+		return
+	}
+	d, err := decodeVersionDoc(tf.uv.full)
+	if err != nil {
+		return
+	}
+	fillVersion(v, tf.name, d, tf.uv.readme)
+	v.Metadata = string(tf.uv.full)
+}
+
+// start is the tee's start: called once the upstream answered 200.
+func (tf *tarballFetch) start(m upstream.Meta) io.Writer {
+	tf.started = true
+	hd := tf.w.Header()
+	hd.Set("Content-Type", "application/octet-stream")
+	if m.Size >= 0 {
+		hd.Set("Content-Length", strconv.FormatInt(m.Size, 10))
+	}
+	tf.w.WriteHeader(http.StatusOK)
+	return tf
+}
+
+// Write passes the body on as it arrives, holding back its last byte.
+func (tf *tarballFetch) Write(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if tf.hasHeld {
+		if _, err := tf.w.Write(tf.held[:]); err != nil {
+			return 0, err
+		}
+	}
+	if _, err := tf.w.Write(p[:len(p)-1]); err != nil {
+		return 0, err
+	}
+	tf.held[0], tf.hasHeld = p[len(p)-1], true
+	return len(p), nil
+}
+
+// finish sends the held-back last byte once the tarball is recorded.
+func (tf *tarballFetch) finish() bool {
+	if !tf.hasHeld {
+		return true
+	}
+	_, err := tf.w.Write(tf.held[:])
+	return err == nil
+}
