@@ -10,7 +10,10 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/singleflight"
 
 	"coffer/internal/artifact"
 	"coffer/internal/auth"
@@ -112,6 +115,10 @@ type Handler struct {
 	maxPublish int64
 	maxDoc     int64
 	tempDir    string
+	// builds runs one packument build per document at a time.
+	builds singleflight.Group
+	// releasePending: a return of memory after big builds is scheduled.
+	releasePending atomic.Bool
 }
 
 // New returns the npm handler, with the process's one upstream client for

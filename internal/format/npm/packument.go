@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/Masterminds/semver/v3"
+
 	"coffer/internal/artifact"
 	"coffer/internal/fault"
 	"coffer/internal/store"
@@ -109,8 +111,32 @@ func (h *Handler) packument(ctx context.Context, rq *request, n Name, abbreviate
 	if d, ok := h.docs.get(key, fp); ok {
 		return d, nil
 	}
-	// Read after the stamp: the document is at least as new as the stamp
-	// it is cached under.
+	// One build per document however many clients ask at once: a build of
+	// a big packument holds all its versions in memory for a moment. It
+	// runs to its end even if the client that started it leaves, as the
+	// others wait for it.
+	v, err, _ := h.builds.Do(key+"\x00"+strconv.FormatUint(fp, 16), func() (any, error) {
+		if d, ok := h.docs.get(key, fp); ok {
+			return d, nil
+		}
+		d, err := h.buildPackument(context.WithoutCancel(ctx), rq, n, ref, docs, upErr, abbreviated)
+		if err != nil {
+			return nil, err
+		}
+		h.docs.put(key, fp, d, d.cost())
+		h.releaseMemoryAfter(len(d.identity))
+		return d, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*document), nil
+}
+
+// buildPackument renders a packument from what the repository shows now
+// (read after the stamp it is cached under, so at least as new) and the
+// upstream registries' documents.
+func (h *Handler) buildPackument(ctx context.Context, rq *request, n Name, ref artifact.PackageRef, docs []upstreamDoc, upErr error, abbreviated bool) (*document, error) {
 	view, err := h.svc.ViewPackage(ctx, ref, true)
 	if err != nil {
 		return nil, err
@@ -129,9 +155,7 @@ func (h *Handler) packument(ctx context.Context, rq *request, n Name, abbreviate
 		}
 		return nil, fault.NotFound("package", n.String(), "No version of %s is available in this repository", n)
 	}
-	d := m.render(rq, abbreviated, "")
-	h.docs.put(key, fp, d, d.cost())
-	return d, nil
+	return m.render(rq, abbreviated, ""), nil
 }
 
 // merge assembles the versions the repository shows: its own and its
@@ -238,12 +262,12 @@ func (h *Handler) merge(ctx context.Context, rq *request, n Name, view *artifact
 func sortEntries(entries []*entry) {
 	type keyed struct {
 		e  *entry
-		v  Semver
+		v  *semver.Version
 		ok bool
 	}
 	ks := make([]keyed, len(entries))
 	for i, e := range entries {
-		v, ok := ParseSemver(e.version)
+		v, ok := parseVersion(e.version)
 		ks[i] = keyed{e, v, ok}
 	}
 	slices.SortFunc(ks, func(a, b keyed) int {
@@ -283,7 +307,7 @@ func mergeTags(sources []map[string]string, shown func(string) bool) map[string]
 // entries are in version order.
 func fallbackLatest(entries []*entry) string {
 	for i := len(entries) - 1; i >= 0; i-- {
-		if v, ok := ParseSemver(entries[i].version); ok && len(v.Pre) == 0 {
+		if v, ok := parseVersion(entries[i].version); ok && v.Prerelease() == "" {
 			return entries[i].version
 		}
 	}

@@ -103,12 +103,12 @@ func TestPathSegments(t *testing.T) {
 func TestSemver(t *testing.T) {
 	valid := []string{"0.0.0", "1.2.3", "1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-0.3.7", "1.0.0-x.7.z.92", "1.0.0+20130313144700", "1.0.0-beta+exp.sha.5114f85"}
 	for _, s := range valid {
-		if _, ok := ParseSemver(s); !ok {
+		if _, ok := parseVersion(s); !ok {
 			t.Errorf("%s is valid", s)
 		}
 	}
 	for _, s := range []string{"", "1", "1.2", "v1.2.3", "01.2.3", "1.2.3-", "1.2.3-01", "1.2.3+", "1.2.3-a..b", "1.2.3 ", "1.2.x"} {
-		if _, ok := ParseSemver(s); ok {
+		if _, ok := parseVersion(s); ok {
 			t.Errorf("%q is invalid", s)
 		}
 	}

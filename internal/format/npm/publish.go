@@ -253,7 +253,7 @@ func (h *Handler) preparePublish(ctx context.Context, rq *request, n Name, membe
 	var raw json.RawMessage
 	for version, raw = range versions {
 	}
-	if _, ok := ParseSemver(version); !ok || !cleanVersionKey(version) {
+	if _, ok := parseVersion(version); !ok || !cleanVersionKey(version) {
 		return nil, fault.Validation("Invalid version %q: it must be a valid SemVer 2.0.0 version", version)
 	}
 	d, err := decodeVersionDoc(raw)

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/Masterminds/semver/v3"
 )
 
 // Registry is an in-memory npm registry that serves what was added to it
@@ -534,88 +536,17 @@ func (x *Registry) search(w http.ResponseWriter, r *http.Request) {
 // when a > b. Strings that are not semver sort before those that are, by
 // byte order among themselves.
 func CompareVersions(a, b string) int {
-	pa, oka := parseSemver(a)
-	pb, okb := parseSemver(b)
+	pa, erra := semver.NewVersion(a)
+	pb, errb := semver.NewVersion(b)
 	switch {
-	case !oka && !okb:
+	case erra != nil && errb != nil:
 		return strings.Compare(a, b)
-	case !oka:
+	case erra != nil:
 		return -1
-	case !okb:
+	case errb != nil:
 		return 1
 	}
-	for i := range 3 {
-		if pa.nums[i] != pb.nums[i] {
-			if pa.nums[i] < pb.nums[i] {
-				return -1
-			}
-			return 1
-		}
-	}
-	switch {
-	case len(pa.pre) == 0 && len(pb.pre) == 0:
-		return 0
-	case len(pa.pre) == 0:
-		return 1
-	case len(pb.pre) == 0:
-		return -1
-	}
-	for i := 0; i < len(pa.pre) && i < len(pb.pre); i++ {
-		if c := comparePre(pa.pre[i], pb.pre[i]); c != 0 {
-			return c
-		}
-	}
-	return len(pa.pre) - len(pb.pre)
-}
-
-type semver struct {
-	nums [3]uint64
-	pre  []string
-}
-
-func parseSemver(s string) (semver, bool) {
-	s = strings.TrimPrefix(s, "v")
-	s, _, _ = strings.Cut(s, "+")
-	core, pre, hasPre := strings.Cut(s, "-")
-	parts := strings.Split(core, ".")
-	var v semver
-	if len(parts) != 3 {
-		return v, false
-	}
-	for i, p := range parts {
-		n, err := strconv.ParseUint(p, 10, 64)
-		if err != nil {
-			return v, false
-		}
-		v.nums[i] = n
-	}
-	if hasPre {
-		if pre == "" {
-			return v, false
-		}
-		v.pre = strings.Split(pre, ".")
-	}
-	return v, true
-}
-
-func comparePre(a, b string) int {
-	na, ea := strconv.ParseUint(a, 10, 64)
-	nb, eb := strconv.ParseUint(b, 10, 64)
-	switch {
-	case ea == nil && eb == nil:
-		switch {
-		case na < nb:
-			return -1
-		case na > nb:
-			return 1
-		}
-		return 0
-	case ea == nil:
-		return -1
-	case eb == nil:
-		return 1
-	}
-	return strings.Compare(a, b)
+	return pa.Compare(pb)
 }
 
 // String describes the registry's content, for test failure messages.
