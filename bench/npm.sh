@@ -8,6 +8,7 @@
 #   4. npm install of a 200-package tree (bench/npm-tree.py): empty npm cache without a lockfile,
 #      then npm ci with the lockfile; VERDACCIO=1 runs the same install against Verdaccio 6.8.0
 # usage: bench/npm.sh [REPS=3] [DURATION=20s]      (loopback ports 18921, and 4873 for Verdaccio)
+#        ONLY_INSTALL=1 skips 1–3; WORK=DIR keeps everything in DIR
 set -euo pipefail
 REPS=${1:-3} DUR=${2:-20s}
 B=$(cd "$(dirname "$0")" && pwd) S=$(cd "$(dirname "$0")/../../shared/bench" && pwd)
@@ -25,14 +26,16 @@ $CA create-repository --domain bench --repository npm > /dev/null 2>&1 || true
 TOK=$($CA get-authorization-token --domain bench --duration-seconds 43200 --query authorizationToken --output text)
 EP=$($CA get-repository-endpoint --domain bench --repository npm --format npm --query repositoryEndpoint --output text)
 
-echo "== fixtures (publish through coffer)"
-python3 "$S/fixtures.py" "$EP" "$TOK" --json $W/fixtures.json
-echo "RSS after the load of the fixtures: $(awk '/VmRSS/{printf "%.1f MiB", $2/1024}' /proc/$CO/status)"
+if [ "${ONLY_INSTALL:-}" != 1 ]; then
+  echo "== fixtures (publish through coffer)"
+  python3 "$S/fixtures.py" "$EP" "$TOK" --json $W/fixtures.json
+  echo "RSS after the load of the fixtures: $(awk '/VmRSS/{printf "%.1f MiB", $2/1024}' /proc/$CO/status)"
 
-echo "== load.sh ($REPS × $DUR)"
-echo 5 > /proc/$CO/clear_refs 2> /dev/null || true   # resets VmHWM (peak RSS) where allowed
-"$S/load.sh" "$EP" "$TOK" "$REPS" "$DUR"
-echo "peak RSS during the load: $(awk '/VmHWM/{printf "%.1f MiB", $2/1024}' /proc/$CO/status)"
+  echo "== load.sh ($REPS × $DUR)"
+  echo 5 > /proc/$CO/clear_refs 2> /dev/null || true   # resets VmHWM (peak RSS) where allowed
+  "$S/load.sh" "$EP" "$TOK" "$REPS" "$DUR"
+  echo "peak RSS during the load: $(awk '/VmHWM/{printf "%.1f MiB", $2/1024}' /proc/$CO/status)"
+fi
 
 install_times() { # NAME URL TOKEN: npm install (empty cache, no lockfile) then npm ci (empty cache), 3 each
   local name=$1 url=$2 tok=$3 d=$W/tree-$1
