@@ -11,15 +11,26 @@ import (
 
 // WriteError answers a native-protocol request that failed the way package
 // managers understand: a plain-text reason with the status of the fault's
-// kind (401 with a Basic challenge for missing credentials). Internal
-// errors are logged under the format's name and not shown. Nothing is
-// written when the client has gone away.
+// kind (see ErrorStatus). Nothing is written when the client has gone away.
 func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, formatName string, err error) {
+	status, msg, ok := ErrorStatus(w, r, log, formatName, err)
+	if ok {
+		http.Error(w, msg, status)
+	}
+}
+
+// ErrorStatus maps a failed request's error to the status and message a
+// format answers with, for formats that shape the body themselves: the
+// status of the fault's kind, with a Basic challenge header set for missing
+// credentials (401). Internal errors are logged under the format's name and
+// their message is not shown. ok is false when the client has gone away
+// and nothing should be written.
+func ErrorStatus(w http.ResponseWriter, r *http.Request, log *slog.Logger, formatName string, err error) (status int, msg string, ok bool) {
 	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
-		return
+		return 0, "", false
 	}
 	e := fault.As(err)
-	status := http.StatusInternalServerError
+	status = http.StatusInternalServerError
 	switch e.Kind {
 	case fault.KindNotFound:
 		status = http.StatusNotFound
@@ -39,10 +50,10 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, format
 		w.Header().Set("WWW-Authenticate", `Basic realm="coffer"`)
 		status = http.StatusUnauthorized
 	}
-	msg := e.Message
+	msg = e.Message
 	if status == http.StatusInternalServerError {
 		log.Error(formatName+" request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		msg = "internal error"
 	}
-	http.Error(w, msg, status)
+	return status, msg, true
 }

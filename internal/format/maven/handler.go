@@ -10,6 +10,7 @@ import (
 	"coffer/internal/artifact"
 	"coffer/internal/blob"
 	"coffer/internal/format"
+	"coffer/internal/lru"
 	"coffer/internal/store"
 	"coffer/internal/upstream"
 )
@@ -68,7 +69,7 @@ type Handler struct {
 	sink  upstream.Sink
 	up    *upstream.Client
 	log   *slog.Logger
-	docs  *docCache
+	docs  *lru.Cache[*document]
 	views viewGroup
 }
 
@@ -84,7 +85,7 @@ func New(svc Engine, authz Authorizer, cfg Config) *Handler {
 		size = 64 << 20
 	}
 	return &Handler{svc: svc, authz: authz, sink: cfg.Sink, up: upstream.New(cfg.Upstream, cfg.HTTPClient), log: log,
-		docs: newDocCache(size)}
+		docs: lru.New[*document](size)}
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -1,7 +1,6 @@
 package maven
 
 import (
-	"container/list"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -59,7 +58,7 @@ func (h *Handler) artifactMetadata(ctx context.Context, t *format.Target, p Path
 	}
 
 	fp := docsFingerprint(stampFingerprint(stamp), docs)
-	if d, ok := h.docs.get(key, fp); ok {
+	if d, ok := h.docs.Get(key, fp); ok {
 		return d, nil
 	}
 	vc, err := h.views.do(ctx, key, func(ctx context.Context) (*artifact.PackageView, error) {
@@ -124,7 +123,7 @@ func (h *Handler) artifactMetadata(ctx context.Context, t *format.Target, p Path
 		mod = time.Now()
 	}
 	d := newDocument(l.Render(), mod.Truncate(time.Second))
-	h.docs.put(key, fp, d)
+	h.docs.Put(key, fp, d, int64(len(d.body)))
 	return d, nil
 }
 
@@ -288,62 +287,4 @@ func storedMetadata(s string) string {
 		return ""
 	}
 	return m.MavenMetadata
-}
-
-// docCache keeps rendered documents, least recently used evicted first,
-// bounded by the bytes of their bodies.
-type docCache struct {
-	mu      sync.Mutex
-	max     int64
-	size    int64
-	order   *list.List // of *docEntry, most recent first
-	entries map[string]*list.Element
-}
-
-type docEntry struct {
-	key string
-	fp  uint64
-	doc *document
-}
-
-func newDocCache(max int64) *docCache {
-	return &docCache{max: max, order: list.New(), entries: map[string]*list.Element{}}
-}
-
-func (c *docCache) get(key string, fp uint64) (*document, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.entries[key]
-	if !ok {
-		return nil, false
-	}
-	ent := e.Value.(*docEntry)
-	if ent.fp != fp {
-		return nil, false
-	}
-	c.order.MoveToFront(e)
-	return ent.doc, true
-}
-
-func (c *docCache) put(key string, fp uint64, d *document) {
-	cost := int64(len(d.body) + len(key) + 256)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e, ok := c.entries[key]; ok {
-		c.remove(e)
-	}
-	if cost > c.max {
-		return
-	}
-	c.entries[key] = c.order.PushFront(&docEntry{key: key, fp: fp, doc: d})
-	c.size += cost
-	for c.size > c.max {
-		c.remove(c.order.Back())
-	}
-}
-
-func (c *docCache) remove(e *list.Element) {
-	ent := c.order.Remove(e).(*docEntry)
-	delete(c.entries, ent.key)
-	c.size -= int64(len(ent.doc.body) + len(ent.key) + 256)
 }

@@ -3,7 +3,6 @@ package npm
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -20,6 +19,7 @@ import (
 	"coffer/internal/blob"
 	"coffer/internal/fault"
 	"coffer/internal/format"
+	"coffer/internal/lru"
 	"coffer/internal/store"
 	"coffer/internal/upstream"
 )
@@ -109,9 +109,9 @@ type Handler struct {
 	up         *upstream.Client
 	httpClient *http.Client
 	log        *slog.Logger
-	docs       *lru[*document]
-	fragments  *lru[[]byte]
-	parsed     *lru[*upstreamPackument]
+	docs       *lru.Cache[*document]
+	fragments  *lru.Cache[[]byte]
+	parsed     *lru.Cache[*upstreamPackument]
 	maxPublish int64
 	maxDoc     int64
 	tempDir    string
@@ -133,7 +133,7 @@ func New(svc Engine, authz Authorizer, cfg Config) *Handler {
 		size = DefaultCacheBytes
 	}
 	h := &Handler{svc: svc, authz: authz, blobs: cfg.Blobs, up: upstream.New(cfg.Upstream, cfg.HTTPClient), log: log,
-		docs: newLRU[*document](size / 2), fragments: newLRU[[]byte](size / 8), parsed: newLRU[*upstreamPackument](size * 3 / 8),
+		docs: lru.New[*document](size / 2), fragments: lru.New[[]byte](size / 8), parsed: lru.New[*upstreamPackument](size * 3 / 8),
 		maxPublish: cfg.MaxPublishSize, maxDoc: cfg.MaxDocumentSize, tempDir: cfg.TempDir, httpClient: cfg.HTTPClient}
 	if h.maxPublish <= 0 {
 		h.maxPublish = DefaultMaxPublishSize
@@ -349,34 +349,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // fault's kind; 401 carries a Basic challenge. Internal errors are logged,
 // not shown.
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+	status, msg, ok := format.ErrorStatus(w, r, h.log, "npm", err)
+	if !ok {
 		return
-	}
-	e := fault.As(err)
-	status := http.StatusInternalServerError
-	switch e.Kind {
-	case fault.KindNotFound:
-		status = http.StatusNotFound
-	case fault.KindConflict:
-		status = http.StatusConflict
-	case fault.KindValidation:
-		status = http.StatusBadRequest
-	case fault.KindAccessDenied:
-		status = http.StatusForbidden
-	case fault.KindQuotaExceeded:
-		status = http.StatusRequestEntityTooLarge
-	case fault.KindUnavailable:
-		status = http.StatusServiceUnavailable
-	case fault.KindThrottled:
-		status = http.StatusTooManyRequests
-	case fault.KindUnauthenticated:
-		w.Header().Set("WWW-Authenticate", `Basic realm="coffer"`)
-		status = http.StatusUnauthorized
-	}
-	msg := e.Message
-	if status == http.StatusInternalServerError {
-		h.log.Error("npm request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-		msg = "internal error"
 	}
 	body := map[string]string{"error": msg}
 	if status == http.StatusNotFound {

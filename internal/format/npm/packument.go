@@ -14,6 +14,7 @@ import (
 
 	"coffer/internal/artifact"
 	"coffer/internal/fault"
+	"coffer/internal/jsonstr"
 	"coffer/internal/store"
 )
 
@@ -108,7 +109,7 @@ func (h *Handler) packument(ctx context.Context, rq *request, n Name, abbreviate
 	}
 	key := rq.t.DomainOwner + "/" + rq.t.Domain + "/" + rq.t.Repository + "\x00" + n.String() + "\x00" + variant + "\x00" + rq.base
 	fp := docFingerprint(stamp, docs)
-	if d, ok := h.docs.get(key, fp); ok {
+	if d, ok := h.docs.Get(key, fp); ok {
 		return d, nil
 	}
 	// One build per document however many clients ask at once: a build of
@@ -116,14 +117,14 @@ func (h *Handler) packument(ctx context.Context, rq *request, n Name, abbreviate
 	// runs to its end even if the client that started it leaves, as the
 	// others wait for it.
 	v, err, _ := h.builds.Do(key+"\x00"+strconv.FormatUint(fp, 16), func() (any, error) {
-		if d, ok := h.docs.get(key, fp); ok {
+		if d, ok := h.docs.Get(key, fp); ok {
 			return d, nil
 		}
 		d, err := h.buildPackument(context.WithoutCancel(ctx), rq, n, ref, docs, upErr, abbreviated)
 		if err != nil {
 			return nil, err
 		}
-		h.docs.put(key, fp, d, d.cost())
+		h.docs.Put(key, fp, d, d.cost())
 		h.releaseMemoryAfter(len(d.identity))
 		return d, nil
 	})
@@ -369,7 +370,7 @@ func (h *Handler) storedFragment(ctx context.Context, rq *request, n Name, v *ar
 	fph.SetSeed(fingerprintSeed)
 	fph.WriteString(v.Revision)
 	fp := fph.Sum64()
-	if b, ok := h.fragments.get(key, fp); ok {
+	if b, ok := h.fragments.Get(key, fp); ok {
 		return string(b), nil
 	}
 	full := []byte(v.Metadata)
@@ -386,7 +387,7 @@ func (h *Handler) storedFragment(ctx context.Context, rq *request, n Name, v *ar
 			return "", fault.Internal(err, "the stored document of %s@%s is unreadable", n, v.Version.Version)
 		}
 	}
-	h.fragments.put(key, fp, out, int64(len(out)))
+	h.fragments.Put(key, fp, out, int64(len(out)))
 	return string(out), nil
 }
 
@@ -449,27 +450,27 @@ func (m *merged) render(rq *request, abbreviated bool, rev string) *document {
 	var versions map[string][2]int
 	if abbreviated {
 		b = append(b, `{"name":`...)
-		b = appendJSONString(b, name)
+		b = jsonstr.Append(b, name)
 		if !m.modified.IsZero() {
 			b = append(b, `,"modified":`...)
-			b = appendJSONString(b, npmTime(m.modified))
+			b = jsonstr.Append(b, npmTime(m.modified))
 		}
 	} else {
 		versions = make(map[string][2]int, len(m.entries))
 		b = append(b, `{"_id":`...)
-		b = appendJSONString(b, name)
+		b = jsonstr.Append(b, name)
 		if rev != "" {
 			b = append(b, `,"_rev":`...)
-			b = appendJSONString(b, rev)
+			b = jsonstr.Append(b, rev)
 		}
 		b = append(b, `,"name":`...)
-		b = appendJSONString(b, name)
+		b = jsonstr.Append(b, name)
 		if m.latest != nil {
 			if d, err := decodeVersionDoc([]byte(m.latest.full)); err == nil {
 				for _, k := range topFields {
 					if v, ok := d.members[k]; ok {
 						b = append(b, ',')
-						b = appendJSONString(b, k)
+						b = jsonstr.Append(b, k)
 						b = append(b, ':')
 						b = append(b, v...)
 					}
@@ -482,16 +483,16 @@ func (m *merged) render(rq *request, abbreviated bool, rev string) *document {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendJSONString(b, tag)
+		b = jsonstr.Append(b, tag)
 		b = append(b, ':')
-		b = appendJSONString(b, m.tags[tag])
+		b = jsonstr.Append(b, m.tags[tag])
 	}
 	b = append(b, `},"versions":{`...)
 	for i, e := range m.entries {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendJSONString(b, e.version)
+		b = jsonstr.Append(b, e.version)
 		b = append(b, ':')
 		frag := e.full
 		if abbreviated {
@@ -508,22 +509,22 @@ func (m *merged) render(rq *request, abbreviated bool, rev string) *document {
 		b = append(b, `,"time":{`...)
 		if !m.created.IsZero() {
 			b = append(b, `"created":`...)
-			b = appendJSONString(b, npmTime(m.created))
+			b = jsonstr.Append(b, npmTime(m.created))
 			b = append(b, `,"modified":`...)
-			b = appendJSONString(b, npmTime(m.modified))
+			b = jsonstr.Append(b, npmTime(m.modified))
 			for _, e := range m.entries {
 				if t, ok := m.times[e.version]; ok {
 					b = append(b, ',')
-					b = appendJSONString(b, e.version)
+					b = jsonstr.Append(b, e.version)
 					b = append(b, ':')
-					b = appendJSONString(b, npmTime(t))
+					b = jsonstr.Append(b, npmTime(t))
 				}
 			}
 		}
 		b = append(b, '}')
 		if m.readme != "" {
 			b = append(b, `,"readme":`...)
-			b = appendJSONString(b, m.readme)
+			b = jsonstr.Append(b, m.readme)
 		}
 	}
 	b = append(b, '}')

@@ -158,7 +158,7 @@ func (h *Handler) upstreamDocument(ctx context.Context, src artifact.ExternalSou
 // parse returns the parsed packument, cached per document.
 func (h *Handler) parse(d upstreamDoc) (*upstreamPackument, error) {
 	fp := uint64(d.doc.FetchedAt.UnixNano()) ^ uint64(len(d.doc.Body))<<1
-	if p, ok := h.parsed.get(d.doc.URL, fp); ok && sameBody(p.doc, d.doc) {
+	if p, ok := h.parsed.Get(d.doc.URL, fp); ok && sameBody(p.doc, d.doc) {
 		return p, nil
 	}
 	p, err := ParseUpstreamPackument(d.doc.Body)
@@ -166,7 +166,7 @@ func (h *Handler) parse(d upstreamDoc) (*upstreamPackument, error) {
 		return nil, &fault.Error{Kind: fault.KindUnavailable, Message: "the upstream packument " + d.doc.URL + " is unreadable", Err: err}
 	}
 	p.doc, p.src = d.doc, d.src
-	h.parsed.put(d.doc.URL, fp, p, p.cost)
+	h.parsed.Put(d.doc.URL, fp, p, p.cost)
 	return p, nil
 }
 

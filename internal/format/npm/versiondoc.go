@@ -6,8 +6,8 @@ import (
 	"errors"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
+	"coffer/internal/jsonstr"
 	"coffer/internal/store"
 )
 
@@ -63,7 +63,7 @@ func str(m map[string]json.RawMessage, key string) string {
 
 // setStr sets a member to a JSON string.
 func setStr(m map[string]json.RawMessage, key, val string) {
-	m[key] = appendJSONString(nil, val)
+	m[key] = jsonstr.Append(nil, val)
 }
 
 // takeReadme removes the readme members and returns the readme.
@@ -93,7 +93,7 @@ func (d *versionDoc) encode() ([]byte, error) {
 		}
 		b.WriteByte(',')
 	}
-	b.Write(appendJSONString(nil, "dist"))
+	b.Write(jsonstr.Append(nil, "dist"))
 	b.WriteString(":{")
 	for i, k := range slices.Sorted(mapKeys(d.dist)) {
 		if i > 0 {
@@ -118,7 +118,7 @@ func mapKeys[V any](m map[string]V) func(func(string) bool) {
 }
 
 func writeMember(b *bytes.Buffer, k string, v json.RawMessage) error {
-	b.Write(appendJSONString(nil, k))
+	b.Write(jsonstr.Append(nil, k))
 	b.WriteByte(':')
 	return json.Compact(b, v)
 }
@@ -314,7 +314,7 @@ func appendFragment(b []byte, frag string, tarball string) []byte {
 		b = append(b, ',')
 	}
 	b = append(b, `"tarball":`...)
-	b = appendJSONString(b, tarball)
+	b = jsonstr.Append(b, tarball)
 	return append(b, "}}"...)
 }
 
@@ -414,51 +414,6 @@ func dependencies(m map[string]json.RawMessage) []store.Dependency {
 	}
 	return out
 }
-
-// appendJSONString appends s as a JSON string (invalid UTF-8 replaced, as
-// encoding/json does; no HTML escaping).
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
-
-const hexDigits = "0123456789abcdef"
 
 // cleanVersionKey reports whether a version string can be a coordinate
 // (CodeArtifact: 1-255 characters, no "#", "/" or whitespace).

@@ -12,6 +12,7 @@ import (
 	"coffer/internal/artifact"
 	"coffer/internal/blob"
 	"coffer/internal/format"
+	"coffer/internal/lru"
 	"coffer/internal/upstream"
 )
 
@@ -69,9 +70,9 @@ type Handler struct {
 	blobs     blob.Store
 	up        *upstream.Client
 	log       *slog.Logger
-	pages     *lru[*renderedPage]
-	fragments *lru[[]storedFile]
-	parsed    *lru[*parsedUpstream]
+	pages     *lru.Cache[*renderedPage]
+	fragments *lru.Cache[[]storedFile]
+	parsed    *lru.Cache[*parsedUpstream]
 	maxUpload int64
 	tempDir   string
 }
@@ -96,7 +97,7 @@ func New(svc Engine, authz Authorizer, cfg Config) *Handler {
 		tmp = os.TempDir()
 	}
 	return &Handler{svc: svc, authz: authz, blobs: cfg.Blobs, up: upstream.New(cfg.Upstream, cfg.HTTPClient), log: log,
-		pages: newLRU[*renderedPage](size / 2), fragments: newLRU[[]storedFile](size / 4), parsed: newLRU[*parsedUpstream](size / 4),
+		pages: lru.New[*renderedPage](size / 2), fragments: lru.New[[]storedFile](size / 4), parsed: lru.New[*parsedUpstream](size / 4),
 		maxUpload: maxUpload, tempDir: tmp}
 }
 

@@ -100,7 +100,7 @@ func (h *Handler) projectPage(ctx context.Context, t *format.Target, project str
 		fp = pageFingerprint(view, ups)
 	}
 	key := t.DomainOwner + "/" + t.Domain + "/" + t.Repository + "\x00" + project
-	if p, ok := h.pages.get(key, fp); ok {
+	if p, ok := h.pages.Get(key, fp); ok {
 		return p, nil
 	}
 	if view == nil {
@@ -128,7 +128,7 @@ func (h *Handler) projectPage(ctx context.Context, t *format.Target, project str
 		}
 	}
 	rp.modTime = rp.modTime.Truncate(time.Second)
-	h.pages.put(key, fp, rp, int64(len(rp.html)+len(rp.json)))
+	h.pages.Put(key, fp, rp, int64(len(rp.html)+len(rp.json)))
 	return rp, nil
 }
 
@@ -361,7 +361,7 @@ func (h *Handler) storedFiles(ctx context.Context, t *format.Target, project str
 	fp.SetSeed(fingerprintSeed)
 	fp.WriteString(v.Revision)
 	sum := fp.Sum64()
-	if files, ok := h.fragments.get(key, sum); ok {
+	if files, ok := h.fragments.Get(key, sum); ok {
 		return files, nil
 	}
 	ref := artifact.VersionRef{PackageRef: artifact.PackageRef{RepoRef: repoRef(t, v.Repository), Format: artifact.FormatPypi, Package: project}, Version: v.Version.Version}
@@ -395,7 +395,7 @@ func (h *Handler) storedFiles(ctx context.Context, t *format.Target, project str
 		files[i].metaSHA256 = metas[files[i].name]
 		cost += int64(len(files[i].name)) + 200
 	}
-	h.fragments.put(key, sum, files, cost)
+	h.fragments.Put(key, sum, files, cost)
 	return files, nil
 }
 
@@ -432,7 +432,7 @@ func (h *Handler) upstreamPage(ctx context.Context, src artifact.ExternalSource,
 		h.log.Warn("serving a stale upstream simple page", "url", u, "err", res.Err)
 	}
 	fp := uint64(res.FetchedAt.UnixNano()) ^ uint64(len(res.Body))<<1
-	if p, ok := h.parsed.get(u, fp); ok && p.doc == res.Document {
+	if p, ok := h.parsed.Get(u, fp); ok && p.doc == res.Document {
 		return p, nil
 	}
 	page, err := ParseUpstreamPage(res.Body, res.ContentType, u)
@@ -440,7 +440,7 @@ func (h *Handler) upstreamPage(ctx context.Context, src artifact.ExternalSource,
 		return nil, &fault.Error{Kind: fault.KindUnavailable, Message: "the upstream simple page " + u + " is unreadable", Err: err}
 	}
 	p := &parsedUpstream{doc: res.Document, page: page}
-	h.parsed.put(u, fp, p, int64(len(page.Files))*300)
+	h.parsed.Put(u, fp, p, int64(len(page.Files))*300)
 	return p, nil
 }
 

@@ -9,7 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"coffer/internal/jsonstr"
 )
 
 // Media types of the simple repository API (PEP 503, PEP 691).
@@ -240,15 +241,15 @@ const uploadTimeFormat = "2006-01-02T15:04:05.000000Z"
 func (p *ProjectPage) RenderJSON() []byte {
 	b := make([]byte, 0, 256+len(p.Files)*400)
 	b = append(b, `{"meta":{"api-version":`...)
-	b = appendJSONString(b, p.apiVersion())
+	b = jsonstr.Append(b, p.apiVersion())
 	b = append(b, `},"name":`...)
-	b = appendJSONString(b, p.Name)
+	b = jsonstr.Append(b, p.Name)
 	b = append(b, `,"versions":[`...)
 	for i, v := range p.Versions {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendJSONString(b, v)
+		b = jsonstr.Append(b, v)
 	}
 	b = append(b, `],"files":[`...)
 	for i := range p.Files {
@@ -257,14 +258,14 @@ func (p *ProjectPage) RenderJSON() []byte {
 			b = append(b, ',')
 		}
 		b = append(b, `{"filename":`...)
-		b = appendJSONString(b, f.Filename)
+		b = jsonstr.Append(b, f.Filename)
 		b = append(b, `,"url":`...)
-		b = appendJSONString(b, f.URL)
+		b = jsonstr.Append(b, f.URL)
 		b = append(b, `,"hashes":`...)
 		b = appendHashes(b, f.Hashes)
 		if f.RequiresPython != "" {
 			b = append(b, `,"requires-python":`...)
-			b = appendJSONString(b, f.RequiresPython)
+			b = jsonstr.Append(b, f.RequiresPython)
 		}
 		if f.Size >= 0 {
 			b = append(b, `,"size":`...)
@@ -282,7 +283,7 @@ func (p *ProjectPage) RenderJSON() []byte {
 		case *f.Yanked == "":
 			b = append(b, "true"...)
 		default:
-			b = appendJSONString(b, *f.Yanked)
+			b = jsonstr.Append(b, *f.Yanked)
 		}
 		var cm []byte
 		switch {
@@ -307,9 +308,9 @@ func appendHashes(b []byte, h map[string]string) []byte {
 	b = append(b, '{')
 	if len(h) == 1 {
 		for k, v := range h {
-			b = appendJSONString(b, k)
+			b = jsonstr.Append(b, k)
 			b = append(b, ':')
-			b = appendJSONString(b, v)
+			b = jsonstr.Append(b, v)
 		}
 	} else {
 		keys := make([]string, 0, len(h))
@@ -321,58 +322,13 @@ func appendHashes(b []byte, h map[string]string) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONString(b, k)
+			b = jsonstr.Append(b, k)
 			b = append(b, ':')
-			b = appendJSONString(b, h[k])
+			b = jsonstr.Append(b, h[k])
 		}
 	}
 	return append(b, '}')
 }
-
-// appendJSONString appends s as a JSON string (invalid UTF-8 replaced, as
-// encoding/json does).
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
-
-const hexDigits = "0123456789abcdef"
 
 // RenderIndexHTML renders the root project list (PEP 503).
 func RenderIndexHTML(projects []string) []byte {
