@@ -34,6 +34,12 @@ type fetchedBlob struct {
 }
 
 func (s *Service) readAsset(ctx context.Context, req ReadRequest) (*ReadResult, error) {
+	// The request as given keys the hits: only a request that passed the
+	// checks below is ever remembered, so a hit needs no checking again.
+	key := hitKey{ref: req.VersionRef, asset: req.Asset, allowUnfinished: req.AllowUnfinished, external: req.Fetch != nil}
+	if h, ok := s.hits.Get(key, s.meta.Generation()); ok {
+		return s.openResult(ctx, h.pkg, h.ver, h.asset, h.repo)
+	}
 	ref, err := normalizedRef(req.PackageRef)
 	if err != nil {
 		return nil, err
@@ -53,7 +59,6 @@ func (s *Service) readAsset(ctx context.Context, req ReadRequest) (*ReadResult, 
 			unlock()
 		}
 	}()
-	key := hitKey{ref: vref, asset: req.Asset, allowUnfinished: req.AllowUnfinished, external: req.Fetch != nil}
 	for range maxReadAttempts {
 		gen := s.meta.Generation()
 		if h, ok := s.hits.Get(key, gen); ok {

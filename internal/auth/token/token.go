@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"coffer/internal/fault"
+	"coffer/internal/lru"
 )
 
 // KeySize is the length of a token key in bytes (AES-256).
@@ -139,12 +140,19 @@ func unmarshalPayload(b []byte, c *Claims) bool {
 type Issuer struct {
 	kid  string
 	keys map[string]cipher.AEAD
+	// verified remembers the claims of tokens that opened, so that a build
+	// presenting the same token for every download decrypts it once; the
+	// expiry is checked on every use.
+	verified *lru.Cache[Claims]
 }
+
+// verifiedBytes bounds the remembered tokens (a few thousand).
+const verifiedBytes = 4 << 20
 
 // NewIssuer returns an Issuer minting with key and verifying tokens made with
 // key or any of previous. Every key must be KeySize bytes.
 func NewIssuer(key []byte, previous ...[]byte) (*Issuer, error) {
-	i := &Issuer{keys: make(map[string]cipher.AEAD, 1+len(previous))}
+	i := &Issuer{keys: make(map[string]cipher.AEAD, 1+len(previous)), verified: lru.New[Claims](verifiedBytes)}
 	for n, k := range append([][]byte{key}, previous...) {
 		if len(k) != KeySize {
 			return nil, fmt.Errorf("token: key %d is %d bytes, want %d", n, len(k), KeySize)
@@ -224,6 +232,26 @@ func (i *Issuer) Verify(tok string, now time.Time) (*Claims, error) {
 	if len(tok) > maxLen {
 		return nil, invalid()
 	}
+	if c, ok := i.verified.Get(tok, 0); ok {
+		return checkExpiry(&c, now)
+	}
+	c, err := i.open(tok)
+	if err != nil {
+		return nil, err
+	}
+	i.verified.Put(tok, 0, *c, int64(len(tok))+256)
+	return checkExpiry(c, now)
+}
+
+func checkExpiry(c *Claims, now time.Time) (*Claims, error) {
+	if !now.Before(c.Expires) {
+		return nil, fault.Unauthenticated(CodeExpired, "The authorization token expired at %s.", c.Expires.Format(time.RFC3339))
+	}
+	return c, nil
+}
+
+// open decrypts and authenticates a token and reads its claims.
+func (i *Issuer) open(tok string) (*Claims, error) {
 	protected, rest, _ := strings.Cut(tok, ".")
 	encKey, rest, _ := strings.Cut(rest, ".")
 	ivPart, rest, _ := strings.Cut(rest, ".")
@@ -266,9 +294,6 @@ func (i *Issuer) Verify(tok string, now time.Time) (*Claims, error) {
 	c := &Claims{IssuedAt: time.Unix(h.isu, 0).UTC(), Expires: time.Unix(h.exp, 0).UTC()}
 	if !unmarshalPayload(plain, c) {
 		return nil, invalid()
-	}
-	if !now.Before(c.Expires) {
-		return nil, fault.Unauthenticated(CodeExpired, "The authorization token expired at %s.", c.Expires.Format(time.RFC3339))
 	}
 	return c, nil
 }
