@@ -18,7 +18,9 @@ import (
 )
 
 // DefaultExternalURLs are where the public:* external connections point
-// unless the operator overrides them (Config.ExternalConnectionURLs).
+// unless the operator overrides them (Config.ExternalConnectionURLs). Each
+// is a base URL that a format appends its paths to (NuGet's service index
+// is index.json under its base).
 var DefaultExternalURLs = map[string]string{
 	"public:npmjs":               "https://registry.npmjs.org/",
 	"public:pypi":                "https://pypi.org/",
@@ -27,7 +29,7 @@ var DefaultExternalURLs = map[string]string{
 	"public:maven-gradleplugins": "https://plugins.gradle.org/m2/",
 	"public:maven-commonsware":   "https://s3.amazonaws.com/repo.commonsware.com/",
 	"public:maven-clojars":       "https://repo.clojars.org/",
-	"public:nuget-org":           "https://api.nuget.org/v3/index.json",
+	"public:nuget-org":           "https://api.nuget.org/v3/",
 	"public:ruby-gems-org":       "https://rubygems.org/",
 	"public:crates-io":           "https://index.crates.io/",
 }

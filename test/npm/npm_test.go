@@ -251,6 +251,37 @@ func TestNPM(t *testing.T) {
 	if status, body := w.httpDo(t, "GET", w.endpoint+"@myscope/lib/-/lib-1.1.0.tgz", nil); status != http.StatusNotFound {
 		t.Errorf("the unpublished tarball: %d %s", status, body)
 	}
+
+	// npm audit of the installed project: relayed to the upstream
+	// registry (the fixture knows no advisories), answered in npm's shape.
+	out, err := cl.run(project, "npm", "audit", "--json")
+	var audit struct {
+		Metadata struct {
+			Vulnerabilities map[string]int `json:"vulnerabilities"`
+		} `json:"metadata"`
+	}
+	if jerr := json.Unmarshal([]byte(out), &audit); err != nil || jerr != nil || audit.Metadata.Vulnerabilities == nil || audit.Metadata.Vulnerabilities["total"] != 0 {
+		t.Errorf("npm audit --json: %v %v\n%s", err, jerr, tail(out))
+	}
+	// npm search finds the repository's own packages by name.
+	var hits []struct {
+		Name string `json:"name"`
+	}
+	out = cl.must("", "npm", "search", "--json", "my-app")
+	if err := json.Unmarshal([]byte(out), &hits); err != nil || len(hits) != 1 || hits[0].Name != "my-app-lib" {
+		t.Errorf("npm search my-app: %v\n%s", err, out)
+	}
+
+	// unpublish a whole package: npm view no longer finds it, nor does
+	// the control plane.
+	cl.must("", "npm", "unpublish", "my-app-lib", "--force", "--loglevel", "http")
+	if out, err := cl.run("", "npm", "view", "my-app-lib", "--prefer-online"); err == nil || !strings.Contains(out, "E404") {
+		t.Errorf("npm view of an unpublished package: %v\n%s", err, tail(out))
+	}
+	pkgs := list(cl.aws(w.c.URL, "list-packages", "--domain", "demo", "--repository", "my-repo", "--format", "npm"), "packages")
+	if got := origin(pkgs, "", "my-app-lib"); got != "absent" {
+		t.Errorf("my-app-lib after npm unpublish of the package: %s", got)
+	}
 	f.checkTarballsFetchedOnce(t, "at the end")
 }
 
