@@ -109,7 +109,9 @@ type VisibleVersion struct {
 // dist-tags...) and of upstream packages in search order, and the external
 // sources the format may consult for versions not stored yet.
 type PackageView struct {
-	Package  *store.Package // the requested repository's own record, nil if none
+	Package *store.Package // the requested repository's own record, nil if none
+	// Versions carry no Readme (DescribePackageVersion has it): a view of
+	// thousands of versions would otherwise hold every one in memory.
 	Versions []VisibleVersion
 	// Metadata holds each repository's package Metadata in search order
 	// (requested repository first), for formats that merge it.

@@ -278,11 +278,12 @@ func (s *Service) planRead(tx store.Tx, ref VersionRef, asset string, allowUnfin
 	return nil, notFound
 }
 
-// eachVersion calls fn for every version of a package in version order.
+// eachVersion calls fn for every version of a package in version order,
+// without its Readme.
 func eachVersion(tx store.Tx, packageID int64, fn func(v *store.Version)) error {
 	after := ""
 	for {
-		vs, err := tx.ListVersions(store.VersionFilter{PackageID: packageID}, store.Page{After: after, Limit: 1000})
+		vs, err := tx.ListVersions(store.VersionFilter{PackageID: packageID, OmitReadme: true}, store.Page{After: after, Limit: 1000})
 		if err != nil {
 			return err
 		}

@@ -228,6 +228,9 @@ type VersionFilter struct {
 	// ByPublishedTime orders by published time (then version) instead of by
 	// version string; Page.After then holds the key from VersionKey.
 	ByPublishedTime bool
+	// OmitReadme leaves Readme empty: views over many versions do not
+	// need it, and it is often the largest field.
+	OmitReadme bool
 }
 
 // Versions stores package versions. Keys are (package, version).

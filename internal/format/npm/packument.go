@@ -248,7 +248,14 @@ func (h *Handler) merge(ctx context.Context, rq *request, n Name, view *artifact
 		m.latest = shown[m.tags["latest"]]
 		switch e := m.latest; {
 		case e.stored != nil:
-			m.readme = e.stored.Readme
+			// Views carry no readmes; the latest version's is read alone.
+			ref := packageRef(rq.t, n)
+			ref.Repository = e.stored.Repository
+			v, err := h.svc.DescribePackageVersion(ctx, artifact.VersionRef{PackageRef: ref, Version: e.version})
+			if err != nil {
+				return nil, err
+			}
+			m.readme = v.Readme
 		case e.up.readme != "":
 			m.readme = e.up.readme
 		default:

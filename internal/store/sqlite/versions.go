@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"strconv"
+	"strings"
 
 	"coffer/internal/fault"
 	"coffer/internal/store"
@@ -13,6 +14,9 @@ const versionFields = `version, revision, status, origin_type, origin_repository
 	source_code_repository, licenses, readme, dependencies, metadata`
 
 const versionColumns = "id, package_id, " + versionFields
+
+// versionColumnsNoReadme reads the same columns with an empty readme.
+var versionColumnsNoReadme = strings.Replace(versionColumns, "licenses, readme,", "licenses, '' AS readme,", 1)
 
 func scanVersion(r scanner) (store.Version, error) {
 	var v store.Version
@@ -103,7 +107,11 @@ func (t *tx) ListVersions(f store.VersionFilter, p store.Page) ([]store.Version,
 	} else if p.After != "" {
 		w.add("version > ?", p.After)
 	}
-	vs, err := listRows(t, scanVersion, "SELECT "+versionColumns+" FROM versions"+w.String()+
+	cols := versionColumns
+	if f.OmitReadme {
+		cols = versionColumnsNoReadme
+	}
+	vs, err := listRows(t, scanVersion, "SELECT "+cols+" FROM versions"+w.String()+
 		" ORDER BY "+order+" LIMIT ?", append(w.args, limit(p))...)
 	return vs, wrap(err, "list versions")
 }

@@ -31,6 +31,16 @@ func testVersions(t *testing.T, s store.Store) {
 	}
 	got := get(t, s, func(tx store.Tx) (*store.Version, error) { return tx.GetVersion(p.ID, "1.0.0") })
 	check(t, "GetVersion", normVersion(*got), *v)
+	// A list that omits readmes has everything else.
+	brief := get(t, s, func(tx store.Tx) ([]store.Version, error) {
+		return tx.ListVersions(store.VersionFilter{PackageID: p.ID, OmitReadme: true}, store.Page{})
+	})
+	noReadme := *v
+	noReadme.Readme = ""
+	if len(brief) != 1 {
+		t.Fatalf("ListVersions OmitReadme: %d versions", len(brief))
+	}
+	check(t, "ListVersions OmitReadme", normVersion(brief[0]), noReadme)
 
 	dup := &store.Version{PackageID: p.ID, Version: "1.0.0", Status: "Published"}
 	wantConflict(t, "duplicate version", writeErr(t, s, func(tx store.Tx) error { return tx.CreateVersion(dup) }))
