@@ -124,8 +124,9 @@ func (h *Handler) packument(ctx context.Context, rq *request, n Name, abbreviate
 		if err != nil {
 			return nil, err
 		}
+		d.compact()
 		h.docs.Put(key, fp, d, d.cost())
-		h.releaseMemoryAfter(len(d.identity))
+		h.releaseMemoryAfter(d.size)
 		return d, nil
 	})
 	if err != nil {
@@ -588,7 +589,12 @@ func (h *Handler) serveVersion(w http.ResponseWriter, r *http.Request, rq *reque
 		h.writeError(w, r, fault.NotFound("package-version", spec, "version not found: %s@%s", n, spec))
 		return
 	}
-	serveDocument(w, r, newDocument(d.identity[span[0]:span[1]], MediaJSON))
+	id, err := d.identityBytes()
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	serveDocument(w, r, newDocument(id[span[0]:span[1]], MediaJSON))
 }
 
 // writeDocument renders the repository's own packument, uncached: every

@@ -131,10 +131,22 @@ func serveDocument(w http.ResponseWriter, r *http.Request, d *document) {
 		return
 	}
 	body := d.encoded(coding)
+	if coding == codingIdentity && body == nil && d.size > 0 && r.Method != http.MethodHead {
+		b, err := d.identityBytes() // a compacted document, for a client without gzip
+		if err != nil {
+			http.Error(w, "internal error", http.StatusInternalServerError)
+			return
+		}
+		body = b
+	}
 	if coding != codingIdentity {
 		hd.Set("Content-Encoding", coding)
 	}
-	hd.Set("Content-Length", strconv.Itoa(len(body)))
+	size := len(body)
+	if coding == codingIdentity {
+		size = d.size
+	}
+	hd.Set("Content-Length", strconv.Itoa(size))
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
 		w.Write(body)
