@@ -117,6 +117,14 @@ type PackageView struct {
 	// (requested repository first), for formats that merge it.
 	Metadata []RepositoryMetadata
 	External []ExternalSource
+	// Withheld lists, when External is not empty, the version strings that
+	// no external source may supply through this repository (in the order
+	// of the strings): the requested repository, or a repository holding
+	// the connection, keeps a record of them that cannot be read
+	// (Archived, Disposed, Unfinished), so ReadAsset would not fetch them.
+	// Formats leave them out of the versions they list from upstream
+	// indexes.
+	Withheld []string
 }
 
 // RepositoryMetadata is one repository's package-level metadata.

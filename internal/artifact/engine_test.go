@@ -981,3 +981,42 @@ func TestIngestionWithUpstreamClient(t *testing.T) {
 		t.Fatalf("cached read: %q, %v, %d requests", content, err, hits.Load())
 	}
 }
+
+// The view withholds from external sources the versions ReadAsset would
+// not fetch: those the requested repository, or the repository holding the
+// connection, keeps but cannot serve.
+func TestViewWithholdsUnreadableVersions(t *testing.T) {
+	f := newFixture(t)
+	f.repo("store")
+	f.connect("store")
+	f.repo("app", "store")
+	for _, v := range []string{"1.0.0", "2.0.0", "3.0.0"} {
+		f.ext.set(v, tgz(v), "public "+v)
+	}
+	f.mustRead("app", "1.0.0", tgz("1.0.0"), "public 1.0.0", npmjs) // retained in app and store
+	f.mustRead("store", "2.0.0", tgz("2.0.0"), "public 2.0.0", npmjs)
+	archive := func(repo, version string) {
+		t.Helper()
+		res, err := f.svc.UpdatePackageVersionsStatus(ctx, pkgRef(repo), artifact.StatusUpdate{Versions: []string{version}, TargetStatus: artifact.StatusArchived})
+		if err != nil || len(res.Successful) != 1 {
+			t.Fatalf("archive %s in %s: %+v %v", version, repo, res, err)
+		}
+	}
+	archive("app", "1.0.0")
+	archive("store", "2.0.0")
+
+	view, err := f.svc.ViewPackage(ctx, pkgRef("app"), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"1.0.0", "2.0.0"}; !slices.Equal(view.Withheld, want) || len(view.External) != 1 {
+		t.Fatalf("Withheld %v (external %v), want %v", view.Withheld, view.External, want)
+	}
+	// ReadAsset agrees: neither is fetched, the third version is.
+	for _, v := range []string{"1.0.0", "2.0.0"} {
+		if _, _, err := f.read("app", v, tgz(v)); !errors.Is(err, fault.ErrNotFound) {
+			t.Errorf("read of withheld %s: %v", v, err)
+		}
+	}
+	f.mustRead("app", "3.0.0", tgz("3.0.0"), "public 3.0.0", npmjs)
+}

@@ -3,6 +3,7 @@ package artifact
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -34,6 +35,7 @@ func (s *Service) viewPackage(ctx context.Context, ref PackageRef, includeUnlist
 		// a readable one upstream. Only Published (and Unlisted) claimers
 		// are listed.
 		claimed := map[string]bool{}
+		unreadable := map[int64][]string{} // per repository: versions it keeps but cannot serve
 		found := false
 		for i, repo := range rc.visible() {
 			p, err := rc.packageIn(tx, repo)
@@ -46,6 +48,9 @@ func (s *Service) viewPackage(ctx context.Context, ref PackageRef, includeUnlist
 			found = true
 			view.Metadata = append(view.Metadata, RepositoryMetadata{Repository: repo.Name, Metadata: p.Metadata})
 			err = eachVersion(tx, p.ID, func(v *store.Version) {
+				if !readable(v.Status) {
+					unreadable[repo.ID] = append(unreadable[repo.ID], v.Version)
+				}
 				if claimed[v.Version] || (i > 0 && !readable(v.Status)) {
 					return
 				}
@@ -62,8 +67,18 @@ func (s *Service) viewPackage(ctx context.Context, ref PackageRef, includeUnlist
 		if err != nil {
 			return err
 		}
+		withheld := map[string]bool{}
+		for _, v := range unreadable[rc.r.ID] {
+			withheld[v] = true
+		}
 		for _, h := range holders {
 			view.External = append(view.External, ExternalSource{Repository: h.repo.Name, Connection: h.connection, BaseURL: s.ExternalURL(h.connection)})
+			for _, v := range unreadable[h.repo.ID] {
+				withheld[v] = true
+			}
+		}
+		if len(view.External) > 0 {
+			view.Withheld = slices.Sorted(maps.Keys(withheld))
 		}
 		if !found && len(view.External) == 0 {
 			return fault.NotFound("package", ref.Package, "Package not found in repository %s or its upstreams. Package = PackageCoordinate{packageType=%s, packageNamespace=%s, packageName=%s}",

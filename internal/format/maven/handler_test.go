@@ -578,6 +578,24 @@ func TestMetadataMergesUpstreamAndCaches(t *testing.T) {
 	if n := e.central.count(base + "maven-metadata.xml"); n != 1 {
 		t.Errorf("upstream metadata read %d times within its TTL", n)
 	}
+	// A version archived in the repository is not offered from the
+	// upstream document either (its files could not be read), and comes
+	// back when it is published again.
+	lang3 := e.pkg("my-repo", "org.apache.commons", "commons-lang3")
+	setStatus := func(status string) {
+		t.Helper()
+		if res, err := e.svc.UpdatePackageVersionsStatus(bg, lang3, artifact.StatusUpdate{Versions: []string{"3.12.0"}, TargetStatus: status}); err != nil || len(res.Failed) != 0 {
+			t.Fatalf("status %s: %+v %v", status, res, err)
+		}
+	}
+	setStatus(artifact.StatusArchived)
+	if m, _ := maven.ParseMetadata(e.want("GET", e.repo+base+"maven-metadata.xml", nil, 200)); m == nil || !slices.Equal(m.Versioning.Versions, []string{"3.9", "3.13.0"}) {
+		t.Errorf("metadata with 3.12.0 archived: %v", m)
+	}
+	setStatus(artifact.StatusPublished)
+	if got := e.want("GET", e.repo+base+"maven-metadata.xml", nil, 200); !bytes.Equal(got, doc) {
+		t.Errorf("metadata after republishing 3.12.0:\n%s", got)
+	}
 	// The upstream fails: the repository's own versions are still listed.
 	e.central.down.Store(true)
 	e2 := newEnvSharing(t, e) // a fresh handler: nothing in its caches

@@ -94,6 +94,12 @@ func (h *Handler) artifactMetadata(ctx context.Context, t *format.Target, p Path
 			}
 		}
 	}
+	// Versions a stored record keeps from being fetched are not offered
+	// from the upstream documents either.
+	withheld := map[string]bool{}
+	for _, v := range view.Withheld {
+		withheld[v] = true
+	}
 	for _, res := range docs {
 		m, err := ParseMetadata(res.Body)
 		if err != nil {
@@ -102,7 +108,7 @@ func (h *Handler) artifactMetadata(ctx context.Context, t *format.Target, p Path
 		}
 		if v := m.Versioning; v != nil {
 			for _, s := range v.Versions {
-				if !IsSnapshot(s) {
+				if !IsSnapshot(s) && !withheld[s] {
 					l.Versions = append(l.Versions, s)
 				}
 			}

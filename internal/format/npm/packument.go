@@ -189,9 +189,11 @@ func (h *Handler) merge(ctx context.Context, rq *request, n Name, view *artifact
 		m.entries = append(m.entries, e)
 	}
 	if len(ups) > 0 {
-		hidden, err := h.hiddenVersions(ctx, rq, n, view, ups)
-		if err != nil {
-			return nil, err
+		// Versions a stored record keeps from being read through the
+		// connection are not taken from the registry's document either.
+		hidden := map[string]bool{}
+		for _, v := range view.Withheld {
+			hidden[v] = true
 		}
 		upstreamTime := map[string]time.Time{}
 		for _, u := range ups {
@@ -321,44 +323,6 @@ func fallbackLatest(entries []*entry) string {
 		}
 	}
 	return entries[len(entries)-1].version
-}
-
-// hiddenVersions lists the version strings that a stored record keeps from
-// being read through the external connection (Archived, Disposed or
-// Unfinished in the requested repository or in a repository holding the
-// connection, see ReadAsset), so that the upstream's copy is not shown.
-func (h *Handler) hiddenVersions(ctx context.Context, rq *request, n Name, view *artifact.PackageView, ups []*upstreamPackument) (map[string]bool, error) {
-	hidden := map[string]bool{}
-	repos := []string{}
-	if view.Package != nil {
-		repos = append(repos, rq.t.Repository)
-	}
-	for _, u := range ups {
-		if !slices.Contains(repos, u.src.Repository) {
-			repos = append(repos, u.src.Repository)
-		}
-	}
-	for _, repo := range repos {
-		for _, status := range []string{artifact.StatusArchived, artifact.StatusDisposed, artifact.StatusUnfinished} {
-			after := ""
-			for {
-				l, err := h.svc.ListPackageVersions(ctx, packageRefIn(rq.t, repo, n), artifact.VersionFilter{Status: status}, artifact.PageRequest{After: after, Max: 1000})
-				if fault.KindOf(err) == fault.KindNotFound {
-					break
-				} else if err != nil {
-					return nil, err
-				}
-				for _, v := range l.Versions {
-					hidden[v.Version] = true
-				}
-				if l.Next == "" {
-					break
-				}
-				after = l.Next
-			}
-		}
-	}
-	return hidden, nil
 }
 
 // storedFragment returns a stored version's canonical fragment, full or

@@ -521,6 +521,32 @@ func TestYankAndArchive(t *testing.T) {
 	})
 }
 
+// A release archived in the requested repository is not offered from the
+// upstream index either: its files could not be downloaded.
+func TestArchivedReleaseHidesUpstreamFiles(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, e *env) {
+		d1 := pypitest.Dist{Name: "arch", Version: "1.0"}
+		d2 := pypitest.Dist{Name: "arch", Version: "2.0"}
+		w1 := e.idx.AddWheel(d1, true)
+		s1 := e.idx.AddSdist(d1)
+		w2 := e.idx.AddWheel(d2, true)
+		if r := e.get(e.app+"files/arch/1.0/"+w1.Name, ""); r.status != 200 {
+			t.Fatalf("ingest 1.0: %d", r.status)
+		}
+		res, err := e.svc.UpdatePackageVersionsStatus(bg, e.ref("app", "arch"), artifact.StatusUpdate{Versions: []string{"1.0"}, TargetStatus: "Archived"})
+		if err != nil || len(res.Failed) != 0 {
+			t.Fatalf("archive: %+v %v", res, err)
+		}
+		fs := files(e.page(e.app + "simple/arch/"))
+		if fs[w1.Name] != nil || fs[s1.Name] != nil || fs[w2.Name] == nil || len(fs) != 1 {
+			t.Errorf("page after archiving 1.0 in app: %v", fs)
+		}
+		if r := e.get(e.app+"files/arch/1.0/"+s1.Name, ""); r.status != 404 {
+			t.Errorf("sdist of the archived release: %d", r.status)
+		}
+	})
+}
+
 func TestUpstreamIngestion(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, e *env) {
 		dep2 := pypitest.Dist{Name: "Fixture.Dep", Version: "2.0", Summary: "the dependency", Requires: []string{"six"}}

@@ -300,6 +300,14 @@ func (h *Handler) buildPage(ctx context.Context, t *format.Target, project strin
 	}
 	// Files only the upstream has yet. Their version on the page is the
 	// stored release they belong to, or the shortest spelling among them.
+	// A release a stored record keeps from being fetched (view.Withheld)
+	// is not offered.
+	withheld := map[string]bool{}
+	for _, v := range view.Withheld {
+		if pv, ok := ParseVersion(v); ok {
+			withheld[pv.Key()] = true
+		}
+	}
 	type pending struct {
 		e  *UpstreamFile
 		pv Version
@@ -316,7 +324,7 @@ func (h *Handler) buildPage(ctx context.Context, t *format.Target, project strin
 				continue
 			}
 			pv, ok := ParseVersion(f.Version)
-			if !ok {
+			if !ok || withheld[pv.Key()] {
 				continue
 			}
 			listed[e.Filename] = true
