@@ -61,6 +61,11 @@ type ReadRequest struct {
 	// retention of a new version (summary, licenses, dependencies...);
 	// optional.
 	NewVersion func(v *store.Version)
+	// UpdateVersion, when set, may change the metadata of a version that
+	// already exists when this read adds an asset to it (a second file of
+	// a PyPI release ingested later); optional. Changes to the fields the
+	// engine owns (identity, status, origin, revision, times) are ignored.
+	UpdateVersion func(v *store.Version)
 	// AllowUnfinished lets the read return assets of an Unfinished version
 	// stored in the requested repository itself (Maven re-reads what it is
 	// deploying); never through upstreams.

@@ -192,9 +192,9 @@ func (s *Service) ingestFetched(ctx context.Context, ref VersionRef, req ReadReq
 				OriginExternalConnection: plan.ext.Connection, CreatedTime: now, PublishedTime: now}
 		}
 		h := plan.holder
-		k, err := keepAsset(tx, plan.d, h.repo, h.pkg, plan.holderVer, ref.PackageRef, asset, origin, req.NewVersion)
+		k, err := keepAsset(tx, plan.d, h.repo, h.pkg, plan.holderVer, ref.PackageRef, asset, origin, req.NewVersion, req.UpdateVersion)
 		if err == nil && h.repo.ID != plan.r.ID {
-			k, err = keepAsset(tx, plan.d, plan.r, plan.pkg, plan.ver, ref.PackageRef, asset, origin, req.NewVersion)
+			k, err = keepAsset(tx, plan.d, plan.r, plan.pkg, plan.ver, ref.PackageRef, asset, origin, req.NewVersion, req.UpdateVersion)
 		}
 		if err != nil {
 			return err
@@ -228,7 +228,7 @@ func (s *Service) settle(tx store.Tx, plan *readPlan, req ReadRequest) (readResu
 		}
 		return &v
 	}
-	k, err := keepAsset(tx, plan.d, plan.r, plan.pkg, plan.ver, plan.ref, *hit.asset, origin, req.NewVersion)
+	k, err := keepAsset(tx, plan.d, plan.r, plan.pkg, plan.ver, plan.ref, *hit.asset, origin, req.NewVersion, req.UpdateVersion)
 	if err == nil && k.created {
 		// A version retained just now takes every asset of the upstream copy.
 		err = copyAssets(tx, plan.d.ID, hit.ver.ID, k.ver.ID)
@@ -263,11 +263,12 @@ func copyAssets(tx store.Tx, domainID, from, to int64) error {
 // the package when p is nil (publish BLOCK, upstream ALLOW: it arrives from
 // an upstream or an external connection), creates the version from
 // newVersion when v is nil (the format's hook filling in its metadata), and
-// adds the asset unless the version already has one of that name. A
+// adds the asset unless the version already has one of that name, letting
+// update change an existing version's metadata as it does. A
 // concurrent request that created the package or version first wins (the
 // store refuses the duplicate statement only, not the transaction).
 func keepAsset(tx store.Tx, d *store.Domain, repo *store.Repository, p *store.Package, v *store.Version,
-	ref PackageRef, a store.Asset, newVersion func() *store.Version, hook func(*store.Version)) (kept, error) {
+	ref PackageRef, a store.Asset, newVersion func() *store.Version, hook, update func(*store.Version)) (kept, error) {
 	var err error
 	if p == nil {
 		p = &store.Package{RepositoryID: repo.ID, Format: ref.Format, Namespace: ref.Namespace, Name: ref.Package, Publish: Block, Upstream: Allow}
@@ -312,6 +313,7 @@ func keepAsset(tx store.Tx, d *store.Domain, repo *store.Repository, p *store.Pa
 	if err := tx.PutAsset(d.ID, &a); err != nil {
 		return kept{}, err
 	}
+	fillVersion(v, update)
 	v.Revision = newRevision()
 	return kept{pkg: p, ver: v, asset: a}, tx.UpdateVersion(v)
 }

@@ -1020,3 +1020,32 @@ func TestViewWithholdsUnreadableVersions(t *testing.T) {
 	}
 	f.mustRead("app", "3.0.0", tgz("3.0.0"), "public 3.0.0", npmjs)
 }
+
+// UpdateVersion lets a format amend the metadata of a version that gains an
+// ingested asset, but not what the engine owns.
+func TestReadUpdateVersionOnLaterAsset(t *testing.T) {
+	f := newFixture(t)
+	f.repo("store")
+	f.connect("store")
+	f.ext.set("1.0.0", "a.whl", "wheel")
+	f.ext.set("1.0.0", "a.tar.gz", "sdist")
+	first := artifact.ReadRequest{VersionRef: verRef("store", "1.0.0"), Asset: "a.whl", Fetch: f.ext.fetch("1.0.0", "a.whl"),
+		NewVersion: func(v *store.Version) { v.Summary = "first" }}
+	if _, _, err := f.readReq(first); err != nil {
+		t.Fatal(err)
+	}
+	before := f.version("store", "1.0.0")
+	second := artifact.ReadRequest{VersionRef: verRef("store", "1.0.0"), Asset: "a.tar.gz", Fetch: f.ext.fetch("1.0.0", "a.tar.gz"),
+		NewVersion: func(v *store.Version) { t.Error("NewVersion called for an existing version") },
+		UpdateVersion: func(v *store.Version) {
+			v.Summary = "first and second"
+			v.Status = artifact.StatusArchived // ignored: the engine's field
+		}}
+	if _, _, err := f.readReq(second); err != nil {
+		t.Fatal(err)
+	}
+	after := f.version("store", "1.0.0")
+	if after.Summary != "first and second" || after.Status != artifact.StatusPublished || after.Revision == before.Revision {
+		t.Errorf("after the second asset: summary %q status %s revision %s (was %s)", after.Summary, after.Status, after.Revision, before.Revision)
+	}
+}

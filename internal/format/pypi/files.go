@@ -38,7 +38,7 @@ func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, t *format.Ta
 	if r.Method == http.MethodGet {
 		ff.w = w // stream the first download to this client while it is stored
 	}
-	res, err := h.svc.ReadAsset(ctx, artifact.ReadRequest{VersionRef: ref, Asset: name, Fetch: ff.fetch, NewVersion: ff.newVersion})
+	res, err := h.svc.ReadAsset(ctx, artifact.ReadRequest{VersionRef: ref, Asset: name, Fetch: ff.fetch, NewVersion: ff.newVersion, UpdateVersion: ff.updateVersion})
 	if err != nil {
 		if ff.started {
 			// Part of the body went out: only a cut connection tells the
@@ -151,6 +151,46 @@ func (ff *fileFetch) newVersion(v *store.Version) {
 	fillIngested(v, ff.meta, ff.entry, ff.file.Name)
 }
 
+// updateVersion records what the upstream said of this file in a release
+// that existed before it was fetched (another of its files came first).
+func (ff *fileFetch) updateVersion(v *store.Version) {
+	if !ff.called {
+		return
+	}
+	addIngestedFile(v, ff.meta, ff.entry, ff.file.Name)
+}
+
+// addIngestedFile keeps, in a release's metadata, what differs for one more
+// ingested file: its Requires-Python, and a yank the upstream reported.
+func addIngestedFile(v *store.Version, m *CoreMetadata, e *UpstreamFile, name string) {
+	if m == nil && e == nil {
+		return // nothing known of the file
+	}
+	vm := parseVersionMeta(v.Metadata)
+	var fm fileMeta
+	rp := ""
+	switch {
+	case m != nil && m.RequiresPython != "":
+		rp = m.RequiresPython
+	case e != nil:
+		rp = e.RequiresPython
+	}
+	if rp != vm.RequiresPython {
+		fm.RequiresPython = &rp
+	}
+	if e != nil {
+		fm.Yanked = e.Yanked
+	}
+	if fm == (fileMeta{}) {
+		return
+	}
+	if vm.Files == nil {
+		vm.Files = map[string]fileMeta{}
+	}
+	vm.Files[name] = fm
+	v.Metadata = vm.encode()
+}
+
 func fillIngested(v *store.Version, m *CoreMetadata, e *UpstreamFile, name string) {
 	var vm versionMeta
 	if m != nil {
@@ -242,7 +282,7 @@ func (mf *metadataFetch) fetch(ctx context.Context, src artifact.ExternalSource)
 	}
 	// Extract it from the wheel, fetching the wheel first if need be.
 	wf := &fileFetch{h: mf.h, project: mf.ref.Package, file: mf.file}
-	res, err := mf.h.svc.ReadAsset(ctx, artifact.ReadRequest{VersionRef: mf.ref, Asset: mf.file.Name, Fetch: wf.fetch, NewVersion: wf.newVersion})
+	res, err := mf.h.svc.ReadAsset(ctx, artifact.ReadRequest{VersionRef: mf.ref, Asset: mf.file.Name, Fetch: wf.fetch, NewVersion: wf.newVersion, UpdateVersion: wf.updateVersion})
 	if err != nil {
 		return blob.Digests{}, false, err
 	}

@@ -547,6 +547,32 @@ func TestArchivedReleaseHidesUpstreamFiles(t *testing.T) {
 	})
 }
 
+// A second file of a release, ingested after the first, keeps what the
+// upstream said of it (here a yank and its own Requires-Python) once the
+// upstream is gone.
+func TestLaterIngestedFileKeepsItsData(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, e *env) {
+		reason, rp := "broken sdist", ">=3.11"
+		w := e.idx.AddWheel(pypitest.Dist{Name: "later", Version: "1.0"}, true)
+		sd := e.idx.AddSdist(pypitest.Dist{Name: "later", Version: "1.0", RequiresPython: rp})
+		sd.Yanked = &reason
+		for _, name := range []string{w.Name, sd.Name} {
+			if r := e.get(e.app+"files/later/1.0/"+name, ""); r.status != 200 {
+				t.Fatalf("ingest %s: %d", name, r.status)
+			}
+		}
+		e.idx.Down.Store(true)
+		e.restart()
+		fs := files(e.page(e.app + "simple/later/"))
+		if f := fs[sd.Name]; f == nil || f["yanked"] != reason || f["requires-python"] != rp {
+			t.Errorf("later-ingested sdist without the upstream: %v", f)
+		}
+		if f := fs[w.Name]; f == nil || f["yanked"] != false || f["requires-python"] != ">=3.8" {
+			t.Errorf("first-ingested wheel without the upstream: %v", f)
+		}
+	})
+}
+
 func TestUpstreamIngestion(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, e *env) {
 		dep2 := pypitest.Dist{Name: "Fixture.Dep", Version: "2.0", Summary: "the dependency", Requires: []string{"six"}}
