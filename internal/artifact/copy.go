@@ -114,6 +114,9 @@ func (s *Service) CopyPackageVersions(ctx context.Context, req CopyRequest) (*Ba
 			}
 			res.Successful[name] = VersionOutcome{Revision: cp.Revision, Status: cp.Status}
 		}
+		if src.Format == FormatNpm && len(res.Successful) > 0 {
+			return copyDistTags(tx, searched, src, dstPkg, res.Successful)
+		}
 		return nil
 	})
 	if err != nil {
@@ -143,4 +146,38 @@ func versionWithAssets(tx store.Tx, repos []*store.Repository, ref PackageRef, v
 		return v, assets, err
 	}
 	return nil, nil, nil
+}
+
+// copyDistTags gives the destination package the npm dist-tags that name
+// copied versions, as CodeArtifact does, replacing tags of the same name;
+// a tag is taken from the first searched repository that sets it.
+func copyDistTags(tx store.Tx, searched []*store.Repository, ref PackageRef, dst *store.Package, copied map[string]VersionOutcome) error {
+	tags := map[string]string{}
+	for _, r := range searched {
+		p, err := orNil(tx.GetPackage(r.ID, ref.Format, ref.Namespace, ref.Package))
+		if err != nil {
+			return err
+		}
+		if p == nil {
+			continue
+		}
+		for tag, v := range ParseNpmPackageMetadata(p.Metadata).DistTags {
+			if _, seen := tags[tag]; !seen {
+				tags[tag] = v
+			}
+		}
+	}
+	m := ParseNpmPackageMetadata(dst.Metadata)
+	changed := false
+	for tag, v := range tags {
+		if _, ok := copied[v]; ok && m.DistTags[tag] != v {
+			m.DistTags[tag] = v
+			changed = true
+		}
+	}
+	if !changed {
+		return nil
+	}
+	dst.Metadata = m.Encode()
+	return tx.UpdatePackage(dst)
 }

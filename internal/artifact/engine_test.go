@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -1047,5 +1048,48 @@ func TestReadUpdateVersionOnLaterAsset(t *testing.T) {
 	after := f.version("store", "1.0.0")
 	if after.Summary != "first and second" || after.Status != artifact.StatusPublished || after.Revision == before.Revision {
 		t.Errorf("after the second asset: summary %q status %s revision %s (was %s)", after.Summary, after.Status, after.Revision, before.Revision)
+	}
+}
+
+// npm's rules on the control plane: defaultDisplayVersion is the version
+// "latest" names, and a copy carries the dist-tags that name copied
+// versions.
+func TestNpmDistTagsOnTheControlPlane(t *testing.T) {
+	f := newFixture(t)
+	f.repo("repo-src")
+	f.repo("repo-dst")
+	f.publish("repo-src", "1.0.0", "one")
+	f.publish("repo-src", "2.0.0", "two")
+	display := func(repo string) string {
+		t.Helper()
+		l, err := f.svc.ListPackageVersions(ctx, pkgRef(repo), artifact.VersionFilter{}, artifact.PageRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l.DefaultDisplayVersion
+	}
+	if got := display("repo-src"); got != "2.0.0" {
+		t.Errorf("without tags: defaultDisplayVersion %q, want the newest", got)
+	}
+	if _, err := f.svc.PutPackageMetadata(ctx, pkgRef("repo-src"), `{"dist-tags":{"latest":"1.0.0","next":"2.0.0","gone":"0.1.0"}}`); err != nil {
+		t.Fatal(err)
+	}
+	if got := display("repo-src"); got != "1.0.0" {
+		t.Errorf("latest=1.0.0: defaultDisplayVersion %q", got)
+	}
+	if _, err := f.svc.PutPackageMetadata(ctx, pkgRef("repo-dst"), `{"dist-tags":{"latest":"9.9.9","keep":"9.9.9"}}`); err != nil {
+		t.Fatal(err)
+	}
+	res, err := f.svc.CopyPackageVersions(ctx, artifact.CopyRequest{Domain: dom, SourceRepository: "repo-src", DestinationRepository: "repo-dst",
+		Format: artifact.FormatNpm, Package: pkgName, VersionSelection: artifact.VersionSelection{Versions: []string{"1.0.0"}}})
+	if err != nil || len(res.Successful) != 1 {
+		t.Fatalf("copy: %+v %v", res, err)
+	}
+	got := artifact.ParseNpmPackageMetadata(f.pkg("repo-dst").Metadata).DistTags
+	if want := map[string]string{"latest": "1.0.0", "keep": "9.9.9"}; !maps.Equal(got, want) {
+		t.Errorf("destination tags %v, want %v", got, want)
+	}
+	if got := display("repo-dst"); got != "1.0.0" {
+		t.Errorf("destination defaultDisplayVersion %q", got)
 	}
 }

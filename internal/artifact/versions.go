@@ -32,25 +32,38 @@ func describeVersion(p *store.Package, v *store.Version) *Version {
 	return &Version{Version: *v, Format: p.Format, Namespace: p.Namespace, Package: p.Name}
 }
 
-// defaultDisplayVersion is the most recently published version with status
-// Published ("" when there is none).
-func defaultDisplayVersion(tx store.Tx, packageID int64) (string, error) {
-	best := store.Version{}
-	after := ""
-	for {
-		vs, err := tx.ListVersions(store.VersionFilter{PackageID: packageID, Status: StatusPublished}, store.Page{After: after, Limit: 1000})
-		if err != nil {
-			return "", err
-		}
-		for _, v := range vs {
-			if best.Version == "" || !v.PublishedTime.Before(best.PublishedTime) {
-				best = v
+// displayVersion is the version CodeArtifact reports as a package's
+// defaultDisplayVersion: for npm the Published version its "latest"
+// dist-tag names, otherwise (and for every other format) the most recently
+// published version with status Published; nil when there is none.
+func displayVersion(tx store.Tx, p *store.Package) (*store.Version, error) {
+	if p.Format == FormatNpm {
+		if latest := ParseNpmPackageMetadata(p.Metadata).DistTags["latest"]; latest != "" {
+			v, err := orNil(tx.GetVersion(p.ID, latest))
+			if err != nil {
+				return nil, err
+			}
+			if v != nil && v.Status == StatusPublished {
+				return v, nil
 			}
 		}
-		if len(vs) < 1000 {
-			return best.Version, nil
+	}
+	// Ascending by published time then version: the last one wins ties.
+	var last *store.Version
+	after := ""
+	for {
+		vs, err := tx.ListVersions(store.VersionFilter{PackageID: p.ID, Status: StatusPublished, ByPublishedTime: true, OmitReadme: true},
+			store.Page{After: after, Limit: 1000})
+		if err != nil {
+			return nil, err
 		}
-		after = vs[len(vs)-1].Version
+		if len(vs) > 0 {
+			last = &vs[len(vs)-1]
+			after = store.VersionKey(last, true)
+		}
+		if len(vs) < 1000 {
+			return last, nil
+		}
 	}
 }
 
@@ -89,7 +102,10 @@ func (s *Service) ListPackageVersions(ctx context.Context, ref PackageRef, f Ver
 			out.Next = store.VersionKey(&vs[limit-1], byTime)
 		}
 		out.Versions = vs
-		out.DefaultDisplayVersion, err = defaultDisplayVersion(tx, p.ID)
+		dv, err := displayVersion(tx, p)
+		if dv != nil {
+			out.DefaultDisplayVersion = dv.Version
+		}
 		return err
 	})
 	return out, err

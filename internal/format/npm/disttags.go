@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"coffer/internal/artifact"
 	"coffer/internal/fault"
 )
 
@@ -64,15 +65,15 @@ func (h *Handler) setTag(w http.ResponseWriter, r *http.Request, rq *request, n 
 		return
 	}
 	p, err := h.svc.UpdatePackageMetadata(ctx, packageRef(rq.t, n), func(cur string) (string, error) {
-		m := parsePackageMetadata(cur)
+		m := artifact.ParseNpmPackageMetadata(cur)
 		m.DistTags[tag] = version
-		return m.encode(), nil
+		return m.Encode(), nil
 	})
 	if err != nil {
 		h.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, parsePackageMetadata(p.Metadata).DistTags)
+	writeJSON(w, http.StatusCreated, artifact.ParseNpmPackageMetadata(p.Metadata).DistTags)
 }
 
 // deleteTag serves DELETE -/package/<name>/dist-tags/<tag> (npm dist-tag
@@ -88,16 +89,16 @@ func (h *Handler) deleteTag(w http.ResponseWriter, r *http.Request, rq *request,
 		return
 	}
 	p, err := h.svc.UpdatePackageMetadata(ctx, packageRef(rq.t, n), func(cur string) (string, error) {
-		m := parsePackageMetadata(cur)
+		m := artifact.ParseNpmPackageMetadata(cur)
 		if _, ok := m.DistTags[tag]; !ok {
 			return "", fault.NotFound("dist-tag", tag, "%s has no dist-tag %s in this repository", n, tag)
 		}
 		delete(m.DistTags, tag)
-		return m.encode(), nil
+		return m.Encode(), nil
 	})
 	if err != nil {
 		h.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, parsePackageMetadata(p.Metadata).DistTags)
+	writeJSON(w, http.StatusOK, artifact.ParseNpmPackageMetadata(p.Metadata).DistTags)
 }

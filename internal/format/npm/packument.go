@@ -18,31 +18,6 @@ import (
 	"coffer/internal/store"
 )
 
-// packageMetadata is the npm part of a package's Metadata (JSON): its
-// dist-tags in that repository.
-type packageMetadata struct {
-	DistTags map[string]string `json:"dist-tags,omitempty"`
-}
-
-func parsePackageMetadata(s string) packageMetadata {
-	var m packageMetadata
-	if s != "" {
-		_ = json.Unmarshal([]byte(s), &m)
-	}
-	if m.DistTags == nil {
-		m.DistTags = map[string]string{}
-	}
-	return m
-}
-
-func (m packageMetadata) encode() string {
-	if len(m.DistTags) == 0 {
-		return ""
-	}
-	b, _ := json.Marshal(m)
-	return string(b)
-}
-
 // entry is one version of a merged packument.
 type entry struct {
 	version   string
@@ -241,7 +216,7 @@ func (h *Handler) merge(ctx context.Context, rq *request, n Name, view *artifact
 		sources = append(sources, ups[i].tags)
 	}
 	for i := len(view.Metadata) - 1; i >= 0; i-- {
-		sources = append(sources, parsePackageMetadata(view.Metadata[i].Metadata).DistTags)
+		sources = append(sources, artifact.ParseNpmPackageMetadata(view.Metadata[i].Metadata).DistTags)
 	}
 	m.tags = mergeTags(sources, func(v string) bool { return shown[v] != nil })
 	if len(m.entries) > 0 {
@@ -592,7 +567,7 @@ func (h *Handler) writeDocument(ctx context.Context, rq *request, n Name) (*docu
 		}
 	}
 	sortEntries(m.entries)
-	m.tags = mergeTags([]map[string]string{parsePackageMetadata(p.Metadata).DistTags}, func(v string) bool { return shown[v] != nil })
+	m.tags = mergeTags([]map[string]string{artifact.ParseNpmPackageMetadata(p.Metadata).DistTags}, func(v string) bool { return shown[v] != nil })
 	if e := shown[m.tags["latest"]]; e != nil {
 		m.latest, m.readme = e, e.stored.Readme
 	}

@@ -148,11 +148,11 @@ func (h *Handler) publish(w http.ResponseWriter, r *http.Request, rq *request, n
 		tags = map[string]string{"latest": pub.version}
 	}
 	_, err = h.svc.UpdatePackageMetadata(ctx, packageRef(rq.t, n), func(cur string) (string, error) {
-		m := parsePackageMetadata(cur)
+		m := artifact.ParseNpmPackageMetadata(cur)
 		for tag, v := range tags {
 			m.DistTags[tag] = v
 		}
-		return m.encode(), nil
+		return m.Encode(), nil
 	})
 	if err != nil {
 		h.writeError(w, r, err)
@@ -456,7 +456,7 @@ func (h *Handler) updateMetadata(w http.ResponseWriter, r *http.Request, rq *req
 	}
 	var newTags map[string]string
 	if rev != "" && bodyTags != nil {
-		cur := parsePackageMetadata(p.Metadata).DistTags
+		cur := artifact.ParseNpmPackageMetadata(p.Metadata).DistTags
 		newTags = map[string]string{}
 		for tag, v := range bodyTags {
 			if remaining[v] {
@@ -513,9 +513,9 @@ func (h *Handler) updateMetadata(w http.ResponseWriter, r *http.Request, rq *req
 	}
 	if newTags != nil {
 		_, err := h.svc.UpdatePackageMetadata(ctx, ref, func(cur string) (string, error) {
-			m := parsePackageMetadata(cur)
+			m := artifact.ParseNpmPackageMetadata(cur)
 			m.DistTags = newTags
-			return m.encode(), nil
+			return m.Encode(), nil
 		})
 		if err != nil {
 			h.writeError(w, r, err)

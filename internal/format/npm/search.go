@@ -125,7 +125,7 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request, rq *request) {
 		for _, p := range page {
 			n := Name{Scope: p.Namespace, Base: p.Name}
 			v, ok := latest[p.ID]
-			if tv := parsePackageMetadata(p.Metadata).DistTags["latest"]; tv != "" && tv != v.Version {
+			if tv := artifact.ParseNpmPackageMetadata(p.Metadata).DistTags["latest"]; tv != "" && tv != v.Version {
 				if d, err := h.svc.DescribePackageVersion(ctx, versionRef(rq.t, n, tv)); err == nil && d.Status == artifact.StatusPublished {
 					v, ok = d.Version, true
 				}

@@ -1,0 +1,34 @@
+package artifact
+
+import "encoding/json"
+
+// NpmPackageMetadata is npm's package-level Metadata as coffer stores it
+// (JSON {"dist-tags": {"latest": "1.0.0"}}): format/npm writes it, and the
+// control plane reads it for CodeArtifact's npm rules (defaultDisplayVersion
+// is the version "latest" names; CopyPackageVersions copies the tags that
+// name copied versions).
+type NpmPackageMetadata struct {
+	DistTags map[string]string `json:"dist-tags,omitempty"`
+}
+
+// ParseNpmPackageMetadata reads a package's Metadata; anything unreadable
+// has no tags. DistTags is never nil.
+func ParseNpmPackageMetadata(s string) NpmPackageMetadata {
+	var m NpmPackageMetadata
+	if s != "" {
+		_ = json.Unmarshal([]byte(s), &m)
+	}
+	if m.DistTags == nil {
+		m.DistTags = map[string]string{}
+	}
+	return m
+}
+
+// Encode returns the Metadata to store ("" when there are no tags).
+func (m NpmPackageMetadata) Encode() string {
+	if len(m.DistTags) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(m)
+	return string(b)
+}
