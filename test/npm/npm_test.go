@@ -226,6 +226,20 @@ func TestNPM(t *testing.T) {
 	if out := cl.must("", "npm", "dist-tag", "ls", "@myscope/lib"); strings.Contains(out, "stable") || !strings.Contains(out, "latest: 1.1.0") {
 		t.Errorf("npm dist-tag ls @myscope/lib after rm:\n%s", out)
 	}
+	// CodeArtifact's defaultDisplayVersion for npm is the version latest
+	// names, not the newest one.
+	displayVersion := func() string {
+		return str(cl.aws(w.c.URL, "list-package-versions", "--domain", "demo", "--repository", "my-repo", "--format", "npm",
+			"--namespace", "myscope", "--package", "lib"), "defaultDisplayVersion")
+	}
+	cl.must("", "npm", "dist-tag", "add", "@myscope/lib@1.0.0", "latest")
+	if got := displayVersion(); got != "1.0.0" {
+		t.Errorf("defaultDisplayVersion with latest on 1.0.0: %q", got)
+	}
+	cl.must("", "npm", "dist-tag", "add", "@myscope/lib@1.1.0", "latest")
+	if got := displayVersion(); got != "1.1.0" {
+		t.Errorf("defaultDisplayVersion with latest back on 1.1.0: %q", got)
+	}
 
 	// deprecate.
 	cl.must("", "npm", "deprecate", "@myscope/lib@1.0.0", "use 1.1.0")
