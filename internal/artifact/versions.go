@@ -48,23 +48,13 @@ func displayVersion(tx store.Tx, p *store.Package) (*store.Version, error) {
 			}
 		}
 	}
-	// Ascending by published time then version: the last one wins ties.
-	var last *store.Version
-	after := ""
-	for {
-		vs, err := tx.ListVersions(store.VersionFilter{PackageID: p.ID, Status: StatusPublished, ByPublishedTime: true, OmitReadme: true},
-			store.Page{After: after, Limit: 1000})
-		if err != nil {
-			return nil, err
-		}
-		if len(vs) > 0 {
-			last = &vs[len(vs)-1]
-			after = store.VersionKey(last, true)
-		}
-		if len(vs) < 1000 {
-			return last, nil
-		}
+	// The newest by published time, the highest version string on a tie.
+	vs, err := tx.ListVersions(store.VersionFilter{PackageID: p.ID, Status: StatusPublished, ByPublishedTime: true, Descending: true, OmitReadme: true},
+		store.Page{Limit: 1})
+	if err != nil || len(vs) == 0 {
+		return nil, err
 	}
+	return &vs[0], nil
 }
 
 // ListPackageVersions lists the versions stored in a repository.

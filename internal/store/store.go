@@ -228,6 +228,9 @@ type VersionFilter struct {
 	// ByPublishedTime orders by published time (then version) instead of by
 	// version string; Page.After then holds the key from VersionKey.
 	ByPublishedTime bool
+	// Descending reverses the order (Page.After still holds the key of the
+	// last version of the previous page).
+	Descending bool
 	// OmitReadme leaves Readme empty: views over many versions do not
 	// need it, and it is often the largest field.
 	OmitReadme bool

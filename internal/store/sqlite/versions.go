@@ -93,19 +93,25 @@ func (t *tx) ListVersions(f store.VersionFilter, p store.Page) ([]store.Version,
 	if f.OriginType != "" {
 		w.add("origin_type = ?", f.OriginType)
 	}
-	order := "version"
+	order, cmp := "version", ">"
+	if f.Descending {
+		order, cmp = "version DESC", "<"
+	}
 	if f.ByPublishedTime {
 		order = "published_time, version"
+		if f.Descending {
+			order = "published_time DESC, version DESC"
+		}
 		if p.After != "" {
 			k := store.SplitKey(p.After)
 			ts, err := strconv.ParseInt(k[0], 10, 64)
 			if err != nil {
 				return nil, fault.Validation("invalid page key %q", p.After)
 			}
-			w.add("(published_time, version) > (?, ?)", ts, part(k, 1))
+			w.add("(published_time, version) "+cmp+" (?, ?)", ts, part(k, 1))
 		}
 	} else if p.After != "" {
-		w.add("version > ?", p.After)
+		w.add("version "+cmp+" ?", p.After)
 	}
 	cols := versionColumns
 	if f.OmitReadme {

@@ -102,7 +102,8 @@ func testVersionList(t *testing.T, s store.Store) {
 	}
 	addVersion(t, s, q.ID, "1.5.0") // another package: never listed
 
-	for _, byTime := range []bool{false, true} {
+	for _, order := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+		byTime, desc := order[0], order[1]
 		sorted := slices.Clone(all)
 		slices.SortFunc(sorted, func(x, y store.Version) int {
 			if byTime {
@@ -112,9 +113,12 @@ func testVersionList(t *testing.T, s store.Store) {
 			}
 			return cmp.Compare(x.Version, y.Version)
 		})
+		if desc {
+			slices.Reverse(sorted)
+		}
 		for _, status := range []string{"", "Published", "Unfinished", "Deleted"} {
 			for _, origin := range []string{"", "INTERNAL"} {
-				f := store.VersionFilter{PackageID: p.ID, Status: status, OriginType: origin, ByPublishedTime: byTime}
+				f := store.VersionFilter{PackageID: p.ID, Status: status, OriginType: origin, ByPublishedTime: byTime, Descending: desc}
 				var want []store.Version
 				for _, v := range sorted {
 					if (status == "" || v.Status == status) && (origin == "" || v.OriginType == origin) {
