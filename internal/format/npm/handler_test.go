@@ -1,6 +1,7 @@
 package npm_test
 
 import (
+	"archive/tar"
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
@@ -35,6 +36,14 @@ func TestPublishThenInstall(t *testing.T) {
 	if v["name"] != "fx-a" || v["version"] != "1.0.0" || v["_id"] != "fx-a@1.0.0" || v["readme"] != nil ||
 		dist["tarball"] != wantTarball || dist["integrity"] != npmtest.Integrity(tgz) || dist["shasum"] != npmtest.Shasum(tgz) {
 		t.Fatalf("version document %v", v)
+	}
+	// What the registry records itself: the tarball's files and the publisher.
+	files, unpacked := tarballContents(t, tgz)
+	if dist["fileCount"] != float64(files) || dist["unpackedSize"] != float64(unpacked) {
+		t.Errorf("dist.fileCount %v, dist.unpackedSize %v; the tarball has %d files, %d bytes", dist["fileCount"], dist["unpackedSize"], files, unpacked)
+	}
+	if u, _ := v["_npmUser"].(map[string]any); u["name"] != "alice" {
+		t.Errorf("_npmUser %v", v["_npmUser"])
 	}
 	times, _ := doc["time"].(map[string]any)
 	if times["1.0.0"] == nil || times["created"] == nil || times["modified"] == nil {
@@ -790,6 +799,30 @@ func TestVersionWithoutDocument(t *testing.T) {
 		if v["name"] != "fx-raw" || v["version"] != "1.0.0" || dist["integrity"] != npmtest.Integrity(tgz) || dist["shasum"] != npmtest.Shasum(tgz) ||
 			dist["tarball"] != e.base+"solo/fx-raw/-/fx-raw-1.0.0.tgz" || distTags(doc)["latest"] != "1.0.0" {
 			t.Fatalf("%s: %v", accept, doc)
+		}
+	}
+}
+
+// tarballContents counts a .tgz's regular files and their bytes.
+func tarballContents(t *testing.T, tgz []byte) (int, int64) {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(tgz))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(zr)
+	files, size := 0, int64(0)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return files, size
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Typeflag == tar.TypeReg {
+			files++
+			size += h.Size
 		}
 	}
 }

@@ -9,11 +9,13 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 
 	"coffer/internal/artifact"
 	"coffer/internal/blob"
 	"coffer/internal/fault"
+	"coffer/internal/jsonstr"
 	"coffer/internal/store"
 )
 
@@ -107,6 +109,11 @@ func (h *Handler) publish(w http.ResponseWriter, r *http.Request, rq *request, n
 		}
 		body = f
 	}
+	// dist.fileCount and dist.unpackedSize are counted while the tarball
+	// is stored.
+	inspect := newInspectingReader(body, maxInspectedTarball)
+	defer inspect.Close()
+	body = inspect
 	var digests blob.Digests
 	created := false
 	req := artifact.PutAssetRequest{VersionRef: versionRef(rq.t, n, pub.version), Asset: assetName, NewStatus: artifact.StatusPublished,
@@ -127,7 +134,7 @@ func (h *Handler) publish(w http.ResponseWriter, r *http.Request, rq *request, n
 		},
 		NewVersion: func(v *store.Version) {
 			created = true
-			pub.fill(v, digests)
+			pub.fill(v, digests, inspect.Stats(), principalName(rq.t.Principal))
 		}}
 	_, err := h.svc.PutAsset(ctx, req, body)
 	if sc.err != nil {
@@ -368,14 +375,23 @@ func (pub *publication) verify(dg blob.Digests) error {
 }
 
 // fill gives a new version its document (as Metadata, in canonical form,
-// dist from the verified digests) and its descriptive fields.
-func (pub *publication) fill(v *store.Version, dg blob.Digests) {
+// dist from the verified digests and the tarball's contents, _npmUser the
+// publishing principal, as the npm registry records them) and its
+// descriptive fields.
+func (pub *publication) fill(v *store.Version, dg blob.Digests, st tarballStats, publisher string) {
 	d := pub.doc
 	setStr(d.members, "name", pub.name.String())
 	setStr(d.members, "version", pub.version)
 	setStr(d.members, "_id", pub.name.String()+"@"+pub.version)
 	setStr(d.dist, "integrity", sriSHA512(dg.SHA512))
 	setStr(d.dist, "shasum", dg.SHA1)
+	if st.ok {
+		d.dist["fileCount"] = json.RawMessage(strconv.Itoa(st.files))
+		d.dist["unpackedSize"] = json.RawMessage(strconv.FormatInt(st.unpacked, 10))
+	}
+	if publisher != "" {
+		d.members["_npmUser"] = json.RawMessage(`{"name":` + string(jsonstr.Append(nil, publisher)) + `}`)
+	}
 	if frag, err := d.encode(); err == nil {
 		v.Metadata = string(frag)
 	}
