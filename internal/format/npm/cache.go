@@ -102,7 +102,7 @@ func (d *document) encoded(coding string) []byte {
 		d.zstdOnce.Do(func() {
 			id, err := d.identityBytes()
 			if err == nil {
-				d.zst = zstdEncoder.EncodeAll(id, make([]byte, 0, len(id)/6))
+				d.zst = zstdEncoder().EncodeAll(id, make([]byte, 0, len(id)/6))
 			}
 		})
 		return d.zst
@@ -119,5 +119,10 @@ func gzipBytes(b []byte) []byte {
 	return buf.Bytes()
 }
 
-// zstdEncoder is shared: EncodeAll is safe for concurrent use.
-var zstdEncoder, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault))
+// zstdEncoder is shared (EncodeAll is safe for concurrent use) and made on
+// first use: its tables are not worth holding in a process that never
+// serves zstd.
+var zstdEncoder = sync.OnceValue(func() *zstd.Encoder {
+	e, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault))
+	return e
+})
