@@ -60,10 +60,7 @@ func (s *Service) readAsset(ctx context.Context, req ReadRequest) (*ReadResult, 
 		}
 	}()
 	for range maxReadAttempts {
-		gen := s.meta.Generation()
-		if h, ok := s.hits.Get(key, gen); ok {
-			return s.openResult(ctx, h.pkg, h.ver, h.asset, h.repo)
-		}
+		gen := s.meta.Generation() // before the read: what it finds is at least this new
 		var plan *readPlan
 		if err := s.meta.Read(ctx, func(tx store.Tx) error {
 			var err error

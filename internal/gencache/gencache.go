@@ -50,10 +50,11 @@ func (c *Cache[K, V]) Get(k K, gen uint64) (V, bool) {
 func (c *Cache[K, V]) Put(k K, gen uint64, v V) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if old, ok := c.m[k]; ok && old.gen > gen {
+	old, ok := c.m[k]
+	if ok && old.gen > gen {
 		return
 	}
-	if _, ok := c.m[k]; !ok && len(c.m) >= c.max {
+	if !ok && len(c.m) >= c.max {
 		for old := range c.m {
 			delete(c.m, old)
 			break

@@ -8,14 +8,13 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"coffer/internal/format/npm/npmtest"
+	"coffer/internal/testproc"
 )
 
 // The pinned versions .ci/run installs into test/npm/tools.
@@ -30,10 +29,9 @@ const (
 // every client's cache is under the test's temp dir, and none of this
 // machine's npm, pnpm, yarn or CI settings applies.
 type clients struct {
-	t     *testing.T
+	testproc.Runner
 	home  string
 	npmrc string
-	env   []string
 }
 
 func newClients(t *testing.T, dataDir string) *clients {
@@ -72,65 +70,14 @@ func newClients(t *testing.T, dataDir string) *clients {
 		"XDG_CACHE_HOME="+filepath.Join(cache, "xdg-cache"), "XDG_DATA_HOME="+filepath.Join(cache, "xdg-data"),
 		"XDG_CONFIG_HOME="+filepath.Join(home, ".config"), "XDG_STATE_HOME="+filepath.Join(cache, "xdg-state"),
 		"YARN_CACHE_FOLDER="+filepath.Join(cache, "yarn"))
-	return &clients{t: t, home: home, npmrc: npmrc, env: env}
+	return &clients{Runner: testproc.Runner{T: t, Env: env}, home: home, npmrc: npmrc}
 }
 
 // freshCaches points npm, pnpm and yarn at new empty caches.
 func (c *clients) freshCaches() {
-	cache := c.t.TempDir()
-	c.env = append(c.env, "NPM_CONFIG_CACHE="+filepath.Join(cache, "npm"), "XDG_CACHE_HOME="+filepath.Join(cache, "xdg-cache"),
+	cache := c.T.TempDir()
+	c.Env = append(c.Env, "NPM_CONFIG_CACHE="+filepath.Join(cache, "npm"), "XDG_CACHE_HOME="+filepath.Join(cache, "xdg-cache"),
 		"XDG_DATA_HOME="+filepath.Join(cache, "xdg-data"), "YARN_CACHE_FOLDER="+filepath.Join(cache, "yarn"))
-}
-
-// run runs a program in dir and returns its combined output.
-func (c *clients) run(dir, program string, args ...string) (string, error) {
-	c.t.Helper()
-	cmd := exec.Command(program, args...)
-	cmd.Env, cmd.Dir = c.env, dir
-	start := time.Now()
-	out, err := cmd.CombinedOutput()
-	c.t.Logf("%s %s: %v", filepath.Base(program), strings.Join(short(args), " "), time.Since(start).Round(10*time.Millisecond))
-	return string(out), err
-}
-
-func short(args []string) []string {
-	out := make([]string, len(args))
-	for i, a := range args {
-		if len(a) > 80 {
-			a = a[:77] + "..."
-		}
-		out[i] = a
-	}
-	return out
-}
-
-func (c *clients) must(dir, program string, args ...string) string {
-	c.t.Helper()
-	out, err := c.run(dir, program, args...)
-	if err != nil {
-		c.t.Fatalf("%s %s: %v\n%s", filepath.Base(program), strings.Join(args, " "), err, tail(out))
-	}
-	return out
-}
-
-func tail(s string) string {
-	if len(s) > 12000 {
-		return "…" + s[len(s)-12000:]
-	}
-	return s
-}
-
-// aws runs `aws codeartifact <args>` against endpoint and decodes its output.
-func (c *clients) aws(endpoint string, args ...string) map[string]any {
-	c.t.Helper()
-	out := c.must("", "aws", append(append([]string{"codeartifact"}, args...), "--endpoint-url", endpoint, "--output", "json")...)
-	m := map[string]any{}
-	if s := strings.TrimSpace(out); s != "" {
-		if err := json.Unmarshal([]byte(s), &m); err != nil {
-			c.t.Fatalf("aws codeartifact %s: output is not JSON: %v\n%s", args[0], err, s)
-		}
-	}
-	return m
 }
 
 // pinnedTool finds pnpm or yarn: $COFFER_PNPM or $COFFER_YARN when set,
@@ -152,7 +99,7 @@ func pinnedTool(t *testing.T, c *clients, name, version string) string {
 		t.Fatalf("%s %s is required for this test and is not installed at %s: .ci/run installs it "+
 			"(npm install --prefix test/npm/tools %s@%s), or set $%s to one", name, version, p, name, version, envVar)
 	}
-	got := strings.TrimSpace(c.must("", p, "--version"))
+	got := strings.TrimSpace(c.Must("", p, "--version"))
 	switch {
 	case got == version:
 	case fromEnv:

@@ -34,11 +34,11 @@ func newWorld(t *testing.T) *world {
 	dataDir := t.TempDir()
 	c := startCoffer(t, dataDir, "--external-connection", "public:npmjs="+f.srv.URL+"/")
 	cl := newClients(t, dataDir)
-	cl.aws(c.URL, "create-domain", "--domain", "demo")
-	cl.aws(c.URL, "create-repository", "--domain", "demo", "--repository", "npm-store")
-	cl.aws(c.URL, "associate-external-connection", "--domain", "demo", "--repository", "npm-store", "--external-connection", "public:npmjs")
-	cl.aws(c.URL, "create-repository", "--domain", "demo", "--repository", "my-repo", "--upstreams", "repositoryName=npm-store")
-	endpoint := str(cl.aws(c.URL, "get-repository-endpoint", "--domain", "demo", "--repository", "my-repo", "--format", "npm"), "repositoryEndpoint")
+	cl.AWS(c.URL, "create-domain", "--domain", "demo")
+	cl.AWS(c.URL, "create-repository", "--domain", "demo", "--repository", "npm-store")
+	cl.AWS(c.URL, "associate-external-connection", "--domain", "demo", "--repository", "npm-store", "--external-connection", "public:npmjs")
+	cl.AWS(c.URL, "create-repository", "--domain", "demo", "--repository", "my-repo", "--upstreams", "repositoryName=npm-store")
+	endpoint := str(cl.AWS(c.URL, "get-repository-endpoint", "--domain", "demo", "--repository", "my-repo", "--format", "npm"), "repositoryEndpoint")
 	if !regexp.MustCompile(`^` + regexp.QuoteMeta(c.URL) + `/npm/d/demo-[0-9]{12}/my-repo/$`).MatchString(endpoint) {
 		t.Fatalf("endpoint %q", endpoint)
 	}
@@ -46,7 +46,7 @@ func newWorld(t *testing.T) *world {
 
 	// aws codeartifact login --tool npm sets the registry and its token in
 	// the npm user config, keeping what was there.
-	out := cl.must("", "aws", "codeartifact", "login", "--tool", "npm", "--domain", "demo", "--repository", "my-repo", "--endpoint-url", c.URL)
+	out := cl.Must("", "aws", "codeartifact", "login", "--tool", "npm", "--domain", "demo", "--repository", "my-repo", "--endpoint-url", c.URL)
 	if !strings.Contains(out, "Successfully configured npm") {
 		t.Fatalf("login --tool npm:\n%s", out)
 	}
@@ -56,7 +56,7 @@ func newWorld(t *testing.T) *world {
 		t.Fatalf("npmrc after login:\n%s", redact(npmrc))
 	}
 	// With --namespace, the scope's registry.
-	out = cl.must("", "aws", "codeartifact", "login", "--tool", "npm", "--domain", "demo", "--repository", "my-repo", "--namespace", "myscope", "--endpoint-url", c.URL)
+	out = cl.Must("", "aws", "codeartifact", "login", "--tool", "npm", "--domain", "demo", "--repository", "my-repo", "--namespace", "myscope", "--endpoint-url", c.URL)
 	if !strings.Contains(out, "Successfully configured npm") {
 		t.Fatalf("login --tool npm --namespace myscope:\n%s", out)
 	}
@@ -111,7 +111,7 @@ func (w *world) versions(t *testing.T, repo, namespace, name string) []string {
 		args = append(args, "--namespace", namespace)
 	}
 	var out []string
-	for _, v := range list(w.cl.aws(w.c.URL, args...), "versions") {
+	for _, v := range list(w.cl.AWS(w.c.URL, args...), "versions") {
 		out = append(out, str(v, "version"))
 	}
 	slices.Sort(out)
@@ -126,10 +126,10 @@ func TestNPM(t *testing.T) {
 	w := newWorld(t)
 	cl, f := w.cl, w.f
 
-	if out, err := cl.run("", "npm", "ping"); err != nil || !strings.Contains(out, "PONG") {
+	if out, err := cl.Run("", "npm", "ping"); err != nil || !strings.Contains(out, "PONG") {
 		t.Errorf("npm ping: %v\n%s", err, out)
 	}
-	if out, err := cl.run("", "npm", "whoami"); err != nil || strings.TrimSpace(out) == "" {
+	if out, err := cl.Run("", "npm", "whoami"); err != nil || strings.TrimSpace(out) == "" {
 		t.Errorf("npm whoami: %v\n%s", err, out)
 	}
 
@@ -140,14 +140,14 @@ func TestNPM(t *testing.T) {
 	changed.Files = map[string]string{"data/message.txt": "other bytes\n"}
 	dir := t.TempDir()
 	writeFiles(t, dir, sourceFiles(changed))
-	if out, err := cl.run(dir, "npm", "publish", "--loglevel", "http"); err == nil ||
+	if out, err := cl.Run(dir, "npm", "publish", "--loglevel", "http"); err == nil ||
 		!(strings.Contains(out, "cannot publish over the previously published versions: 1.1.0") || strings.Contains(out, "E409")) {
 		t.Errorf("npm publish of other bytes as %s@%s: %v\n%s", changed.Name, changed.Version, err, tail(out))
 	}
 
 	// npm install with a new lockfile, then npm ci from it.
 	project := newConsumer(t)
-	out := cl.must(project, "npm", "install", "--loglevel", "http")
+	out := cl.Must(project, "npm", "install", "--loglevel", "http")
 	t.Logf("npm install:\n%s", out)
 	checkNPMInstall(t, cl, f, project, w.endpoint)
 	f.checkTarballsFetchedOnce(t, "after npm install")
@@ -155,7 +155,7 @@ func TestNPM(t *testing.T) {
 	if err := os.RemoveAll(filepath.Join(project, "node_modules")); err != nil {
 		t.Fatal(err)
 	}
-	out = cl.must(project, "npm", "ci", "--loglevel", "http")
+	out = cl.Must(project, "npm", "ci", "--loglevel", "http")
 	t.Logf("npm ci:\n%s", out)
 	checkNPMInstall(t, cl, f, project, w.endpoint)
 	if readFile(t, filepath.Join(project, "package-lock.json")) != lock {
@@ -166,7 +166,7 @@ func TestNPM(t *testing.T) {
 	// coffer keeps.
 	cl.freshCaches()
 	second := newConsumer(t)
-	out = cl.must(second, "npm", "install", "--loglevel", "http")
+	out = cl.Must(second, "npm", "install", "--loglevel", "http")
 	t.Logf("second npm install:\n%s", out)
 	checkNPMInstall(t, cl, f, second, w.endpoint)
 	f.checkTarballsFetchedOnce(t, "after a second clean install")
@@ -178,7 +178,7 @@ func TestNPM(t *testing.T) {
 		"my-repo": {"/fx-a": "BLOCK/ALLOW", "/fx-b": "BLOCK/ALLOW", "fx/util": "BLOCK/ALLOW", "/fx-big": "BLOCK/ALLOW",
 			"myscope/lib": "ALLOW/BLOCK", "/my-app-lib": "ALLOW/BLOCK"},
 	} {
-		pkgs := list(cl.aws(w.c.URL, "list-packages", "--domain", "demo", "--repository", repo, "--format", "npm"), "packages")
+		pkgs := list(cl.AWS(w.c.URL, "list-packages", "--domain", "demo", "--repository", repo, "--format", "npm"), "packages")
 		for id, wantOrigin := range want {
 			ns, name, _ := strings.Cut(id, "/")
 			if got := origin(pkgs, ns, name); got != wantOrigin {
@@ -214,35 +214,35 @@ func TestNPM(t *testing.T) {
 	}
 
 	// dist-tag add, ls and rm, scoped and not.
-	cl.must("", "npm", "dist-tag", "add", "@myscope/lib@1.0.0", "stable")
-	cl.must("", "npm", "dist-tag", "add", "my-app-lib@1.0.0", "beta")
-	if out := cl.must("", "npm", "dist-tag", "ls", "@myscope/lib"); !strings.Contains(out, "latest: 1.1.0") || !strings.Contains(out, "stable: 1.0.0") {
+	cl.Must("", "npm", "dist-tag", "add", "@myscope/lib@1.0.0", "stable")
+	cl.Must("", "npm", "dist-tag", "add", "my-app-lib@1.0.0", "beta")
+	if out := cl.Must("", "npm", "dist-tag", "ls", "@myscope/lib"); !strings.Contains(out, "latest: 1.1.0") || !strings.Contains(out, "stable: 1.0.0") {
 		t.Errorf("npm dist-tag ls @myscope/lib:\n%s", out)
 	}
 	if got := viewJSON(t, cl, "my-app-lib", "dist-tags"); !maps.Equal(strMap(got), map[string]string{"latest": "1.0.0", "beta": "1.0.0"}) {
 		t.Errorf("npm view my-app-lib dist-tags: %v", got)
 	}
-	cl.must("", "npm", "dist-tag", "rm", "@myscope/lib", "stable")
-	if out := cl.must("", "npm", "dist-tag", "ls", "@myscope/lib"); strings.Contains(out, "stable") || !strings.Contains(out, "latest: 1.1.0") {
+	cl.Must("", "npm", "dist-tag", "rm", "@myscope/lib", "stable")
+	if out := cl.Must("", "npm", "dist-tag", "ls", "@myscope/lib"); strings.Contains(out, "stable") || !strings.Contains(out, "latest: 1.1.0") {
 		t.Errorf("npm dist-tag ls @myscope/lib after rm:\n%s", out)
 	}
 	// CodeArtifact's defaultDisplayVersion for npm is the version latest
 	// names, not the newest one.
 	displayVersion := func() string {
-		return str(cl.aws(w.c.URL, "list-package-versions", "--domain", "demo", "--repository", "my-repo", "--format", "npm",
+		return str(cl.AWS(w.c.URL, "list-package-versions", "--domain", "demo", "--repository", "my-repo", "--format", "npm",
 			"--namespace", "myscope", "--package", "lib"), "defaultDisplayVersion")
 	}
-	cl.must("", "npm", "dist-tag", "add", "@myscope/lib@1.0.0", "latest")
+	cl.Must("", "npm", "dist-tag", "add", "@myscope/lib@1.0.0", "latest")
 	if got := displayVersion(); got != "1.0.0" {
 		t.Errorf("defaultDisplayVersion with latest on 1.0.0: %q", got)
 	}
-	cl.must("", "npm", "dist-tag", "add", "@myscope/lib@1.1.0", "latest")
+	cl.Must("", "npm", "dist-tag", "add", "@myscope/lib@1.1.0", "latest")
 	if got := displayVersion(); got != "1.1.0" {
 		t.Errorf("defaultDisplayVersion with latest back on 1.1.0: %q", got)
 	}
 
 	// deprecate.
-	cl.must("", "npm", "deprecate", "@myscope/lib@1.0.0", "use 1.1.0")
+	cl.Must("", "npm", "deprecate", "@myscope/lib@1.0.0", "use 1.1.0")
 	if got := viewJSON(t, cl, "@myscope/lib@1.0.0", "deprecated"); got != "use 1.1.0" {
 		t.Errorf("npm view @myscope/lib@1.0.0 deprecated: %v", got)
 	}
@@ -252,7 +252,7 @@ func TestNPM(t *testing.T) {
 
 	// unpublish one version: gone from npm view, the tarball and the
 	// package's versions; latest moves back.
-	cl.must("", "npm", "unpublish", "@myscope/lib@1.1.0", "--loglevel", "http")
+	cl.Must("", "npm", "unpublish", "@myscope/lib@1.1.0", "--loglevel", "http")
 	if got := strs(viewJSON(t, cl, "@myscope/lib", "versions")); !slices.Equal(got, []string{"1.0.0"}) {
 		t.Errorf("npm view @myscope/lib versions after unpublish: %v", got)
 	}
@@ -268,7 +268,7 @@ func TestNPM(t *testing.T) {
 
 	// npm audit of the installed project: relayed to the upstream
 	// registry (the fixture knows no advisories), answered in npm's shape.
-	out, err := cl.run(project, "npm", "audit", "--json")
+	out, err := cl.Run(project, "npm", "audit", "--json")
 	var audit struct {
 		Metadata struct {
 			Vulnerabilities map[string]int `json:"vulnerabilities"`
@@ -281,18 +281,18 @@ func TestNPM(t *testing.T) {
 	var hits []struct {
 		Name string `json:"name"`
 	}
-	out = cl.must("", "npm", "search", "--json", "my-app")
+	out = cl.Must("", "npm", "search", "--json", "my-app")
 	if err := json.Unmarshal([]byte(out), &hits); err != nil || len(hits) != 1 || hits[0].Name != "my-app-lib" {
 		t.Errorf("npm search my-app: %v\n%s", err, out)
 	}
 
 	// unpublish a whole package: npm view no longer finds it, nor does
 	// the control plane.
-	cl.must("", "npm", "unpublish", "my-app-lib", "--force", "--loglevel", "http")
-	if out, err := cl.run("", "npm", "view", "my-app-lib", "--prefer-online"); err == nil || !strings.Contains(out, "E404") {
+	cl.Must("", "npm", "unpublish", "my-app-lib", "--force", "--loglevel", "http")
+	if out, err := cl.Run("", "npm", "view", "my-app-lib", "--prefer-online"); err == nil || !strings.Contains(out, "E404") {
 		t.Errorf("npm view of an unpublished package: %v\n%s", err, tail(out))
 	}
-	pkgs := list(cl.aws(w.c.URL, "list-packages", "--domain", "demo", "--repository", "my-repo", "--format", "npm"), "packages")
+	pkgs := list(cl.AWS(w.c.URL, "list-packages", "--domain", "demo", "--repository", "my-repo", "--format", "npm"), "packages")
 	if got := origin(pkgs, "", "my-app-lib"); got != "absent" {
 		t.Errorf("my-app-lib after npm unpublish of the package: %s", got)
 	}
@@ -321,7 +321,7 @@ func TestPnpmAndYarn(t *testing.T) {
 
 	dir := newConsumer(t)
 	pnpmWorkspace(t, dir)
-	out := cl.must(dir, pnpm, "install")
+	out := cl.Must(dir, pnpm, "install")
 	t.Logf("pnpm install:\n%s", out)
 	checkRuns(t, cl, dir, "pnpm")
 	checkLockMentions(t, f, filepath.Join(dir, "pnpm-lock.yaml"), w.endpoint, false)
@@ -330,13 +330,13 @@ func TestPnpmAndYarn(t *testing.T) {
 		t.Fatal(err)
 	}
 	cl.freshCaches()
-	out = cl.must(dir, pnpm, "install", "--frozen-lockfile")
+	out = cl.Must(dir, pnpm, "install", "--frozen-lockfile")
 	t.Logf("pnpm install --frozen-lockfile:\n%s", out)
 	checkRuns(t, cl, dir, "pnpm --frozen-lockfile")
 
 	dir = newConsumer(t)
 	yarnAuth(t, dir, w.endpoint)
-	out = cl.must(dir, yarn, "install", "--non-interactive", "--no-progress", "--verbose")
+	out = cl.Must(dir, yarn, "install", "--non-interactive", "--no-progress", "--verbose")
 	t.Logf("yarn install:\n%s", tail(out))
 	checkRuns(t, cl, dir, "yarn")
 	checkLockMentions(t, f, filepath.Join(dir, "yarn.lock"), w.endpoint, true)
@@ -344,7 +344,7 @@ func TestPnpmAndYarn(t *testing.T) {
 		t.Fatal(err)
 	}
 	cl.freshCaches()
-	out = cl.must(dir, yarn, "install", "--frozen-lockfile", "--non-interactive", "--no-progress", "--verbose")
+	out = cl.Must(dir, yarn, "install", "--frozen-lockfile", "--non-interactive", "--no-progress", "--verbose")
 	t.Logf("yarn install --frozen-lockfile:\n%s", tail(out))
 	checkRuns(t, cl, dir, "yarn --frozen-lockfile")
 	f.checkTarballsFetchedOnce(t, "after pnpm and yarn")
@@ -379,10 +379,10 @@ func TestNPMTamperedPublish(t *testing.T) {
 	dataDir := t.TempDir()
 	c := startCoffer(t, dataDir)
 	cl := newClients(t, dataDir)
-	cl.aws(c.URL, "create-domain", "--domain", "demo")
-	cl.aws(c.URL, "create-repository", "--domain", "demo", "--repository", "my-repo")
-	endpoint := str(cl.aws(c.URL, "get-repository-endpoint", "--domain", "demo", "--repository", "my-repo", "--format", "npm"), "repositoryEndpoint")
-	token := str(cl.aws(c.URL, "get-authorization-token", "--domain", "demo"), "authorizationToken")
+	cl.AWS(c.URL, "create-domain", "--domain", "demo")
+	cl.AWS(c.URL, "create-repository", "--domain", "demo", "--repository", "my-repo")
+	endpoint := str(cl.AWS(c.URL, "get-repository-endpoint", "--domain", "demo", "--repository", "my-repo", "--format", "npm"), "repositoryEndpoint")
+	token := str(cl.AWS(c.URL, "get-authorization-token", "--domain", "demo"), "authorizationToken")
 	w := &world{c: c, cl: cl, endpoint: endpoint, token: token}
 	url := endpoint + "@myscope%2flib"
 
@@ -446,12 +446,12 @@ func TestLiveNPM(t *testing.T) {
 	dataDir := t.TempDir()
 	c := startCoffer(t, dataDir)
 	cl := newClients(t, dataDir)
-	cl.aws(c.URL, "create-domain", "--domain", "live")
-	cl.aws(c.URL, "create-repository", "--domain", "live", "--repository", "npm-store")
-	cl.aws(c.URL, "associate-external-connection", "--domain", "live", "--repository", "npm-store", "--external-connection", "public:npmjs")
-	cl.aws(c.URL, "create-repository", "--domain", "live", "--repository", "app", "--upstreams", "repositoryName=npm-store")
-	cl.must("", "aws", "codeartifact", "login", "--tool", "npm", "--domain", "live", "--repository", "app", "--endpoint-url", c.URL)
-	endpoint := str(cl.aws(c.URL, "get-repository-endpoint", "--domain", "live", "--repository", "app", "--format", "npm"), "repositoryEndpoint")
+	cl.AWS(c.URL, "create-domain", "--domain", "live")
+	cl.AWS(c.URL, "create-repository", "--domain", "live", "--repository", "npm-store")
+	cl.AWS(c.URL, "associate-external-connection", "--domain", "live", "--repository", "npm-store", "--external-connection", "public:npmjs")
+	cl.AWS(c.URL, "create-repository", "--domain", "live", "--repository", "app", "--upstreams", "repositoryName=npm-store")
+	cl.Must("", "aws", "codeartifact", "login", "--tool", "npm", "--domain", "live", "--repository", "app", "--endpoint-url", c.URL)
+	endpoint := str(cl.AWS(c.URL, "get-repository-endpoint", "--domain", "live", "--repository", "app", "--format", "npm"), "repositoryEndpoint")
 
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{
@@ -460,9 +460,9 @@ func TestLiveNPM(t *testing.T) {
 			"const server = app.listen(0, '127.0.0.1', async () => {\n  const r = await fetch('http://127.0.0.1:' + server.address().port + '/');\n" +
 			"  console.log(r.status, await r.text());\n  server.close();\n});\n",
 	})
-	out := cl.must(dir, "npm", "install", "--loglevel", "http")
+	out := cl.Must(dir, "npm", "install", "--loglevel", "http")
 	t.Logf("npm install:\n%s", tail(out))
-	if got, err := cl.run(dir, "node", "app.js"); err != nil || strings.TrimSpace(got) != "200 hello" {
+	if got, err := cl.Run(dir, "node", "app.js"); err != nil || strings.TrimSpace(got) != "200 hello" {
 		t.Errorf("node app.js: %v\n%s", err, got)
 	}
 	lock := readJSON(t, filepath.Join(dir, "package-lock.json"))
@@ -479,7 +479,7 @@ func TestLiveNPM(t *testing.T) {
 	if n < 30 {
 		t.Errorf("express installed only %d packages", n)
 	}
-	pkgs := list(cl.aws(c.URL, "list-packages", "--domain", "live", "--repository", "npm-store", "--format", "npm"), "packages")
+	pkgs := list(cl.AWS(c.URL, "list-packages", "--domain", "live", "--repository", "npm-store", "--format", "npm"), "packages")
 	if got := origin(pkgs, "", "express"); got != "BLOCK/ALLOW" {
 		t.Errorf("npm-store: express is %s", got)
 	}

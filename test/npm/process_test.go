@@ -46,8 +46,9 @@ func startCoffer(t *testing.T, dataDir string, extraArgs ...string) *coffer {
 func need(t *testing.T, program string) string { t.Helper(); return testproc.Need(t, program) }
 
 var (
-	get = testproc.Get
-	str = testproc.Str
+	get  = testproc.Get
+	str  = testproc.Str
+	tail = testproc.Tail
 )
 
 func list(v any, path ...any) []any { l, _ := get(v, path...).([]any); return l }

@@ -140,7 +140,7 @@ func newConsumer(t *testing.T) string {
 // checkRuns requires node to load the installed tree as wantDescribe says.
 func checkRuns(t *testing.T, cl *clients, dir, client string) {
 	t.Helper()
-	out, err := cl.run(dir, "node", "check.js")
+	out, err := cl.Run(dir, "node", "check.js")
 	if err != nil || out != wantDescribe {
 		t.Errorf("%s: node check.js: %v\n%s\nwant:\n%s", client, err, out, wantDescribe)
 	}
@@ -211,7 +211,7 @@ func publish(t *testing.T, cl *clients, p npmtest.Package) string {
 	t.Helper()
 	dir := t.TempDir()
 	writeFiles(t, dir, sourceFiles(p))
-	out := cl.must(dir, "npm", "publish", "--loglevel", "http")
+	out := cl.Must(dir, "npm", "publish", "--loglevel", "http")
 	if !strings.Contains(out, "+ "+p.Name+"@"+p.Version) {
 		t.Fatalf("npm publish %s@%s:\n%s", p.Name, p.Version, tail(out))
 	}
@@ -221,7 +221,7 @@ func publish(t *testing.T, cl *clients, p npmtest.Package) string {
 // viewJSON runs `npm view --json` and decodes its output.
 func viewJSON(t *testing.T, cl *clients, args ...string) any {
 	t.Helper()
-	out := cl.must("", "npm", append([]string{"view", "--json", "--prefer-online"}, args...)...)
+	out := cl.Must("", "npm", append([]string{"view", "--json", "--prefer-online"}, args...)...)
 	var v any
 	if err := json.Unmarshal([]byte(out), &v); err != nil {
 		t.Fatalf("npm view %s: %v\n%s", strings.Join(args, " "), err, out)

@@ -40,6 +40,7 @@ func startCoffer(t *testing.T, dataDir string, extraArgs ...string) *coffer {
 func need(t *testing.T, program string) string { t.Helper(); return testproc.Need(t, program) }
 
 var (
-	get = testproc.Get
-	str = testproc.Str
+	get  = testproc.Get
+	str  = testproc.Str
+	tail = testproc.Tail
 )

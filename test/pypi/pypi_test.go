@@ -2,7 +2,6 @@ package pypi_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -11,7 +10,6 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -21,6 +19,7 @@ import (
 	"time"
 
 	"coffer/internal/format/pypi/pypitest"
+	"coffer/internal/testproc"
 )
 
 // clients runs the aws CLI, twine and pip with an isolated HOME (which
@@ -28,9 +27,8 @@ import (
 // writes them), the root credentials of the coffer data dir, and none of
 // this machine's pip settings that would change what pip asks for.
 type clients struct {
-	t    *testing.T
+	testproc.Runner
 	home string
-	env  []string
 }
 
 func newClients(t *testing.T, dataDir string) *clients {
@@ -54,65 +52,14 @@ func newClients(t *testing.T, dataDir string) *clients {
 	env = append(env, "HOME="+home, "AWS_CONFIG_FILE="+filepath.Join(home, "aws-config"),
 		"AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(dataDir, "root-credentials"), "AWS_PROFILE=coffer", "AWS_DEFAULT_REGION=us-east-1",
 		"PYTHON_KEYRING_BACKEND=keyring.backends.null.Keyring", "PIP_NO_INPUT=1", "PIP_DISABLE_PIP_VERSION_CHECK=1")
-	return &clients{t: t, home: home, env: env}
-}
-
-// run runs a program and returns its combined output.
-func (c *clients) run(dir, program string, args ...string) (string, error) {
-	c.t.Helper()
-	cmd := exec.Command(program, args...)
-	cmd.Env, cmd.Dir = c.env, dir
-	start := time.Now()
-	out, err := cmd.CombinedOutput()
-	c.t.Logf("%s %s: %v", filepath.Base(program), strings.Join(short(args), " "), time.Since(start).Round(10*time.Millisecond))
-	return string(out), err
-}
-
-func short(args []string) []string {
-	out := make([]string, len(args))
-	for i, a := range args {
-		if len(a) > 80 {
-			a = a[:77] + "..."
-		}
-		out[i] = a
-	}
-	return out
-}
-
-func (c *clients) must(dir, program string, args ...string) string {
-	c.t.Helper()
-	out, err := c.run(dir, program, args...)
-	if err != nil {
-		c.t.Fatalf("%s %s: %v\n%s", program, strings.Join(args, " "), err, tail(out))
-	}
-	return out
-}
-
-func tail(s string) string {
-	if len(s) > 12000 {
-		return "…" + s[len(s)-12000:]
-	}
-	return s
-}
-
-// aws runs `aws codeartifact <args>` against endpoint and decodes its output.
-func (c *clients) aws(endpoint string, args ...string) map[string]any {
-	c.t.Helper()
-	out := c.must("", "aws", append(append([]string{"codeartifact"}, args...), "--endpoint-url", endpoint, "--output", "json")...)
-	m := map[string]any{}
-	if s := strings.TrimSpace(out); s != "" {
-		if err := json.Unmarshal([]byte(s), &m); err != nil {
-			c.t.Fatalf("aws codeartifact %s: output is not JSON: %v\n%s", args[0], err, s)
-		}
-	}
-	return m
+	return &clients{Runner: testproc.Runner{T: t, Env: env}, home: home}
 }
 
 // venv creates a fresh virtual environment and returns its bin directory.
 func (c *clients) venv() string {
-	c.t.Helper()
-	dir := filepath.Join(c.t.TempDir(), "venv")
-	c.must("", "python3", "-m", "venv", dir)
+	c.T.Helper()
+	dir := filepath.Join(c.T.TempDir(), "venv")
+	c.Must("", "python3", "-m", "venv", dir)
 	return filepath.Join(dir, "bin")
 }
 
@@ -141,7 +88,7 @@ func buildSdist(t *testing.T, c *clients, version, out string) string {
 	if err := os.WriteFile(filepath.Join(proj, "foo_bar.py"), []byte("def greet(w):\n    return \"hello \" + w\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	name := strings.TrimSpace(lastLine(c.must(proj, "python3", "-c", "from setuptools import build_meta as b; print(b.build_sdist("+fmt.Sprintf("%q", out)+"))")))
+	name := strings.TrimSpace(lastLine(c.Must(proj, "python3", "-c", "from setuptools import build_meta as b; print(b.build_sdist("+fmt.Sprintf("%q", out)+"))")))
 	return filepath.Join(out, name)
 }
 
@@ -242,21 +189,21 @@ func TestPipAndTwine(t *testing.T) {
 	dataDir := t.TempDir()
 	c := startCoffer(t, dataDir, "--external-connection", "public:pypi="+upstreamSrv.URL+"/")
 	cl := newClients(t, dataDir)
-	cl.aws(c.URL, "create-domain", "--domain", "demo")
-	cl.aws(c.URL, "create-repository", "--domain", "demo", "--repository", "store")
-	cl.aws(c.URL, "associate-external-connection", "--domain", "demo", "--repository", "store", "--external-connection", "public:pypi")
-	cl.aws(c.URL, "create-repository", "--domain", "demo", "--repository", "app", "--upstreams", "repositoryName=store")
-	endpoint := str(cl.aws(c.URL, "get-repository-endpoint", "--domain", "demo", "--repository", "app", "--format", "pypi"), "repositoryEndpoint")
+	cl.AWS(c.URL, "create-domain", "--domain", "demo")
+	cl.AWS(c.URL, "create-repository", "--domain", "demo", "--repository", "store")
+	cl.AWS(c.URL, "associate-external-connection", "--domain", "demo", "--repository", "store", "--external-connection", "public:pypi")
+	cl.AWS(c.URL, "create-repository", "--domain", "demo", "--repository", "app", "--upstreams", "repositoryName=store")
+	endpoint := str(cl.AWS(c.URL, "get-repository-endpoint", "--domain", "demo", "--repository", "app", "--format", "pypi"), "repositoryEndpoint")
 	if !regexp.MustCompile(`^` + regexp.QuoteMeta(c.URL) + `/pypi/d/demo-[0-9]{12}/app/$`).MatchString(endpoint) {
 		t.Fatalf("endpoint %q", endpoint)
 	}
 
 	// aws codeartifact login configures twine and pip.
-	out := cl.must("", "aws", "codeartifact", "login", "--tool", "twine", "--domain", "demo", "--repository", "app", "--endpoint-url", c.URL)
+	out := cl.Must("", "aws", "codeartifact", "login", "--tool", "twine", "--domain", "demo", "--repository", "app", "--endpoint-url", c.URL)
 	if !strings.Contains(out, "Successfully configured twine") {
 		t.Fatalf("login --tool twine:\n%s", out)
 	}
-	out = cl.must("", "aws", "codeartifact", "login", "--tool", "pip", "--domain", "demo", "--repository", "app", "--endpoint-url", c.URL)
+	out = cl.Must("", "aws", "codeartifact", "login", "--tool", "pip", "--domain", "demo", "--repository", "app", "--endpoint-url", c.URL)
 	if !strings.Contains(out, "Successfully configured pip") {
 		t.Fatalf("login --tool pip:\n%s", out)
 	}
@@ -286,7 +233,7 @@ func TestPipAndTwine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out = cl.must("", "twine", "upload", "--non-interactive", "--repository", "codeartifact", filepath.Join(dist, wheelName), sdistPath)
+	out = cl.Must("", "twine", "upload", "--non-interactive", "--repository", "codeartifact", filepath.Join(dist, wheelName), sdistPath)
 	if strings.Contains(out, "ERROR") {
 		t.Fatalf("twine upload:\n%s", out)
 	}
@@ -294,7 +241,7 @@ func TestPipAndTwine(t *testing.T) {
 	// pip installs it by name, with the dependency that only the upstream
 	// has, using the PEP 658 metadata files.
 	bin := cl.venv()
-	out = cl.must("", filepath.Join(bin, "pip"), "install", "--no-cache-dir", "-v", "Foo_Bar")
+	out = cl.Must("", filepath.Join(bin, "pip"), "install", "--no-cache-dir", "-v", "Foo_Bar")
 	if !regexp.MustCompile(`Successfully installed (?i:fixture-dep-2\.0 foo[-_.]bar-1\.0\.0|foo[-_.]bar-1\.0\.0 fixture-dep-2\.0)`).MatchString(out) {
 		t.Fatalf("pip install Foo_Bar:\n%s", tail(out))
 	}
@@ -303,11 +250,11 @@ func TestPipAndTwine(t *testing.T) {
 			t.Errorf("pip did not use the PEP 658 file of %s:\n%s", f, tail(out))
 		}
 	}
-	if got := strings.TrimSpace(cl.must("", filepath.Join(bin, "python"), "-c", "import foo_bar, fixture_dep; print(foo_bar.greet('coffer'), fixture_dep.__version__)")); got != "hello coffer 2.0" {
+	if got := strings.TrimSpace(cl.Must("", filepath.Join(bin, "python"), "-c", "import foo_bar, fixture_dep; print(foo_bar.greet('coffer'), fixture_dep.__version__)")); got != "hello coffer 2.0" {
 		t.Errorf("installed code says %q", got)
 	}
 	for _, name := range []string{"foo-bar", "foo.bar", "FOO_bar==1.0"} {
-		out = cl.must("", filepath.Join(bin, "pip"), "install", "--no-cache-dir", "--force-reinstall", "--no-deps", name)
+		out = cl.Must("", filepath.Join(bin, "pip"), "install", "--no-cache-dir", "--force-reinstall", "--no-deps", name)
 		if !regexp.MustCompile(`Successfully installed (?i:foo[-_.]bar)-1\.0\.0`).MatchString(out) {
 			t.Errorf("pip install %s:\n%s", name, tail(out))
 		}
@@ -317,7 +264,7 @@ func TestPipAndTwine(t *testing.T) {
 		pypitest.SHA256(wheel), pypitest.SHA256(depWheel.Data))), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out = cl.must("", filepath.Join(bin, "pip"), "install", "--no-cache-dir", "--force-reinstall", "--require-hashes", "-r", reqs)
+	out = cl.Must("", filepath.Join(bin, "pip"), "install", "--no-cache-dir", "--force-reinstall", "--require-hashes", "-r", reqs)
 	if !strings.Contains(out, "Successfully installed") {
 		t.Errorf("pip install --require-hashes:\n%s", tail(out))
 	}
@@ -343,19 +290,19 @@ func TestPipAndTwine(t *testing.T) {
 	proxy := newHTMLProxy(t, c.URL)
 	proxyIndex := "http://aws:" + token + "@" + strings.TrimPrefix(proxy.srv.URL, "http://") + strings.TrimPrefix(endpoint, c.URL) + "simple/"
 	dl := t.TempDir()
-	out = cl.must("", filepath.Join(bin, "pip"), "download", "--no-cache-dir", "--no-deps", "-v", "-d", dl, "--index-url", proxyIndex, "foo.bar")
+	out = cl.Must("", filepath.Join(bin, "pip"), "download", "--no-cache-dir", "--no-deps", "-v", "-d", dl, "--index-url", proxyIndex, "foo.bar")
 	// pip reads an sdist's metadata by running its setup.py (egg_info, with
 	// the venv's setuptools). It allows that legacy path only when the
 	// wheel package is importable, and wheel cannot be installed offline
 	// here; egg_info does not use it, so a stand-in module does.
-	site := strings.TrimSpace(cl.must("", filepath.Join(bin, "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"))
+	site := strings.TrimSpace(cl.Must("", filepath.Join(bin, "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"))
 	if err := os.MkdirAll(filepath.Join(site, "wheel"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(site, "wheel", "__init__.py"), []byte("# stand-in: lets pip take the setup.py egg_info path\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out += cl.must("", filepath.Join(bin, "pip"), "download", "--no-cache-dir", "--no-deps", "--no-binary", ":all:", "--no-use-pep517", "-d", dl, "--index-url", proxyIndex, "Foo_Bar==1.0.0")
+	out += cl.Must("", filepath.Join(bin, "pip"), "download", "--no-cache-dir", "--no-deps", "--no-binary", ":all:", "--no-use-pep517", "-d", dl, "--index-url", proxyIndex, "Foo_Bar==1.0.0")
 	for name, want := range map[string][]byte{wheelName: wheel, filepath.Base(sdistPath): sdist} {
 		if got, err := os.ReadFile(filepath.Join(dl, name)); err != nil || !bytes.Equal(got, want) {
 			t.Errorf("pip download through HTML: %s: %v\n%s", name, err, tail(out))
@@ -376,7 +323,7 @@ func TestPipAndTwine(t *testing.T) {
 		"store": {"fixture-dep": "BLOCK/ALLOW", "foo-bar": "absent"},
 		"app":   {"fixture-dep": "BLOCK/ALLOW", "foo-bar": "ALLOW/BLOCK"},
 	} {
-		pkgs := list(cl.aws(c.URL, "list-packages", "--domain", "demo", "--repository", repo, "--format", "pypi"), "packages")
+		pkgs := list(cl.AWS(c.URL, "list-packages", "--domain", "demo", "--repository", repo, "--format", "pypi"), "packages")
 		for name, w := range want {
 			if got := origin(pkgs, name); got != w {
 				t.Errorf("%s: %s is %s, want %s", repo, name, got, w)
@@ -384,15 +331,15 @@ func TestPipAndTwine(t *testing.T) {
 		}
 	}
 	pv := []string{"--domain", "demo", "--repository", "app", "--format", "pypi", "--package", "Foo_Bar", "--package-version", "1.0.0"}
-	deps := list(cl.aws(c.URL, append([]string{"list-package-version-dependencies"}, pv...)...), "dependencies")
+	deps := list(cl.AWS(c.URL, append([]string{"list-package-version-dependencies"}, pv...)...), "dependencies")
 	if len(deps) != 1 || str(deps[0], "package") != "fixture-dep" || str(deps[0], "versionRequirement") != ">=2" {
 		t.Errorf("dependencies %v", deps)
 	}
-	if readme := str(cl.aws(c.URL, append([]string{"get-package-version-readme"}, pv...)...), "readme"); readme != strings.TrimSpace(fooBar.Description) {
+	if readme := str(cl.AWS(c.URL, append([]string{"get-package-version-readme"}, pv...)...), "readme"); readme != strings.TrimSpace(fooBar.Description) {
 		t.Errorf("readme %q", readme)
 	}
 	var assets []string
-	for _, a := range list(cl.aws(c.URL, append([]string{"list-package-version-assets"}, pv...)...), "assets") {
+	for _, a := range list(cl.AWS(c.URL, append([]string{"list-package-version-assets"}, pv...)...), "assets") {
 		assets = append(assets, str(a, "name"))
 	}
 	slices.Sort(assets)
@@ -407,7 +354,7 @@ func TestPipAndTwine(t *testing.T) {
 	if status, msg := postUpload(t, endpoint, token, "Foo_Bar", "1.1.0", nextName, nextWheel, strings.Repeat("0", 64)); status != 400 || !strings.Contains(msg, "sha256_digest") {
 		t.Errorf("tampered upload: %d %s", status, msg)
 	}
-	versions := list(cl.aws(c.URL, "list-package-versions", "--domain", "demo", "--repository", "app", "--format", "pypi", "--package", "foo-bar"), "versions")
+	versions := list(cl.AWS(c.URL, "list-package-versions", "--domain", "demo", "--repository", "app", "--format", "pypi", "--package", "foo-bar"), "versions")
 	if len(versions) != 1 || str(versions[0], "version") != "1.0.0" {
 		t.Errorf("after a tampered upload: %v", versions)
 	}
@@ -418,7 +365,7 @@ func TestPipAndTwine(t *testing.T) {
 	if err := os.WriteFile(other, changedWheel, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := cl.run("", "twine", "upload", "--non-interactive", "--repository", "codeartifact", other); err == nil || !strings.Contains(out, "409") {
+	if out, err := cl.Run("", "twine", "upload", "--non-interactive", "--repository", "codeartifact", other); err == nil || !strings.Contains(out, "409") {
 		t.Errorf("twine re-upload of other bytes: %v\n%s", err, out)
 	}
 
@@ -428,15 +375,15 @@ func TestPipAndTwine(t *testing.T) {
 	if err := os.WriteFile(nextPath, nextWheel, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cl.must("", "twine", "upload", "--non-interactive", "--repository", "codeartifact", nextPath)
-	cl.aws(c.URL, "update-package-versions-status", "--domain", "demo", "--repository", "app", "--format", "pypi", "--package", "foo-bar",
+	cl.Must("", "twine", "upload", "--non-interactive", "--repository", "codeartifact", nextPath)
+	cl.AWS(c.URL, "update-package-versions-status", "--domain", "demo", "--repository", "app", "--format", "pypi", "--package", "foo-bar",
 		"--versions", "1.1.0", "--target-status", "Unlisted")
 	dl2 := t.TempDir()
-	out = cl.must("", filepath.Join(bin, "pip"), "download", "--no-cache-dir", "--no-deps", "--only-binary", ":all:", "-d", dl2, "foo-bar")
+	out = cl.Must("", filepath.Join(bin, "pip"), "download", "--no-cache-dir", "--no-deps", "--only-binary", ":all:", "-d", dl2, "foo-bar")
 	if _, err := os.Stat(filepath.Join(dl2, wheelName)); err != nil {
 		t.Errorf("unpinned download did not pick 1.0.0 over the Unlisted 1.1.0:\n%s", tail(out))
 	}
-	out = cl.must("", filepath.Join(bin, "pip"), "download", "--no-cache-dir", "--no-deps", "-d", dl2, "foo-bar==1.1.0")
+	out = cl.Must("", filepath.Join(bin, "pip"), "download", "--no-cache-dir", "--no-deps", "-d", dl2, "foo-bar==1.1.0")
 	if _, err := os.Stat(filepath.Join(dl2, nextName)); err != nil || !strings.Contains(out, "Reason for being yanked: Unlisted") {
 		t.Errorf("pinned download of the Unlisted 1.1.0: %v\n%s", err, tail(out))
 	}
@@ -446,9 +393,9 @@ func TestPipAndTwine(t *testing.T) {
 	upstreamSrv.Close()
 	c.Stop()
 	c2 := startCoffer(t, dataDir, "--external-connection", "public:pypi="+upstreamSrv.URL+"/")
-	cl.must("", "aws", "codeartifact", "login", "--tool", "pip", "--domain", "demo", "--repository", "app", "--endpoint-url", c2.URL)
+	cl.Must("", "aws", "codeartifact", "login", "--tool", "pip", "--domain", "demo", "--repository", "app", "--endpoint-url", c2.URL)
 	bin2 := cl.venv()
-	out = cl.must("", filepath.Join(bin2, "pip"), "install", "--no-cache-dir", "Foo_Bar")
+	out = cl.Must("", filepath.Join(bin2, "pip"), "install", "--no-cache-dir", "Foo_Bar")
 	if !regexp.MustCompile(`Successfully installed (?i:fixture-dep-2\.0 foo[-_.]bar-1\.0\.0|foo[-_.]bar-1\.0\.0 fixture-dep-2\.0)`).MatchString(out) {
 		t.Errorf("install without the upstream:\n%s", tail(out))
 	}
@@ -478,18 +425,18 @@ func TestPipInstallBenchmark(t *testing.T) {
 	dataDir := t.TempDir()
 	c := startCoffer(t, dataDir, "--external-connection", "public:pypi="+static.URL+"/")
 	cl := newClients(t, dataDir)
-	cl.aws(c.URL, "create-domain", "--domain", "bench")
-	cl.aws(c.URL, "create-repository", "--domain", "bench", "--repository", "store")
-	cl.aws(c.URL, "associate-external-connection", "--domain", "bench", "--repository", "store", "--external-connection", "public:pypi")
-	cl.aws(c.URL, "create-repository", "--domain", "bench", "--repository", "app", "--upstreams", "repositoryName=store")
-	token := str(cl.aws(c.URL, "get-authorization-token", "--domain", "bench"), "authorizationToken")
-	endpoint := str(cl.aws(c.URL, "get-repository-endpoint", "--domain", "bench", "--repository", "app", "--format", "pypi"), "repositoryEndpoint")
+	cl.AWS(c.URL, "create-domain", "--domain", "bench")
+	cl.AWS(c.URL, "create-repository", "--domain", "bench", "--repository", "store")
+	cl.AWS(c.URL, "associate-external-connection", "--domain", "bench", "--repository", "store", "--external-connection", "public:pypi")
+	cl.AWS(c.URL, "create-repository", "--domain", "bench", "--repository", "app", "--upstreams", "repositoryName=store")
+	token := str(cl.AWS(c.URL, "get-authorization-token", "--domain", "bench"), "authorizationToken")
+	endpoint := str(cl.AWS(c.URL, "get-repository-endpoint", "--domain", "bench", "--repository", "app", "--format", "pypi"), "repositoryEndpoint")
 	cofferIndex := "http://aws:" + token + "@" + strings.TrimPrefix(endpoint, "http://") + "simple/"
 	bin := cl.venv()
 	install := func(index string) time.Duration {
 		target := t.TempDir()
 		start := time.Now()
-		out, err := cl.run("", filepath.Join(bin, "pip"), "install", "--no-cache-dir", "--no-deps", "--target", target, "--index-url", index, "-r", req)
+		out, err := cl.Run("", filepath.Join(bin, "pip"), "install", "--no-cache-dir", "--no-deps", "--target", target, "--index-url", index, "-r", req)
 		d := time.Since(start)
 		if err != nil || !strings.Contains(out, "Successfully installed") {
 			t.Fatalf("pip install: %v\n%s", err, tail(out))

@@ -670,6 +670,8 @@ func TestSmallRoutes(t *testing.T) {
 		t.Fatalf("whoami: %d %s", r.status, r.body)
 	}
 	e.publish("solo", pkg{name: "fx-search-one", version: "1.0.0"})
+	// A newer version under another tag: search shows what latest names.
+	e.publish("solo", pkg{name: "fx-search-one", version: "1.1.0", tags: map[string]string{"next": "1.1.0"}})
 	e.publish("solo", pkg{name: "@fx/search-two", version: "2.0.0"})
 	e.publish("solo", pkg{name: "other", version: "0.1.0"})
 	r := e.get("solo", "-/v1/search?text=search&size=20&from=0")

@@ -123,17 +123,12 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request, rq *request) {
 			return
 		}
 		for _, p := range page {
-			n := Name{Scope: p.Namespace, Base: p.Name}
+			// LatestVersions follows npm's rule: the version "latest" names.
 			v, ok := latest[p.ID]
-			if tv := artifact.ParseNpmPackageMetadata(p.Metadata).DistTags["latest"]; tv != "" && tv != v.Version {
-				if d, err := h.svc.DescribePackageVersion(ctx, versionRef(rq.t, n, tv)); err == nil && d.Status == artifact.StatusPublished {
-					v, ok = d.Version, true
-				}
-			}
 			if !ok {
 				continue // nothing Published: not offered
 			}
-			res.Objects = append(res.Objects, searchObjectOf(n, &v))
+			res.Objects = append(res.Objects, searchObjectOf(Name{Scope: p.Namespace, Base: p.Name}, &v))
 		}
 	}
 	writeJSON(w, http.StatusOK, res)

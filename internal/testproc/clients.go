@@ -1,0 +1,71 @@
+package testproc
+
+import (
+	"encoding/json"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Runner runs the real client programs of a test (aws, npm, pip, ...) in
+// one environment, logging each command and how long it took.
+type Runner struct {
+	T   *testing.T
+	Env []string
+}
+
+// Run runs program in dir and returns its combined output.
+func (r *Runner) Run(dir, program string, args ...string) (string, error) {
+	r.T.Helper()
+	cmd := exec.Command(program, args...)
+	cmd.Env, cmd.Dir = r.Env, dir
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	r.T.Logf("%s %s: %v", filepath.Base(program), strings.Join(shortArgs(args), " "), time.Since(start).Round(10*time.Millisecond))
+	return string(out), err
+}
+
+// Must is Run that fails the test when the program fails.
+func (r *Runner) Must(dir, program string, args ...string) string {
+	r.T.Helper()
+	out, err := r.Run(dir, program, args...)
+	if err != nil {
+		r.T.Fatalf("%s %s: %v\n%s", filepath.Base(program), strings.Join(args, " "), err, Tail(out))
+	}
+	return out
+}
+
+// AWS runs `aws codeartifact <args>` against endpoint and decodes its JSON
+// output (empty output is an empty map).
+func (r *Runner) AWS(endpoint string, args ...string) map[string]any {
+	r.T.Helper()
+	out := r.Must("", "aws", append(append([]string{"codeartifact"}, args...), "--endpoint-url", endpoint, "--output", "json")...)
+	m := map[string]any{}
+	if s := strings.TrimSpace(out); s != "" {
+		if err := json.Unmarshal([]byte(s), &m); err != nil {
+			r.T.Fatalf("aws codeartifact %s: output is not JSON: %v\n%s", args[0], err, s)
+		}
+	}
+	return m
+}
+
+// Tail is the end of a long program output, for failure messages.
+func Tail(s string) string {
+	if len(s) > 12000 {
+		return "…" + s[len(s)-12000:]
+	}
+	return s
+}
+
+func shortArgs(args []string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		if len(a) > 80 {
+			a = a[:77] + "..."
+		}
+		out[i] = a
+	}
+	return out
+}
