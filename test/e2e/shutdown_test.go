@@ -149,6 +149,16 @@ func TestGracefulShutdownFinishesUploads(t *testing.T) {
 	if _, err := pw.Write(content[:4<<20]); err != nil {
 		t.Fatalf("sending the first half of the upload: %v", err)
 	}
+	// The written half may still sit in socket buffers, the connection not
+	// yet accepted; the signal must find the request inside its handler,
+	// which the upload's staging file shows.
+	deadline = time.Now().Add(10 * time.Second)
+	for countFilesIn(t, filepath.Join(dataDir, "blobs")) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the in-flight upload has no staging file 10 s after half its body was sent")
+		}
+		time.Sleep(20 * time.Millisecond) // polling a condition
+	}
 	if err := c.Cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
 	}
