@@ -142,7 +142,26 @@ type RepositoryMetadata struct {
 // documents such as maven-metadata.xml, packuments, simple pages).
 // fault.NotFound when nothing is visible and no external source is allowed.
 func (s *Service) ViewPackage(ctx context.Context, ref PackageRef, includeUnlisted bool) (*PackageView, error) {
-	return s.viewPackage(ctx, ref, includeUnlisted)
+	return s.viewPackage(ctx, ref, includeUnlisted, true)
+}
+
+// ViewPackageIndex is ViewPackage with every version's Metadata left
+// empty, for documents of thousands of versions that read it in batches
+// (VersionsMetadata) as they write, so that it is never all in memory.
+func (s *Service) ViewPackageIndex(ctx context.Context, ref PackageRef, includeUnlisted bool) (*PackageView, error) {
+	return s.viewPackage(ctx, ref, includeUnlisted, false)
+}
+
+// VersionsMetadata returns the Metadata of versions a view listed, by
+// version ID; versions deleted since are left out.
+func (s *Service) VersionsMetadata(ctx context.Context, ids []int64) (map[int64]string, error) {
+	var out map[int64]string
+	err := s.meta.Read(ctx, func(tx store.Tx) error {
+		var err error
+		out, err = tx.VersionsMetadata(ids)
+		return err
+	})
+	return out, err
 }
 
 // PutAssetRequest adds one asset to a package version by a native publish.

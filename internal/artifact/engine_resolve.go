@@ -280,10 +280,10 @@ func (s *Service) planRead(tx store.Tx, ref VersionRef, asset string, allowUnfin
 
 // eachVersion calls fn for every version of a package in version order,
 // without its Readme.
-func eachVersion(tx store.Tx, packageID int64, fn func(v *store.Version)) error {
+func eachVersion(tx store.Tx, packageID int64, omitMetadata bool, fn func(v *store.Version)) error {
 	after := ""
 	for {
-		vs, err := tx.ListVersions(store.VersionFilter{PackageID: packageID, OmitReadme: true}, store.Page{After: after, Limit: 1000})
+		vs, err := tx.ListVersions(store.VersionFilter{PackageID: packageID, OmitReadme: true, OmitMetadata: omitMetadata}, store.Page{After: after, Limit: 1000})
 		if err != nil {
 			return err
 		}

@@ -11,7 +11,7 @@ import (
 	"coffer/internal/store"
 )
 
-func (s *Service) viewPackage(ctx context.Context, ref PackageRef, includeUnlisted bool) (*PackageView, error) {
+func (s *Service) viewPackage(ctx context.Context, ref PackageRef, includeUnlisted, withMetadata bool) (*PackageView, error) {
 	ref, err := normalizedRef(ref)
 	if err != nil {
 		return nil, err
@@ -47,7 +47,7 @@ func (s *Service) viewPackage(ctx context.Context, ref PackageRef, includeUnlist
 			}
 			found = true
 			view.Metadata = append(view.Metadata, RepositoryMetadata{Repository: repo.Name, Metadata: p.Metadata})
-			err = eachVersion(tx, p.ID, func(v *store.Version) {
+			err = eachVersion(tx, p.ID, !withMetadata, func(v *store.Version) {
 				if !readable(v.Status) {
 					unreadable[repo.ID] = append(unreadable[repo.ID], v.Version)
 				}

@@ -234,6 +234,10 @@ type VersionFilter struct {
 	// OmitReadme leaves Readme empty: views over many versions do not
 	// need it, and it is often the largest field.
 	OmitReadme bool
+	// OmitMetadata leaves Metadata and Dependencies (derived from the
+	// same document) empty, for documents that read Metadata in batches
+	// while they stream (VersionsMetadata).
+	OmitMetadata bool
 }
 
 // Versions stores package versions. Keys are (package, version).
@@ -245,6 +249,9 @@ type Versions interface {
 	DeleteVersion(id int64) error   // with its assets
 	// CountVersions returns how many versions the package has.
 	CountVersions(packageID int64) (int, error)
+	// VersionsMetadata returns the Metadata of the versions with these
+	// IDs; IDs of versions that no longer exist are left out.
+	VersionsMetadata(ids []int64) (map[int64]string, error)
 }
 
 // Blob is the content of an asset, content-addressed by SHA-256, with the

@@ -14,7 +14,7 @@ import (
 	"coffer/internal/server"
 )
 
-// gatedEngine reports each ViewStamp and counts ViewPackage calls (a
+// gatedEngine reports each ViewStamp and counts ViewPackageIndex calls (a
 // packument build), holding every build until released.
 type gatedEngine struct {
 	*artifact.Service
@@ -28,10 +28,10 @@ func (g *gatedEngine) ViewStamp(ctx context.Context, ref artifact.PackageRef) (s
 	return g.Service.ViewStamp(ctx, ref)
 }
 
-func (g *gatedEngine) ViewPackage(ctx context.Context, ref artifact.PackageRef, includeUnlisted bool) (*artifact.PackageView, error) {
+func (g *gatedEngine) ViewPackageIndex(ctx context.Context, ref artifact.PackageRef, includeUnlisted bool) (*artifact.PackageView, error) {
 	g.builds.Add(1)
 	<-g.release
-	return g.Service.ViewPackage(ctx, ref, includeUnlisted)
+	return g.Service.ViewPackageIndex(ctx, ref, includeUnlisted)
 }
 
 // TestConcurrentColdReadsBuildOnce: clients asking for a packument that is

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
 	"sync"
 
 	"github.com/klauspost/compress/gzip"
@@ -20,7 +21,7 @@ const (
 // document is a rendered packument: its identity bytes and, computed once
 // on first demand, its gzip and zstd encodings, with what the version and
 // dist-tag routes need to answer from it. A big document keeps only its
-// encodings once compacted (see compact).
+// encodings (it is compacted, see compactAbove).
 type document struct {
 	identity    []byte // nil once compacted
 	size        int    // of the identity bytes
@@ -40,38 +41,39 @@ func newDocument(identity []byte, contentType string) *document {
 	return &document{identity: identity, size: len(identity), contentType: contentType, hash: hex.EncodeToString(s[:16])}
 }
 
-// compactAbove is the identity size above which a cached document keeps
-// only its gzip and zstd encodings: npm, pnpm and yarn all accept gzip, so
-// the identity bytes of a packument of thousands of versions would be
-// tens of megabytes held for the rare client that does not.
-const compactAbove = 4 << 20
+// compactAbove is the identity size above which a document keeps only its
+// gzip encoding (docWriter): npm, pnpm and yarn all accept gzip, so the
+// identity bytes of a packument of thousands of versions would be tens of
+// megabytes held for the rare client that does not.
+const compactAbove = 1 << 20
 
-// compact gzips a big document now (every npm client asks for gzip) and
-// drops its identity bytes; it must be called before the document is
-// shared.
-func (d *document) compact() {
-	if d.size <= compactAbove || d.identity == nil {
-		return
+// identityReader reads the identity bytes, decoding a compacted document
+// as it goes (never whole in memory).
+func (d *document) identityReader() (io.Reader, error) {
+	if d.identity != nil {
+		return bytes.NewReader(d.identity), nil
 	}
-	d.encoded(codingGzip)
-	d.identity = nil
+	return gzip.NewReader(bytes.NewReader(d.gz))
 }
 
-// identityBytes returns the identity bytes, decoding them again when the
-// document was compacted (the caller does not keep them).
-func (d *document) identityBytes() ([]byte, error) {
+// span returns the identity bytes [start, end): of a compacted document
+// only the span is held, the bytes before it are decoded and dropped.
+func (d *document) span(start, end int) ([]byte, error) {
 	if d.identity != nil {
-		return d.identity, nil
+		return d.identity[start:end], nil
 	}
-	zr, err := gzip.NewReader(bytes.NewReader(d.gz))
+	r, err := d.identityReader()
 	if err != nil {
 		return nil, err
 	}
-	b := bytes.NewBuffer(make([]byte, 0, d.size))
-	if _, err := b.ReadFrom(zr); err != nil {
+	if _, err := io.CopyN(io.Discard, r, int64(start)); err != nil {
 		return nil, err
 	}
-	return b.Bytes(), nil
+	b := make([]byte, end-start)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // cost estimates the memory the document holds once encoded.
@@ -92,7 +94,7 @@ func (d *document) etag(coding string) string {
 }
 
 // encoded returns the document in a content coding; identity bytes of a
-// compacted document are nil (see identityBytes).
+// compacted document are nil (see identityReader).
 func (d *document) encoded(coding string) []byte {
 	switch coding {
 	case codingGzip:
@@ -100,9 +102,20 @@ func (d *document) encoded(coding string) []byte {
 		return d.gz
 	case codingZstd:
 		d.zstdOnce.Do(func() {
-			id, err := d.identityBytes()
-			if err == nil {
-				d.zst = zstdEncoder().EncodeAll(id, make([]byte, 0, len(id)/6))
+			if d.identity != nil {
+				d.zst = zstdEncoder().EncodeAll(d.identity, make([]byte, 0, len(d.identity)/6))
+				return
+			}
+			// A compacted document is encoded as it is decoded, with a
+			// window that keeps the encoder small.
+			r, err := d.identityReader()
+			if err != nil {
+				return
+			}
+			var buf bytes.Buffer
+			zw, _ := zstd.NewWriter(&buf, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1), zstd.WithWindowSize(1<<20))
+			if _, err := io.Copy(zw, r); err == nil && zw.Close() == nil {
+				d.zst = buf.Bytes()
 			}
 		})
 		return d.zst

@@ -26,18 +26,23 @@ func TestCompactedDocument(t *testing.T) {
 	}
 	b.WriteString(`}}`)
 	identity := b.Bytes()
-	d := newDocument(bytes.Clone(identity), MediaJSON)
-	full := d.cost()
-	d.compact()
+	full := newDocument(identity, MediaJSON).cost()
+	w := &docWriter{b: bytes.Clone(identity)}
+	w.checkpoint()
+	d := w.document(MediaJSON)
 	if d.identity != nil {
-		t.Fatal("compact kept the identity bytes")
+		t.Fatal("a big document kept its identity bytes")
 	}
 	if c := d.cost(); c*3 > full {
-		t.Errorf("cost after compact %d, before %d", c, full)
+		t.Errorf("cost of the compacted document %d, of the whole one %d", c, full)
 	}
-	got, err := d.identityBytes()
+	got, err := d.span(0, len(identity))
 	if err != nil || !bytes.Equal(got, identity) {
-		t.Fatalf("identity decoded from zstd differs (%v)", err)
+		t.Fatalf("identity decoded from gzip differs (%v)", err)
+	}
+	mid := len(identity) / 2
+	if got, err := d.span(mid, mid+100); err != nil || !bytes.Equal(got, identity[mid:mid+100]) {
+		t.Fatalf("a span decoded from gzip differs (%v)", err)
 	}
 	zr, err := gzip.NewReader(bytes.NewReader(d.encoded(codingGzip)))
 	if err != nil {
@@ -64,9 +69,42 @@ func TestCompactedDocument(t *testing.T) {
 			t.Fatal("GET identity body differs")
 		}
 	}
-	small := newDocument([]byte(`{"a":1}`), MediaJSON)
-	small.compact()
-	if small.identity == nil {
+	small := &docWriter{b: []byte(`{"a":1}`)}
+	small.checkpoint()
+	if small.document(MediaJSON).identity == nil {
 		t.Error("a small document was compacted")
+	}
+}
+
+// A document rendered through a docWriter is the same document whether it
+// stays in memory or spills into gzip: same size, ETag and bytes.
+func TestDocWriterSpills(t *testing.T) {
+	for _, n := range []int{100, 3 * compactAbove / 2 / 64} {
+		var identity []byte
+		w := &docWriter{}
+		for i := range n {
+			line := fmt.Appendf(nil, `{"i":%d,"pad":"%064x"}`, i, i*104729)
+			identity = append(identity, line...)
+			w.b = append(w.b, line...)
+			w.checkpoint()
+		}
+		if w.offset() != len(identity) {
+			t.Fatalf("%d lines: offset %d, want %d", n, w.offset(), len(identity))
+		}
+		d := w.document(MediaJSON)
+		want := newDocument(identity, MediaJSON)
+		if d.size != want.size || d.etag(codingGzip) != want.etag(codingGzip) {
+			t.Fatalf("%d lines: size %d etag %s, want %d %s", n, d.size, d.etag(codingGzip), want.size, want.etag(codingGzip))
+		}
+		if spilled := d.identity == nil; spilled != (len(identity) > compactAbove) {
+			t.Fatalf("%d lines (%d bytes): spilled %v", n, len(identity), spilled)
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(d.encoded(codingGzip)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if gz, err := io.ReadAll(zr); err != nil || !bytes.Equal(gz, identity) {
+			t.Fatalf("%d lines: gzip encoding differs (%v)", n, err)
+		}
 	}
 }

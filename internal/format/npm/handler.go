@@ -28,7 +28,8 @@ import (
 // *artifact.Service implements it.
 type Engine interface {
 	ReadAsset(ctx context.Context, req artifact.ReadRequest) (*artifact.ReadResult, error)
-	ViewPackage(ctx context.Context, ref artifact.PackageRef, includeUnlisted bool) (*artifact.PackageView, error)
+	ViewPackageIndex(ctx context.Context, ref artifact.PackageRef, includeUnlisted bool) (*artifact.PackageView, error)
+	VersionsMetadata(ctx context.Context, ids []int64) (map[int64]string, error)
 	ViewStamp(ctx context.Context, ref artifact.PackageRef) (string, []artifact.ExternalSource, error)
 	PutAsset(ctx context.Context, req artifact.PutAssetRequest, body io.Reader) (*artifact.PublishResult, error)
 	UpdatePackageMetadata(ctx context.Context, ref artifact.PackageRef, update func(current string) (string, error)) (*artifact.Package, error)

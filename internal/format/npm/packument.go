@@ -21,8 +21,6 @@ import (
 // entry is one version of a merged packument.
 type entry struct {
 	version   string
-	full      string // canonical fragment
-	abbrev    string // filled for abbreviated documents
 	published time.Time
 	stored    *artifact.VisibleVersion // nil when only the upstream has it
 	up        *upstreamVersion
@@ -39,6 +37,12 @@ type merged struct {
 	times    map[string]time.Time
 	readme   string
 	latest   *entry
+	// latestFull is the latest version's full fragment (its members lead
+	// the full document).
+	latestFull string
+	// lazy: the stored versions' Metadata was not read with the view;
+	// render reads it in batches (ViewPackageIndex).
+	lazy bool
 }
 
 var fingerprintSeed = maphash.MakeSeed()
@@ -99,7 +103,6 @@ func (h *Handler) packument(ctx context.Context, rq *request, n Name, abbreviate
 		if err != nil {
 			return nil, err
 		}
-		d.compact()
 		h.docs.Put(key, fp, d, d.cost())
 		h.releaseMemoryAfter(d.size)
 		return d, nil
@@ -114,7 +117,7 @@ func (h *Handler) packument(ctx context.Context, rq *request, n Name, abbreviate
 // (read after the stamp it is cached under, so at least as new) and the
 // upstream registries' documents.
 func (h *Handler) buildPackument(ctx context.Context, rq *request, n Name, ref artifact.PackageRef, docs []upstreamDoc, upErr error, abbreviated bool) (*document, error) {
-	view, err := h.svc.ViewPackage(ctx, ref, true)
+	view, err := h.svc.ViewPackageIndex(ctx, ref, true)
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +135,7 @@ func (h *Handler) buildPackument(ctx context.Context, rq *request, n Name, ref a
 		}
 		return nil, fault.NotFound("package", n.String(), "No version of %s is available in this repository", n)
 	}
-	return m.render(rq, abbreviated, ""), nil
+	return h.render(ctx, rq, m, abbreviated, "")
 }
 
 // merge assembles the versions the repository shows: its own and its
@@ -143,7 +146,7 @@ func (h *Handler) buildPackument(ctx context.Context, rq *request, n Name, ref a
 // an upstream repository, or by the public registry, shadows the same tag
 // downstream) as long as it names a version shown.
 func (h *Handler) merge(ctx context.Context, rq *request, n Name, view *artifact.PackageView, ups []*upstreamPackument, abbreviated bool) (*merged, error) {
-	m := &merged{name: n, times: map[string]time.Time{}}
+	m := &merged{name: n, times: map[string]time.Time{}, lazy: true}
 	claimed := map[string]bool{}
 	for i := range view.Versions {
 		v := &view.Versions[i]
@@ -151,17 +154,7 @@ func (h *Handler) merge(ctx context.Context, rq *request, n Name, view *artifact
 		if v.Status != artifact.StatusPublished {
 			continue
 		}
-		full, err := h.storedFragment(ctx, rq, n, v, false)
-		if err != nil {
-			return nil, err
-		}
-		e := &entry{version: v.Version.Version, full: full, published: v.PublishedTime, stored: v}
-		if abbreviated {
-			if e.abbrev, err = h.storedFragment(ctx, rq, n, v, true); err != nil {
-				return nil, err
-			}
-		}
-		m.entries = append(m.entries, e)
+		m.entries = append(m.entries, &entry{version: v.Version.Version, published: v.PublishedTime, stored: v})
 	}
 	if len(ups) > 0 {
 		// Versions a stored record keeps from being read through the
@@ -181,7 +174,7 @@ func (h *Handler) merge(ctx context.Context, rq *request, n Name, view *artifact
 					continue
 				}
 				claimed[ver] = true
-				m.entries = append(m.entries, &entry{version: ver, full: string(uv.full), abbrev: string(uv.abbrev), published: uv.published, up: uv, upPkg: u})
+				m.entries = append(m.entries, &entry{version: ver, published: uv.published, up: uv, upPkg: u})
 			}
 		}
 		// An ingested version keeps the time the registry published it.
@@ -234,10 +227,16 @@ func (h *Handler) merge(ctx context.Context, rq *request, n Name, view *artifact
 				return nil, err
 			}
 			m.readme = v.Readme
+			if !abbreviated {
+				vv := &artifact.VisibleVersion{Version: v.Version, Repository: e.stored.Repository}
+				if m.latestFull, err = h.storedFragment(ctx, rq, n, vv, false); err != nil {
+					return nil, err
+				}
+			}
 		case e.up.readme != "":
-			m.readme = e.up.readme
+			m.readme, m.latestFull = e.up.readme, string(e.up.full)
 		default:
-			m.readme = e.upPkg.readme
+			m.readme, m.latestFull = e.upPkg.readme, string(e.up.full)
 		}
 	}
 	return m, nil
@@ -308,15 +307,7 @@ func (h *Handler) storedFragment(ctx context.Context, rq *request, n Name, v *ar
 	if !abbreviated && canonicalFragment(v.Metadata) {
 		return v.Metadata, nil
 	}
-	kind := "F"
-	if abbreviated {
-		kind = "A"
-	}
-	key := kind + "\x00" + rq.t.DomainOwner + "/" + rq.t.Domain + "/" + v.Repository + "\x00" + n.String() + "\x00" + v.Version.Version
-	var fph maphash.Hash
-	fph.SetSeed(fingerprintSeed)
-	fph.WriteString(v.Revision)
-	fp := fph.Sum64()
+	key, fp := fragmentKey(rq, n, v, abbreviated)
 	if b, ok := h.fragments.Get(key, fp); ok {
 		return string(b), nil
 	}
@@ -336,6 +327,26 @@ func (h *Handler) storedFragment(ctx context.Context, rq *request, n Name, v *ar
 	}
 	h.fragments.Put(key, fp, out, int64(len(out)))
 	return string(out), nil
+}
+
+// fragmentKey is the cache key and fingerprint of a derived fragment.
+func fragmentKey(rq *request, n Name, v *artifact.VisibleVersion, abbreviated bool) (string, uint64) {
+	kind := "F"
+	if abbreviated {
+		kind = "A"
+	}
+	key := kind + "\x00" + rq.t.DomainOwner + "/" + rq.t.Domain + "/" + v.Repository + "\x00" + n.String() + "\x00" + v.Version.Version
+	var fph maphash.Hash
+	fph.SetSeed(fingerprintSeed)
+	fph.WriteString(v.Revision)
+	return key, fph.Sum64()
+}
+
+// cachedAbbreviation returns a stored version's abbreviated fragment when
+// it is cached, so that a build need not read the version's Metadata.
+func (h *Handler) cachedAbbreviation(rq *request, n Name, v *artifact.VisibleVersion) (string, bool) {
+	b, ok := h.fragments.Get(fragmentKey(rq, n, v, true))
+	return string(b), ok
 }
 
 // rebuildFragment makes a canonical fragment for a stored version whose
@@ -380,108 +391,168 @@ func (h *Handler) assetOf(ctx context.Context, ref artifact.VersionRef) (*store.
 // "latest" names, as the public registry does.
 var topFields = []string{"description", "homepage", "keywords", "repository", "author", "bugs", "license", "maintainers"}
 
+// renderBatch is how many stored versions' Metadata a render reads at
+// once: enough to make the reads cheap, few enough to keep a packument of
+// thousands of versions out of memory.
+const renderBatch = 256
+
 // render writes the packument. rev, when set, is the document's _rev (the
-// ?write=true document).
-func (m *merged) render(rq *request, abbreviated bool, rev string) *document {
-	size := 512 + len(m.readme)
-	for _, e := range m.entries {
-		if abbreviated {
-			size += len(e.abbrev)
-		} else {
-			size += len(e.full) + 48
-		}
-		size += len(rq.base) + 2*len(m.name.String()) + 2*len(e.version) + 64
-	}
-	b := make([]byte, 0, size)
+// ?write=true document). A lazy document's stored versions are read in
+// batches as they are written.
+func (h *Handler) render(ctx context.Context, rq *request, m *merged, abbreviated bool, rev string) (*document, error) {
+	w := &docWriter{b: make([]byte, 0, 64<<10)}
 	name := m.name.String()
 	var versions map[string][2]int
 	if abbreviated {
-		b = append(b, `{"name":`...)
-		b = jsonstr.Append(b, name)
+		w.b = append(w.b, `{"name":`...)
+		w.b = jsonstr.Append(w.b, name)
 		if !m.modified.IsZero() {
-			b = append(b, `,"modified":`...)
-			b = jsonstr.Append(b, npmTime(m.modified))
+			w.b = append(w.b, `,"modified":`...)
+			w.b = jsonstr.Append(w.b, npmTime(m.modified))
 		}
 	} else {
 		versions = make(map[string][2]int, len(m.entries))
-		b = append(b, `{"_id":`...)
-		b = jsonstr.Append(b, name)
+		w.b = append(w.b, `{"_id":`...)
+		w.b = jsonstr.Append(w.b, name)
 		if rev != "" {
-			b = append(b, `,"_rev":`...)
-			b = jsonstr.Append(b, rev)
+			w.b = append(w.b, `,"_rev":`...)
+			w.b = jsonstr.Append(w.b, rev)
 		}
-		b = append(b, `,"name":`...)
-		b = jsonstr.Append(b, name)
-		if m.latest != nil {
-			if d, err := decodeVersionDoc([]byte(m.latest.full)); err == nil {
+		w.b = append(w.b, `,"name":`...)
+		w.b = jsonstr.Append(w.b, name)
+		if m.latestFull != "" {
+			if d, err := decodeVersionDoc([]byte(m.latestFull)); err == nil {
 				for _, k := range topFields {
 					if v, ok := d.members[k]; ok {
-						b = append(b, ',')
-						b = jsonstr.Append(b, k)
-						b = append(b, ':')
-						b = append(b, v...)
+						w.b = append(w.b, ',')
+						w.b = jsonstr.Append(w.b, k)
+						w.b = append(w.b, ':')
+						w.b = append(w.b, v...)
 					}
 				}
 			}
 		}
 	}
-	b = append(b, `,"dist-tags":{`...)
+	w.b = append(w.b, `,"dist-tags":{`...)
 	for i, tag := range slices.Sorted(mapKeys(m.tags)) {
 		if i > 0 {
-			b = append(b, ',')
+			w.b = append(w.b, ',')
 		}
-		b = jsonstr.Append(b, tag)
-		b = append(b, ':')
-		b = jsonstr.Append(b, m.tags[tag])
+		w.b = jsonstr.Append(w.b, tag)
+		w.b = append(w.b, ':')
+		w.b = jsonstr.Append(w.b, m.tags[tag])
 	}
-	b = append(b, `},"versions":{`...)
-	for i, e := range m.entries {
-		if i > 0 {
-			b = append(b, ',')
+	w.b = append(w.b, `},"versions":{`...)
+	written := map[string]bool{}
+	for batch := range slices.Chunk(m.entries, renderBatch) {
+		frags, err := h.batchFragments(ctx, rq, m, batch, abbreviated)
+		if err != nil {
+			return nil, err
 		}
-		b = jsonstr.Append(b, e.version)
-		b = append(b, ':')
-		frag := e.full
-		if abbreviated {
-			frag = e.abbrev
-		}
-		start := len(b)
-		b = appendFragment(b, frag, rq.tarballURL(m.name, e.version))
-		if versions != nil {
-			versions[e.version] = [2]int{start, len(b)}
+		for i, e := range batch {
+			if frags[i] == "" {
+				continue // deleted since the view was read
+			}
+			if len(written) > 0 {
+				w.b = append(w.b, ',')
+			}
+			written[e.version] = true
+			w.b = jsonstr.Append(w.b, e.version)
+			w.b = append(w.b, ':')
+			start := w.offset()
+			w.b = appendFragment(w.b, frags[i], rq.tarballURL(m.name, e.version))
+			if versions != nil {
+				versions[e.version] = [2]int{start, w.offset()}
+			}
+			w.checkpoint()
 		}
 	}
-	b = append(b, '}')
+	w.b = append(w.b, '}')
 	if !abbreviated {
-		b = append(b, `,"time":{`...)
+		w.b = append(w.b, `,"time":{`...)
 		if !m.created.IsZero() {
-			b = append(b, `"created":`...)
-			b = jsonstr.Append(b, npmTime(m.created))
-			b = append(b, `,"modified":`...)
-			b = jsonstr.Append(b, npmTime(m.modified))
+			w.b = append(w.b, `"created":`...)
+			w.b = jsonstr.Append(w.b, npmTime(m.created))
+			w.b = append(w.b, `,"modified":`...)
+			w.b = jsonstr.Append(w.b, npmTime(m.modified))
 			for _, e := range m.entries {
-				if t, ok := m.times[e.version]; ok {
-					b = append(b, ',')
-					b = jsonstr.Append(b, e.version)
-					b = append(b, ':')
-					b = jsonstr.Append(b, npmTime(t))
+				if t, ok := m.times[e.version]; ok && written[e.version] {
+					w.b = append(w.b, ',')
+					w.b = jsonstr.Append(w.b, e.version)
+					w.b = append(w.b, ':')
+					w.b = jsonstr.Append(w.b, npmTime(t))
 				}
 			}
 		}
-		b = append(b, '}')
+		w.b = append(w.b, '}')
 		if m.readme != "" {
-			b = append(b, `,"readme":`...)
-			b = jsonstr.Append(b, m.readme)
+			w.b = append(w.b, `,"readme":`...)
+			w.b = jsonstr.Append(w.b, m.readme)
 		}
 	}
-	b = append(b, '}')
+	w.b = append(w.b, '}')
 	ct := MediaJSON
 	if abbreviated {
 		ct = MediaAbbreviated
 	}
-	d := newDocument(b, ct)
+	d := w.document(ct)
 	d.tags, d.versions = m.tags, versions
-	return d
+	return d, nil
+}
+
+// batchFragments returns the fragments of a batch of entries, "" for a stored
+// version deleted since the view was read. Only the batch's fragments are
+// copied out of the upstream documents and read from the store at once. The Metadata of a lazy
+// document's stored versions is read here, for this batch only, and not
+// for versions whose abbreviated fragment is cached.
+func (h *Handler) batchFragments(ctx context.Context, rq *request, m *merged, batch []*entry, abbreviated bool) ([]string, error) {
+	out := make([]string, len(batch))
+	var ids []int64
+	for i, e := range batch {
+		switch {
+		case e.stored == nil && abbreviated:
+			out[i] = string(e.up.abbrev)
+		case e.stored == nil:
+			out[i] = string(e.up.full)
+		case !m.lazy:
+		case abbreviated:
+			if f, ok := h.cachedAbbreviation(rq, m.name, e.stored); ok {
+				out[i] = f
+				continue
+			}
+			fallthrough
+		default:
+			ids = append(ids, e.stored.ID)
+		}
+	}
+	var metadata map[int64]string
+	if len(ids) > 0 {
+		var err error
+		if metadata, err = h.svc.VersionsMetadata(ctx, ids); err != nil {
+			return nil, err
+		}
+	}
+	for i, e := range batch {
+		if e.stored == nil || out[i] != "" {
+			continue
+		}
+		v := e.stored
+		if m.lazy {
+			md, ok := metadata[v.ID]
+			if !ok {
+				continue
+			}
+			withMetadata := *v // the view keeps no Metadata past this batch
+			withMetadata.Metadata = md
+			v = &withMetadata
+		}
+		f, err := h.storedFragment(ctx, rq, m.name, v, abbreviated)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = f
+	}
+	return out, nil
 }
 
 // servePackument serves GET/HEAD <name>: the merged packument, abbreviated
@@ -528,12 +599,12 @@ func (h *Handler) serveVersion(w http.ResponseWriter, r *http.Request, rq *reque
 		h.writeError(w, r, fault.NotFound("package-version", spec, "version not found: %s@%s", n, spec))
 		return
 	}
-	id, err := d.identityBytes()
+	doc, err := d.span(span[0], span[1])
 	if err != nil {
 		h.writeError(w, r, err)
 		return
 	}
-	serveDocument(w, r, newDocument(id[span[0]:span[1]], MediaJSON))
+	serveDocument(w, r, newDocument(doc, MediaJSON))
 }
 
 // writeDocument renders the repository's own packument, uncached: every
@@ -549,11 +620,7 @@ func (h *Handler) writeDocument(ctx context.Context, rq *request, n Name) (*docu
 	shown := map[string]*entry{}
 	for i := range versions {
 		v := &artifact.VisibleVersion{Version: versions[i], Repository: rq.t.Repository}
-		full, err := h.storedFragment(ctx, rq, n, v, false)
-		if err != nil {
-			return nil, err
-		}
-		e := &entry{version: v.Version.Version, full: full, published: v.PublishedTime, stored: v}
+		e := &entry{version: v.Version.Version, published: v.PublishedTime, stored: v}
 		m.entries = append(m.entries, e)
 		shown[e.version] = e
 		if !e.published.IsZero() {
@@ -569,9 +636,13 @@ func (h *Handler) writeDocument(ctx context.Context, rq *request, n Name) (*docu
 	sortEntries(m.entries)
 	m.tags = mergeTags([]map[string]string{artifact.ParseNpmPackageMetadata(p.Metadata).DistTags}, func(v string) bool { return shown[v] != nil })
 	if e := shown[m.tags["latest"]]; e != nil {
-		m.latest, m.readme = e, e.stored.Readme
+		full, err := h.storedFragment(ctx, rq, n, e.stored, false)
+		if err != nil {
+			return nil, err
+		}
+		m.latest, m.latestFull, m.readme = e, full, e.stored.Readme
 	}
-	return m.render(rq, false, revision(p)), nil
+	return h.render(ctx, rq, m, false, revision(p))
 }
 
 // ownVersions returns the repository's package and every version it

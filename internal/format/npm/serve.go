@@ -1,6 +1,7 @@
 package npm
 
 import (
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -131,22 +132,25 @@ func serveDocument(w http.ResponseWriter, r *http.Request, d *document) {
 		return
 	}
 	body := d.encoded(coding)
-	if coding == codingIdentity && body == nil && d.size > 0 && r.Method != http.MethodHead {
-		b, err := d.identityBytes() // a compacted document, for a client without gzip
+	if coding == codingIdentity && body == nil && d.size > 0 {
+		// A compacted document, for a client without gzip: decoded as
+		// it is sent.
+		identity, err := d.identityReader()
 		if err != nil {
 			http.Error(w, "internal error", http.StatusInternalServerError)
 			return
 		}
-		body = b
+		hd.Set("Content-Length", strconv.Itoa(d.size))
+		w.WriteHeader(http.StatusOK)
+		if r.Method != http.MethodHead {
+			io.Copy(w, identity)
+		}
+		return
 	}
 	if coding != codingIdentity {
 		hd.Set("Content-Encoding", coding)
 	}
-	size := len(body)
-	if coding == codingIdentity {
-		size = d.size
-	}
-	hd.Set("Content-Length", strconv.Itoa(size))
+	hd.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
 		w.Write(body)

@@ -55,7 +55,11 @@ func Open(path string) (*Store, error) {
 		return nil, err
 	}
 	n := max(4, runtime.GOMAXPROCS(0))
-	readers, err := openDB(path, n, "_pragma=query_only(1)")
+	// Each connection keeps its own page cache (2 MiB by default), a
+	// private copy of what the operating system caches anyway; a small one
+	// per reader keeps a scan of thousands of versions from growing the
+	// process by the pool's size times that.
+	readers, err := openDB(path, n, "_pragma=query_only(1)", "_pragma=cache_size(-512)")
 	if err != nil {
 		writer.Close()
 		return nil, err

@@ -15,8 +15,13 @@ const versionFields = `version, revision, status, origin_type, origin_repository
 
 const versionColumns = "id, package_id, " + versionFields
 
-// versionColumnsNoReadme reads the same columns with an empty readme.
-var versionColumnsNoReadme = strings.Replace(versionColumns, "licenses, readme,", "licenses, '' AS readme,", 1)
+// The same columns with an empty readme, metadata (and dependencies), or
+// both.
+var (
+	versionColumnsNoReadme   = strings.Replace(versionColumns, "licenses, readme,", "licenses, '' AS readme,", 1)
+	versionColumnsNoMetadata = strings.Replace(versionColumns, "dependencies, metadata", "'' AS dependencies, '' AS metadata", 1)
+	versionColumnsBrief      = strings.Replace(versionColumnsNoReadme, "dependencies, metadata", "'' AS dependencies, '' AS metadata", 1)
+)
 
 func scanVersion(r scanner) (store.Version, error) {
 	var v store.Version
@@ -114,12 +119,49 @@ func (t *tx) ListVersions(f store.VersionFilter, p store.Page) ([]store.Version,
 		w.add("version "+cmp+" ?", p.After)
 	}
 	cols := versionColumns
-	if f.OmitReadme {
+	switch {
+	case f.OmitReadme && f.OmitMetadata:
+		cols = versionColumnsBrief
+	case f.OmitReadme:
 		cols = versionColumnsNoReadme
+	case f.OmitMetadata:
+		cols = versionColumnsNoMetadata
 	}
 	vs, err := listRows(t, scanVersion, "SELECT "+cols+" FROM versions"+w.String()+
 		" ORDER BY "+order+" LIMIT ?", append(w.args, limit(p))...)
 	return vs, wrap(err, "list versions")
+}
+
+// VersionsMetadata implements store.Versions. The IDs travel as one JSON
+// array, so every batch size shares one prepared statement.
+func (t *tx) VersionsMetadata(ids []int64) (map[int64]string, error) {
+	out := make(map[int64]string, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	list := make([]byte, 0, 8*len(ids))
+	list = append(list, '[')
+	for i, id := range ids {
+		if i > 0 {
+			list = append(list, ',')
+		}
+		list = strconv.AppendInt(list, id, 10)
+	}
+	list = append(list, ']')
+	rows, err := t.query("SELECT id, metadata FROM versions WHERE id IN (SELECT value FROM json_each(?))", string(list))
+	if err != nil {
+		return nil, wrap(err, "read versions metadata")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var m string
+		if err := rows.Scan(&id, &m); err != nil {
+			return nil, wrap(err, "read versions metadata")
+		}
+		out[id] = m
+	}
+	return out, wrap(rows.Err(), "read versions metadata")
 }
 
 // UpdateVersion implements store.Versions.

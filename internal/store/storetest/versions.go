@@ -41,6 +41,24 @@ func testVersions(t *testing.T, s store.Store) {
 		t.Fatalf("ListVersions OmitReadme: %d versions", len(brief))
 	}
 	check(t, "ListVersions OmitReadme", normVersion(brief[0]), noReadme)
+	bare := get(t, s, func(tx store.Tx) ([]store.Version, error) {
+		return tx.ListVersions(store.VersionFilter{PackageID: p.ID, OmitReadme: true, OmitMetadata: true}, store.Page{})
+	})
+	noMetadata := noReadme
+	noMetadata.Metadata, noMetadata.Dependencies = "", nil
+	if len(bare) != 1 {
+		t.Fatalf("ListVersions OmitMetadata: %d versions", len(bare))
+	}
+	check(t, "ListVersions OmitReadme OmitMetadata", normVersion(bare[0]), noMetadata)
+	withReadme := get(t, s, func(tx store.Tx) ([]store.Version, error) {
+		return tx.ListVersions(store.VersionFilter{PackageID: p.ID, OmitMetadata: true}, store.Page{})
+	})
+	noMetadata.Readme = v.Readme
+	check(t, "ListVersions OmitMetadata", normVersion(withReadme[0]), noMetadata)
+	metas := get(t, s, func(tx store.Tx) (map[int64]string, error) { return tx.VersionsMetadata([]int64{v.ID, v.ID + 1000}) })
+	check(t, "VersionsMetadata", metas, map[int64]string{v.ID: v.Metadata})
+	none := get(t, s, func(tx store.Tx) (map[int64]string, error) { return tx.VersionsMetadata(nil) })
+	check(t, "VersionsMetadata of no ids", len(none), 0)
 
 	dup := &store.Version{PackageID: p.ID, Version: "1.0.0", Status: "Published"}
 	wantConflict(t, "duplicate version", writeErr(t, s, func(tx store.Tx) error { return tx.CreateVersion(dup) }))
