@@ -20,8 +20,22 @@ import (
 	"time"
 )
 
+// Main is a test package's TestMain: it builds coffer into *bin, runs the
+// tests and removes the binary.
+func Main(m *testing.M, bin *string) {
+	path, cleanup, err := Build()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	*bin = path
+	code := m.Run()
+	cleanup()
+	os.Exit(code)
+}
+
 // Build compiles coffer (statically, as it ships) into a new temp dir and
-// returns the binary's path and a cleanup function. Call it from TestMain.
+// returns the binary's path and a cleanup function.
 func Build() (bin string, cleanup func(), err error) {
 	dir, err := os.MkdirTemp("", "coffer-bin-")
 	if err != nil {

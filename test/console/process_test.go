@@ -7,7 +7,6 @@ package console_test
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,17 +19,7 @@ import (
 // cofferBin is the binary built once for the whole package.
 var cofferBin string
 
-func TestMain(m *testing.M) {
-	bin, cleanup, err := testproc.Build()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	cofferBin = bin
-	code := m.Run()
-	cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testproc.Main(m, &cofferBin) }
 
 type coffer = testproc.Coffer
 

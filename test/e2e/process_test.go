@@ -4,8 +4,6 @@
 package e2e
 
 import (
-	"fmt"
-	"os"
 	"testing"
 
 	"coffer/internal/testproc"
@@ -14,17 +12,7 @@ import (
 // cofferBin is the binary built once for the whole package.
 var cofferBin string
 
-func TestMain(m *testing.M) {
-	bin, cleanup, err := testproc.Build()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	cofferBin = bin
-	code := m.Run()
-	cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testproc.Main(m, &cofferBin) }
 
 type coffer = testproc.Coffer
 

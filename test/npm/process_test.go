@@ -14,8 +14,6 @@
 package npm_test
 
 import (
-	"fmt"
-	"os"
 	"testing"
 
 	"coffer/internal/testproc"
@@ -24,17 +22,7 @@ import (
 // cofferBin is the binary built once for the package.
 var cofferBin string
 
-func TestMain(m *testing.M) {
-	bin, cleanup, err := testproc.Build()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	cofferBin = bin
-	code := m.Run()
-	cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testproc.Main(m, &cofferBin) }
 
 type coffer = testproc.Coffer
 

@@ -8,8 +8,6 @@
 package pypi_test
 
 import (
-	"fmt"
-	"os"
 	"testing"
 
 	"coffer/internal/testproc"
@@ -18,17 +16,7 @@ import (
 // cofferBin is the binary built once for the package.
 var cofferBin string
 
-func TestMain(m *testing.M) {
-	bin, cleanup, err := testproc.Build()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	cofferBin = bin
-	code := m.Run()
-	cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testproc.Main(m, &cofferBin) }
 
 type coffer = testproc.Coffer
 

@@ -95,7 +95,7 @@ func (h *Handler) getFile(w http.ResponseWriter, r *http.Request, t *format.Targ
 	if f.started {
 		// What was streamed must be what is now recorded (a concurrent
 		// read's record wins in the engine, and could hold other bytes).
-		if f.clientErr != nil || res.Asset.Blob.SHA256 != f.fetched.SHA256 || !f.finish() {
+		if f.clientErr != nil || res.Asset.Blob.SHA256 != f.fetched.SHA256 || !f.hold.Release() {
 			panic(http.ErrAbortHandler)
 		}
 		return
@@ -136,9 +136,8 @@ type fetchState struct {
 	capture     *bytes.Buffer       // POM bytes, nil unless a POM
 	overflow    bool
 
-	started   bool // the client's response has begun
-	held      [1]byte
-	hasHeld   bool
+	started   bool            // the client's response has begun
+	hold      format.HoldBack // the body on its way to w
 	clientErr error
 	fetched   blob.Digests // what the download committed
 	pom       *POM
@@ -189,6 +188,7 @@ func (f *fetchState) start(m upstream.Meta) io.Writer {
 		hd.Set("Last-Modified", m.LastModified.UTC().Format(http.TimeFormat))
 	}
 	f.w.WriteHeader(http.StatusOK)
+	f.hold.W = f.w
 	return f
 }
 
@@ -202,28 +202,10 @@ func (f *fetchState) Write(p []byte) (int, error) {
 			f.capture.Write(p)
 		}
 	}
-	if f.w == nil || len(p) == 0 {
+	if f.w == nil {
 		return len(p), nil
 	}
-	if f.hasHeld {
-		if _, err := f.w.Write(f.held[:]); err != nil {
-			return 0, err
-		}
-	}
-	if _, err := f.w.Write(p[:len(p)-1]); err != nil {
-		return 0, err
-	}
-	f.held[0], f.hasHeld = p[len(p)-1], true
-	return len(p), nil
-}
-
-// finish sends the held-back last byte once the asset is recorded.
-func (f *fetchState) finish() bool {
-	if !f.hasHeld {
-		return true
-	}
-	_, err := f.w.Write(f.held[:])
-	return err == nil
+	return f.hold.Write(p)
 }
 
 func (f *fetchState) newVersion(v *store.Version) {

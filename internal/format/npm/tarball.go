@@ -10,6 +10,7 @@ import (
 	"coffer/internal/artifact"
 	"coffer/internal/blob"
 	"coffer/internal/fault"
+	"coffer/internal/format"
 	"coffer/internal/store"
 	"coffer/internal/upstream"
 )
@@ -56,7 +57,7 @@ func (h *Handler) serveTarball(w http.ResponseWriter, r *http.Request, rq *reque
 	}
 	defer res.Object.Close()
 	if tf.started {
-		if tf.clientErr != nil || !tf.finish() {
+		if tf.clientErr != nil || !tf.hold.Release() {
 			panic(http.ErrAbortHandler)
 		}
 		return
@@ -82,8 +83,7 @@ type tarballFetch struct {
 
 	uv        *upstreamVersion
 	started   bool
-	held      [1]byte
-	hasHeld   bool
+	hold      format.HoldBack // the body on its way to w
 	clientErr error
 }
 
@@ -136,31 +136,6 @@ func (tf *tarballFetch) start(m upstream.Meta) io.Writer {
 		hd.Set("Content-Length", strconv.FormatInt(m.Size, 10))
 	}
 	tf.w.WriteHeader(http.StatusOK)
-	return tf
-}
-
-// Write passes the body on as it arrives, holding back its last byte.
-func (tf *tarballFetch) Write(p []byte) (int, error) {
-	if len(p) == 0 {
-		return 0, nil
-	}
-	if tf.hasHeld {
-		if _, err := tf.w.Write(tf.held[:]); err != nil {
-			return 0, err
-		}
-	}
-	if _, err := tf.w.Write(p[:len(p)-1]); err != nil {
-		return 0, err
-	}
-	tf.held[0], tf.hasHeld = p[len(p)-1], true
-	return len(p), nil
-}
-
-// finish sends the held-back last byte once the tarball is recorded.
-func (tf *tarballFetch) finish() bool {
-	if !tf.hasHeld {
-		return true
-	}
-	_, err := tf.w.Write(tf.held[:])
-	return err == nil
+	tf.hold.W = tf.w
+	return &tf.hold
 }

@@ -55,7 +55,7 @@ func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, t *format.Ta
 		defer h.deriveMetadata(ctx, ref, f, res.Asset.Blob.SHA256, ff.entry)
 	}
 	if ff.started {
-		if ff.clientErr != nil || !ff.finish() {
+		if ff.clientErr != nil || !ff.hold.Release() {
 			panic(http.ErrAbortHandler)
 		}
 		return
@@ -100,8 +100,7 @@ type fileFetch struct {
 	entry     *UpstreamFile
 	meta      *CoreMetadata
 	started   bool
-	held      [1]byte
-	hasHeld   bool
+	hold      format.HoldBack // the body on its way to w
 	clientErr error
 }
 
@@ -220,33 +219,8 @@ func (ff *fileFetch) start(m upstream.Meta) io.Writer {
 		hd.Set("Last-Modified", m.LastModified.UTC().Format(http.TimeFormat))
 	}
 	ff.w.WriteHeader(http.StatusOK)
-	return ff
-}
-
-// Write passes the body on as it arrives, holding back its last byte.
-func (ff *fileFetch) Write(p []byte) (int, error) {
-	if len(p) == 0 {
-		return 0, nil
-	}
-	if ff.hasHeld {
-		if _, err := ff.w.Write(ff.held[:]); err != nil {
-			return 0, err
-		}
-	}
-	if _, err := ff.w.Write(p[:len(p)-1]); err != nil {
-		return 0, err
-	}
-	ff.held[0], ff.hasHeld = p[len(p)-1], true
-	return len(p), nil
-}
-
-// finish sends the held-back last byte once the file is recorded.
-func (ff *fileFetch) finish() bool {
-	if !ff.hasHeld {
-		return true
-	}
-	_, err := ff.w.Write(ff.held[:])
-	return err == nil
+	ff.hold.W = ff.w
+	return &ff.hold
 }
 
 // metadataFetch is the FetchFunc of a <file>.metadata read.
