@@ -2,18 +2,18 @@ package format
 
 import "io"
 
-// HoldBack passes a body on to W as it arrives but keeps its last byte
+// holdBack passes a body on to W as it arrives but keeps its last byte
 // until Release. A download streamed to its client while it is being
 // stored then ends cut short, not complete, when the store fails
 // afterwards (a checksum mismatch, a failed commit).
-type HoldBack struct {
+type holdBack struct {
 	W       io.Writer
 	held    [1]byte
 	hasHeld bool
 }
 
 // Write sends p but its last byte, and the byte held from before.
-func (h *HoldBack) Write(p []byte) (int, error) {
+func (h *holdBack) Write(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
@@ -30,7 +30,7 @@ func (h *HoldBack) Write(p []byte) (int, error) {
 }
 
 // Release sends the held byte, if any; it reports whether that worked.
-func (h *HoldBack) Release() bool {
+func (h *holdBack) Release() bool {
 	if !h.hasHeld {
 		return true
 	}

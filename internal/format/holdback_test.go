@@ -8,7 +8,7 @@ import (
 
 func TestHoldBackKeepsTheLastByteUntilRelease(t *testing.T) {
 	var out bytes.Buffer
-	h := &HoldBack{W: &out}
+	h := &holdBack{W: &out}
 	if !h.Release() || out.Len() != 0 {
 		t.Fatal("Release with nothing written must send nothing and succeed")
 	}
@@ -40,7 +40,7 @@ func (c *leavingClient) Write(p []byte) (int, error) {
 
 func TestHoldBackReportsAClientThatLeft(t *testing.T) {
 	c := &leavingClient{}
-	h := &HoldBack{W: c}
+	h := &holdBack{W: c}
 	if _, err := h.Write([]byte("xy")); err != nil {
 		t.Fatal(err)
 	}

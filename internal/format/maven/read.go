@@ -12,7 +12,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"time"
 
 	"coffer/internal/artifact"
@@ -70,12 +69,13 @@ func (h *Handler) getFile(w http.ResponseWriter, r *http.Request, t *format.Targ
 		ref.Version = b.Version()
 		asset = FileName(p.ArtifactID, b.Version(), p.Classifier, p.Extension)
 	}
-	f := &fetchState{h: h, path: p.GroupPath() + "/" + p.ArtifactID + "/" + p.Version + "/" + asset, contentType: contentType(asset)}
+	var client http.ResponseWriter
+	if p.Checksum == "" && r.Method == http.MethodGet {
+		client = w // stream the first download to this client while it is stored
+	}
+	f := &fetchState{h: h, path: p.GroupPath() + "/" + p.ArtifactID + "/" + p.Version + "/" + asset, contentType: contentType(asset), tee: format.NewTee(client)}
 	if p.Extension == "pom" && p.Classifier == "" {
 		f.capture = &bytes.Buffer{}
-	}
-	if p.Checksum == "" && r.Method == http.MethodGet {
-		f.w = w // stream the first download to this client while it is stored
 	}
 	req := artifact.ReadRequest{VersionRef: ref, Asset: asset, NewVersion: f.newVersion}
 	if !IsSnapshot(p.Version) { // SNAPSHOTs are never ingested from external connections
@@ -83,7 +83,7 @@ func (h *Handler) getFile(w http.ResponseWriter, r *http.Request, t *format.Targ
 	}
 	res, err := h.svc.ReadAsset(ctx, req)
 	if err != nil {
-		if f.started {
+		if f.tee.Started() {
 			// Part of the body went out: only a cut connection tells the
 			// client that it is not the artifact.
 			panic(http.ErrAbortHandler)
@@ -92,10 +92,8 @@ func (h *Handler) getFile(w http.ResponseWriter, r *http.Request, t *format.Targ
 		return
 	}
 	defer res.Object.Close()
-	if f.started {
-		// What was streamed must be what is now recorded (a concurrent
-		// read's record wins in the engine, and could hold other bytes).
-		if f.clientErr != nil || res.Asset.Blob.SHA256 != f.fetched.SHA256 || !f.hold.Release() {
+	if f.tee.Started() {
+		if !f.tee.Complete(res.Asset.Blob.SHA256) {
 			panic(http.ErrAbortHandler)
 		}
 		return
@@ -125,22 +123,17 @@ func serveChecksum(w http.ResponseWriter, r *http.Request, digest string, mod ti
 
 // fetchState is one read's FetchFunc: it fetches the file from an external
 // connection, verified against the upstream's .sha1, streams it to the
-// client while it is stored (holding back the last byte until the engine
-// has recorded the asset, so that a failure can still break the transfer),
-// and reads a POM's metadata on the way.
+// client while it is stored (a format.Tee), and reads a POM's metadata on
+// the way.
 type fetchState struct {
 	h           *Handler
 	path        string // repository path of the file
 	contentType string
-	w           http.ResponseWriter // nil: do not stream to the client
-	capture     *bytes.Buffer       // POM bytes, nil unless a POM
+	tee         *format.Tee
+	client      io.Writer     // where the tee takes the body, nil if nowhere
+	capture     *bytes.Buffer // POM bytes, nil unless a POM
 	overflow    bool
-
-	started   bool            // the client's response has begun
-	hold      format.HoldBack // the body on its way to w
-	clientErr error
-	fetched   blob.Digests // what the download committed
-	pom       *POM
+	pom         *POM
 }
 
 func (f *fetchState) fetch(ctx context.Context, src artifact.ExternalSource) (blob.Digests, bool, error) {
@@ -159,7 +152,7 @@ func (f *fetchState) fetch(ctx context.Context, src artifact.ExternalSource) (bl
 	if err != nil {
 		return blob.Digests{}, false, err
 	}
-	f.clientErr, f.fetched = res.TeeErr, res.Digests
+	f.tee.Fetched(res)
 	if f.capture != nil && !res.Shared && !f.overflow {
 		if pom, err := ParsePOM(f.capture.Bytes()); err == nil {
 			f.pom = pom
@@ -172,23 +165,11 @@ func (f *fetchState) fetch(ctx context.Context, src artifact.ExternalSource) (bl
 
 // start is the tee's start: called once the upstream answered 200.
 func (f *fetchState) start(m upstream.Meta) io.Writer {
-	if f.w == nil {
-		if f.capture == nil {
-			return nil
-		}
-		return f
+	if f.tee.Enabled() {
+		f.client = f.tee.Begin(f.contentType, m)
+	} else if f.capture == nil {
+		return nil
 	}
-	f.started = true
-	hd := f.w.Header()
-	hd.Set("Content-Type", f.contentType)
-	if m.Size >= 0 {
-		hd.Set("Content-Length", strconv.FormatInt(m.Size, 10))
-	}
-	if !m.LastModified.IsZero() {
-		hd.Set("Last-Modified", m.LastModified.UTC().Format(http.TimeFormat))
-	}
-	f.w.WriteHeader(http.StatusOK)
-	f.hold.W = f.w
 	return f
 }
 
@@ -202,10 +183,10 @@ func (f *fetchState) Write(p []byte) (int, error) {
 			f.capture.Write(p)
 		}
 	}
-	if f.w == nil {
+	if f.client == nil {
 		return len(p), nil
 	}
-	return f.hold.Write(p)
+	return f.client.Write(p)
 }
 
 func (f *fetchState) newVersion(v *store.Version) {

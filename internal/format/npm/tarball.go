@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"coffer/internal/artifact"
@@ -40,14 +39,15 @@ func (h *Handler) serveTarball(w http.ResponseWriter, r *http.Request, rq *reque
 		h.writeError(w, r, fault.NotFound("asset", file, "%s is not a tarball of %s (expected %s)", file, n, n.TarballName("<version>")))
 		return
 	}
-	tf := &tarballFetch{h: h, name: n, version: version}
+	var client http.ResponseWriter
 	if r.Method == http.MethodGet {
-		tf.w = w // stream the first download to this client while it is stored
+		client = w // stream the first download to this client while it is stored
 	}
+	tf := &tarballFetch{h: h, name: n, version: version, tee: format.NewTee(client)}
 	res, err := h.svc.ReadAsset(r.Context(), artifact.ReadRequest{VersionRef: versionRef(rq.t, n, version), Asset: assetName,
 		Fetch: tf.fetch, NewVersion: tf.newVersion})
 	if err != nil {
-		if tf.started {
+		if tf.tee.Started() {
 			// Part of the body went out: only a cut connection tells the
 			// client that it is not the tarball.
 			panic(http.ErrAbortHandler)
@@ -56,8 +56,8 @@ func (h *Handler) serveTarball(w http.ResponseWriter, r *http.Request, rq *reque
 		return
 	}
 	defer res.Object.Close()
-	if tf.started {
-		if tf.clientErr != nil || !tf.hold.Release() {
+	if tf.tee.Started() {
+		if !tf.tee.Complete(res.Asset.Blob.SHA256) {
 			panic(http.ErrAbortHandler)
 		}
 		return
@@ -71,20 +71,15 @@ func (h *Handler) serveTarball(w http.ResponseWriter, r *http.Request, rq *reque
 
 // tarballFetch is one read's FetchFunc: it finds the version in the
 // upstream's packument, downloads its tarball verified against the
-// packument's digests, streams it to the client while it is stored
-// (holding back the last byte until the engine has recorded it, so that a
-// failure can still break the transfer), and gives the new version the
-// upstream's document.
+// packument's digests, streams it to the client while it is stored (a
+// format.Tee), and gives the new version the upstream's document.
 type tarballFetch struct {
 	h       *Handler
 	name    Name
 	version string
-	w       http.ResponseWriter // nil: do not stream to the client
+	tee     *format.Tee
 
-	uv        *upstreamVersion
-	started   bool
-	hold      format.HoldBack // the body on its way to w
-	clientErr error
+	uv *upstreamVersion
 }
 
 func (tf *tarballFetch) fetch(ctx context.Context, src artifact.ExternalSource) (blob.Digests, bool, error) {
@@ -101,15 +96,15 @@ func (tf *tarballFetch) fetch(ctx context.Context, src artifact.ExternalSource) 
 	}
 	exp := upstream.Expectation{SHA512: uv.sha512, SHA1: uv.sha1}
 	var opts []upstream.Option
-	if tf.w != nil {
-		opts = append(opts, upstream.WithTee(tf.start))
+	if tf.tee.Enabled() {
+		opts = append(opts, upstream.WithTee(func(m upstream.Meta) io.Writer { return tf.tee.Begin("application/octet-stream", m) }))
 	}
 	res, err := tf.h.up.Fetch(ctx, src.Connection+"\x00"+uv.tarball, uv.tarball, exp, tf.h.blobs, opts...)
 	if err != nil {
 		return blob.Digests{}, false, err
 	}
 	tf.uv = uv
-	tf.clientErr = res.TeeErr
+	tf.tee.Fetched(res)
 	return res.Digests, res.Created, nil
 }
 
@@ -125,17 +120,4 @@ func (tf *tarballFetch) newVersion(v *store.Version) {
 	}
 	fillVersion(v, tf.name, d, tf.uv.readme)
 	v.Metadata = string(tf.uv.full)
-}
-
-// start is the tee's start: called once the upstream answered 200.
-func (tf *tarballFetch) start(m upstream.Meta) io.Writer {
-	tf.started = true
-	hd := tf.w.Header()
-	hd.Set("Content-Type", "application/octet-stream")
-	if m.Size >= 0 {
-		hd.Set("Content-Length", strconv.FormatInt(m.Size, 10))
-	}
-	tf.w.WriteHeader(http.StatusOK)
-	tf.hold.W = tf.w
-	return &tf.hold
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -34,13 +33,14 @@ func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, t *format.Ta
 		h.serveMetadata(w, r, t, ref, f)
 		return
 	}
-	ff := &fileFetch{h: h, project: project, file: f}
+	var client http.ResponseWriter
 	if r.Method == http.MethodGet {
-		ff.w = w // stream the first download to this client while it is stored
+		client = w // stream the first download to this client while it is stored
 	}
+	ff := &fileFetch{h: h, project: project, file: f, tee: format.NewTee(client)}
 	res, err := h.svc.ReadAsset(ctx, artifact.ReadRequest{VersionRef: ref, Asset: name, Fetch: ff.fetch, NewVersion: ff.newVersion, UpdateVersion: ff.updateVersion})
 	if err != nil {
-		if ff.started {
+		if ff.tee.Started() {
 			// Part of the body went out: only a cut connection tells the
 			// client that it is not the file.
 			panic(http.ErrAbortHandler)
@@ -54,8 +54,8 @@ func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, t *format.Ta
 		// page offers it from now on, even when the upstream did not.
 		defer h.deriveMetadata(ctx, ref, f, res.Asset.Blob.SHA256, ff.entry)
 	}
-	if ff.started {
-		if ff.clientErr != nil || !ff.hold.Release() {
+	if ff.tee.Started() {
+		if !ff.tee.Complete(res.Asset.Blob.SHA256) {
 			panic(http.ErrAbortHandler)
 		}
 		return
@@ -88,20 +88,17 @@ func (h *Handler) serveMetadata(w http.ResponseWriter, r *http.Request, t *forma
 // fileFetch is one read's FetchFunc for a distribution file: it finds the
 // file on the upstream's page, downloads it verified against the page's
 // hashes, streams it to the client while it is stored (holding back the
-// last byte until the engine has recorded it, so that a failure can still
-// break the transfer), and reads its core metadata for the new version.
+// last byte until the engine has recorded it: a format.Tee), and reads its
+// core metadata for the new version.
 type fileFetch struct {
 	h       *Handler
 	project string
 	file    File
-	w       http.ResponseWriter // nil: do not stream to the client
+	tee     *format.Tee
 
-	called    bool
-	entry     *UpstreamFile
-	meta      *CoreMetadata
-	started   bool
-	hold      format.HoldBack // the body on its way to w
-	clientErr error
+	called bool
+	entry  *UpstreamFile
+	meta   *CoreMetadata
 }
 
 func (ff *fileFetch) fetch(ctx context.Context, src artifact.ExternalSource) (blob.Digests, bool, error) {
@@ -123,14 +120,14 @@ func (ff *fileFetch) fetch(ctx context.Context, src artifact.ExternalSource) (bl
 		ff.h.log.Warn("upstream lists a PyPI file without a hash; storing it unverified", "connection", src.Connection, "url", e.URL)
 	}
 	var opts []upstream.Option
-	if ff.w != nil {
-		opts = append(opts, upstream.WithTee(ff.start))
+	if ff.tee.Enabled() {
+		opts = append(opts, upstream.WithTee(func(m upstream.Meta) io.Writer { return ff.tee.Begin("application/octet-stream", m) }))
 	}
 	res, err := ff.h.up.Fetch(ctx, src.Connection+"\x00"+e.URL, e.URL, exp, ff.h.blobs, opts...)
 	if err != nil {
 		return blob.Digests{}, false, err
 	}
-	ff.clientErr = res.TeeErr
+	ff.tee.Fetched(res)
 	if data, err := ff.h.blobMetadata(ctx, res.Digests.SHA256, ff.file); err == nil {
 		if m, err := ParseCoreMetadata(data); err == nil {
 			ff.meta = m
@@ -205,22 +202,6 @@ func fillIngested(v *store.Version, m *CoreMetadata, e *UpstreamFile, name strin
 		}
 	}
 	v.Metadata = vm.encode()
-}
-
-// start is the tee's start: called once the upstream answered 200.
-func (ff *fileFetch) start(m upstream.Meta) io.Writer {
-	ff.started = true
-	hd := ff.w.Header()
-	hd.Set("Content-Type", "application/octet-stream")
-	if m.Size >= 0 {
-		hd.Set("Content-Length", strconv.FormatInt(m.Size, 10))
-	}
-	if !m.LastModified.IsZero() {
-		hd.Set("Last-Modified", m.LastModified.UTC().Format(http.TimeFormat))
-	}
-	ff.w.WriteHeader(http.StatusOK)
-	ff.hold.W = ff.w
-	return &ff.hold
 }
 
 // metadataFetch is the FetchFunc of a <file>.metadata read.
