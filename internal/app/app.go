@@ -68,6 +68,10 @@ func assemble(ctx context.Context, cfg config.Config, getenv func(string) string
 	if err != nil {
 		return nil, fmt.Errorf("blob store: %w", err)
 	}
+	spool, err := newSpool(filepath.Join(cfg.DataDir, "spool"))
+	if err != nil {
+		return nil, err
+	}
 	masterKey, err := seal.LoadKey(filepath.Join(cfg.DataDir, "master.key"), getenv("COFFER_MASTER_KEY"))
 	if err != nil {
 		return nil, fmt.Errorf("master key: %w", err)
@@ -102,8 +106,8 @@ func assemble(ctx context.Context, cfg config.Config, getenv func(string) string
 		DataPlane: server.DataPlane(map[string]http.Handler{
 			artifact.FormatGeneric: generic.New(svc, authorizer),
 			artifact.FormatMaven:   maven.New(svc, authorizer, maven.Config{Sink: blobs, Log: log}),
-			artifact.FormatPypi:    pypi.New(svc, authorizer, pypi.Config{Blobs: blobs, Log: log}),
-			artifact.FormatNpm:     npm.New(svc, authorizer, npm.Config{Blobs: blobs, Log: log}),
+			artifact.FormatPypi:    pypi.New(svc, authorizer, pypi.Config{Blobs: blobs, MaxUploadSize: cfg.MaxAssetSize, TempDir: spool, Log: log}),
+			artifact.FormatNpm:     npm.New(svc, authorizer, npm.Config{Blobs: blobs, MaxPublishSize: cfg.MaxAssetSize, TempDir: spool, Log: log}),
 		}, identity.TokenPrincipal),
 		Query:           map[string]http.Handler{"iam": identity.IAMHandler(), "sts": identity.STSHandler()},
 		WriteQueryError: iam.WriteQueryError,
@@ -115,6 +119,21 @@ func assemble(ctx context.Context, cfg config.Config, getenv func(string) string
 		Log: log,
 	})
 	return &App{Handler: handler, Service: svc, Identity: identity, meta: meta, audit: auditLog}, nil
+}
+
+// newSpool makes the directory where native uploads wait while they are
+// parsed (an npm tarball before its version document, a PyPI file before its
+// metadata) and empties what a killed process left there. It lies under the
+// data dir so that uploads count against the data volume, not the system's
+// temp dir, and nothing outlives a restart.
+func newSpool(dir string) (string, error) {
+	if err := os.RemoveAll(dir); err != nil {
+		return "", fmt.Errorf("spool: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("spool: %w", err)
+	}
+	return dir, nil
 }
 
 // validateResourcePolicy checks a domain or repository permissions policy
