@@ -94,7 +94,7 @@ func assemble(ctx context.Context, cfg config.Config, getenv func(string) string
 	authorizer := authz.New(svc, identity.IdentityPolicies, auditLog)
 	web, err := console.New(console.Config{Service: svc, Authorizer: authorizer,
 		Probe:  authz.New(svc, identity.IdentityPolicies, nil), // same decisions, no audit records for showing a button
-		Lookup: identity.Lookup, MintToken: identity.Mint, Sealer: sealer, PublicURL: cfg.PublicURL,
+		Lookup: identity.Lookup, MintToken: identity.Mint, Sealer: sealer, Store: meta, PublicURL: cfg.PublicURL,
 		Audit: auditLog, Log: log, OnPrincipal: server.SetLogPrincipal})
 	if err != nil {
 		return nil, err
@@ -102,13 +102,14 @@ func assemble(ctx context.Context, cfg config.Config, getenv func(string) string
 	handler := server.Handler(server.Deps{
 		ControlPlane:      controlplane.New(controlplane.Config{PublicURL: cfg.PublicURL}, svc, authorizer, identity, log),
 		WriteControlError: controlplane.WriteError,
-		Verifier:          &sigv4.Verifier{Lookup: identity.Lookup},
+		Verifier:          &sigv4.Verifier{Lookup: identity.Lookup, Scopes: []sigv4.Scope{{Service: "codeartifact", Region: cfg.Region}}},
+		QueryVerifier:     &sigv4.Verifier{Lookup: identity.Lookup, Scopes: queryScopes(cfg.Region)},
 		DataPlane: server.DataPlane(map[string]http.Handler{
 			artifact.FormatGeneric: generic.New(svc, authorizer),
-			artifact.FormatMaven:   maven.New(svc, authorizer, maven.Config{Sink: blobs, Log: log}),
+			artifact.FormatMaven:   maven.New(svc, authorizer, maven.Config{Sink: blobs, MaxUploadSize: cfg.MaxAssetSize, Log: log}),
 			artifact.FormatPypi:    pypi.New(svc, authorizer, pypi.Config{Blobs: blobs, MaxUploadSize: cfg.MaxAssetSize, TempDir: spool, Log: log}),
 			artifact.FormatNpm:     npm.New(svc, authorizer, npm.Config{Blobs: blobs, MaxPublishSize: cfg.MaxAssetSize, TempDir: spool, Log: log}),
-		}, identity.TokenPrincipal),
+		}, identity.TokenPrincipal, server.AuditAuthFailures(auditLog)),
 		Query:           map[string]http.Handler{"iam": identity.IAMHandler(), "sts": identity.STSHandler()},
 		WriteQueryError: iam.WriteQueryError,
 		Audit:           auditLog,
@@ -118,7 +119,22 @@ func assemble(ctx context.Context, cfg config.Config, getenv func(string) string
 		},
 		Log: log,
 	})
+	go svc.CollectOrphansEvery(ctx, artifact.OrphanGrace, artifact.OrphanInterval)
 	return &App{Handler: handler, Service: svc, Identity: identity, meta: meta, audit: auditLog}, nil
+}
+
+// queryScopes are the credential scopes IAM and STS calls may be signed
+// for: the configured region, and us-east-1, where the SDKs sign IAM (a
+// global service) and STS's global endpoint.
+func queryScopes(region string) []sigv4.Scope {
+	var scopes []sigv4.Scope
+	for _, service := range []string{"iam", "sts"} {
+		scopes = append(scopes, sigv4.Scope{Service: service, Region: region})
+		if region != "us-east-1" {
+			scopes = append(scopes, sigv4.Scope{Service: service, Region: "us-east-1"})
+		}
+	}
+	return scopes
 }
 
 // newSpool makes the directory where native uploads wait while they are

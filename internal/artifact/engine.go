@@ -12,6 +12,8 @@ package artifact
 import (
 	"context"
 	"io"
+	"maps"
+	"slices"
 
 	"coffer/internal/blob"
 	"coffer/internal/store"
@@ -217,4 +219,19 @@ func (s *Service) PutPackageMetadata(ctx context.Context, ref PackageRef, metada
 // override or the public default), always ending in "/".
 func (s *Service) ExternalURL(connection string) string {
 	return s.externalURL(connection)
+}
+
+// ExternalURLs returns the base URL of every external connection (the
+// operator's overrides and the public defaults), sorted: the upstream
+// client may reach their host:port whatever address they resolve to (an
+// air-gapped mirror, a test fixture on loopback), and only public
+// addresses besides (upstream.Policy).
+func (s *Service) ExternalURLs() []string {
+	var urls []string
+	for _, c := range slices.Sorted(maps.Keys(ExternalConnections)) {
+		if u := s.externalURL(c); u != "" {
+			urls = append(urls, u)
+		}
+	}
+	return urls
 }

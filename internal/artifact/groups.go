@@ -249,7 +249,7 @@ func (p groupPattern) String() string {
 // parsePattern validates a package group pattern and returns it normalised.
 func parsePattern(field, raw string) (groupPattern, error) {
 	bad := func(why string, args ...any) error {
-		return fault.Validation("Value '%s' at '%s' is not a valid package group pattern: %s", raw, field, fmt.Sprintf(why, args...))
+		return fault.Validation("Value '%s' at '%s' is not a valid package group pattern: %s", ShowName(raw), field, fmt.Sprintf(why, args...))
 	}
 	if n := utf16Units(raw); n < 2 || n > MaxPackageGroupPattern {
 		return groupPattern{}, bad("it must have 2 to %d characters", MaxPackageGroupPattern)
@@ -309,6 +309,9 @@ func parsePattern(field, raw string) (groupPattern, error) {
 	for _, part := range []struct{ what, v string }{{"namespace", ns}, {"package", p.name}} {
 		if part.v != "" && !coordinatePattern.MatchString(part.v) {
 			return groupPattern{}, bad("the %s '%s' must have 1 to 255 characters other than '#', '/' and whitespace", part.what, part.v)
+		}
+		if problem := NameProblem(part.v); part.v != "" && problem != "" {
+			return groupPattern{}, fault.Validation("Value '%s' at '%s' is not a valid package group pattern: the %s breaks a constraint: %s", ShowName(raw), field, part.what, problem)
 		}
 	}
 	p.namespace, p.name = Normalize(format, ns, p.name)

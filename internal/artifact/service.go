@@ -53,6 +53,9 @@ func New(cfg Config, meta store.Store, blobs blob.Store, log *slog.Logger) *Serv
 		stamps: gencache.New[PackageRef, viewStamp](16384)}
 }
 
+// MaxAssetSize is the largest asset accepted, in bytes.
+func (s *Service) MaxAssetSize() int64 { return s.cfg.MaxAssetSize }
+
 // Region returns the configured region.
 func (s *Service) Region() string { return s.cfg.Region }
 

@@ -1,10 +1,14 @@
 package artifact
 
 import (
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 
 	"coffer/internal/fault"
 )
@@ -72,11 +76,82 @@ func namespaceRule(format string) (required, allowed bool) {
 	return false, false
 }
 
+// validateCoordinate applies the rules for a namespace, package name or
+// version, in every format: CodeArtifact's pattern, then NameProblem.
 func validateCoordinate(field, value string) error {
 	if !coordinatePattern.MatchString(value) {
-		return fault.Validation("Value '%s' at '%s' failed to satisfy constraint: Member must have length between 1 and 255 and satisfy regular expression pattern: [^#/\\s]+", value, field)
+		return fault.Validation("Value '%s' at '%s' failed to satisfy constraint: Member must have length between 1 and 255 and satisfy regular expression pattern: [^#/\\s]+", ShowName(value), field)
+	}
+	if p := NameProblem(value); p != "" {
+		return fault.Validation("Value '%s' at '%s' failed to satisfy constraint: %s", ShowName(value), field, p)
 	}
 	return nil
+}
+
+// NameProblem is coffer's rule, stricter than CodeArtifact's published
+// pattern, for every namespace, package name and version of every format:
+// it returns the constraint value breaks, or "" when there is none. A name
+// must be valid UTF-8 without any character that is invisible or changes
+// how its neighbours display (see invisibleRune), and must be in Unicode
+// Normalization Form C, so that two names that display alike are the same
+// bytes. Names are never normalised on the way in: a name in another form is
+// refused, because storing it as given would let it stand beside its twin.
+// (PyPI's PEP 503 normalisation, in Normalize, comes after this rule.)
+func NameProblem(value string) string {
+	if !utf8.ValidString(value) {
+		return "Member must be valid UTF-8"
+	}
+	n := 0
+	for _, r := range value {
+		n++
+		if invisibleRune(r) {
+			return fmt.Sprintf("Member must not contain control, format, bidirectional, zero-width or other invisible characters; character %d is %U", n, r)
+		}
+	}
+	if !norm.NFC.IsNormalString(value) {
+		return "Member must be in Unicode Normalization Form C (NFC); a decomposed name displays like its composed twin"
+	}
+	return ""
+}
+
+// invisibleRune reports a character that a name may not contain: controls
+// (C0, DEL, C1), format characters (zero-width spaces and joiners, bidi
+// embeddings, overrides, isolates and marks, the byte order mark, soft
+// hyphen, tags), private-use and surrogate code points, every space and
+// line or paragraph separator (ASCII whitespace breaks the pattern anyway;
+// no-break and other Unicode spaces look like it), the other
+// default-ignorable code points (combining grapheme joiner, Hangul fillers,
+// ...), variation selectors, noncharacters and U+FFFD, which stands for
+// bytes that were not UTF-8.
+func invisibleRune(r rune) bool {
+	if r < utf8.RuneSelf { // the common case, on every request's coordinates
+		return r <= ' ' || r == 0x7F
+	}
+	return r == utf8.RuneError ||
+		unicode.In(r, unicode.C, unicode.Z, unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector, unicode.Noncharacter_Code_Point)
+}
+
+// ShowName returns value fit to quote in a message: the characters a name
+// may not contain, but the ASCII space, are written as \uXXXX (\UXXXXXXXX
+// above the BMP) and bytes that are not UTF-8 as \xXX, so that a message
+// neither hides nor reorders anything.
+func ShowName(value string) string {
+	var b strings.Builder
+	for i := 0; i < len(value); {
+		r, size := utf8.DecodeRuneInString(value[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, "\\x%02X", value[i])
+		case r == ' ' || !invisibleRune(r):
+			b.WriteRune(r)
+		case r > 0xFFFF:
+			fmt.Fprintf(&b, "\\U%08X", r)
+		default:
+			fmt.Fprintf(&b, "\\u%04X", r)
+		}
+		i += size
+	}
+	return b.String()
 }
 
 func validatePackage(format, namespace, pkg string) error {

@@ -29,9 +29,11 @@ type Event struct {
 
 // Log appends events as JSON lines. It is safe for concurrent use.
 type Log struct {
-	mu sync.Mutex
-	w  io.Writer
-	c  io.Closer
+	mu  sync.Mutex
+	w   io.Writer
+	c   io.Closer
+	now func() time.Time // time.Now when nil (tests set it)
+	lim limiter          // RecordLimited's state, guarded by mu
 }
 
 // Open appends to the file at path, creating it with mode 0600.
@@ -51,22 +53,42 @@ func (l *Log) Record(e Event) {
 	if l == nil {
 		return
 	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.write(e)
+}
+
+// write writes e; l.mu is held.
+func (l *Log) write(e Event) {
 	if e.Time.IsZero() {
-		e.Time = time.Now().UTC()
+		e.Time = l.clock().UTC()
 	}
 	b, err := json.Marshal(e)
 	if err != nil {
 		return
 	}
-	b = append(b, '\n')
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	_, _ = l.w.Write(b)
+	_, _ = l.w.Write(append(b, '\n'))
 }
 
-// Close closes the underlying file.
+func (l *Log) clock() time.Time {
+	if l.now != nil {
+		return l.now()
+	}
+	return time.Now()
+}
+
+// Close writes the summaries of records RecordLimited still holds back and
+// closes the underlying file.
 func (l *Log) Close() error {
-	if l == nil || l.c == nil {
+	if l == nil {
+		return nil
+	}
+	l.mu.Lock()
+	for len(l.lim.queue) > 0 {
+		l.endWindow()
+	}
+	l.mu.Unlock()
+	if l.c == nil {
 		return nil
 	}
 	return l.c.Close()

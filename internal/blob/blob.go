@@ -5,11 +5,16 @@
 // SHA-256 and SHA-512 in one pass; the caller checks the digests, then
 // Commit makes the blob durable (fsync, rename) under its SHA-256 name, or
 // Discard removes it. Every driver must pass the suite in blob/blobtest.
+//
+// Blobs that no asset references (left by a process killed between Commit
+// and the metadata transaction) are found with List and collected by the
+// artifact service after a grace period counted from ModTime; see Staged.Commit.
 package blob
 
 import (
 	"context"
 	"io"
+	"iter"
 	"time"
 )
 
@@ -37,6 +42,19 @@ type Store interface {
 	Exists(ctx context.Context, sha256 string) (bool, error)
 	// Delete removes the blob; deleting an absent blob is not an error.
 	Delete(ctx context.Context, sha256 string) error
+	// List yields each blob that is present throughout the iteration
+	// exactly once, in no particular order, and nothing that is only staged.
+	// Blobs may be committed and deleted (also by the caller) meanwhile:
+	// those may or may not be yielded. A failure, a cancelled ctx included,
+	// is yielded as the error of a last pair.
+	List(ctx context.Context) iter.Seq2[Info, error]
+}
+
+// Info describes a committed blob as List finds it.
+type Info struct {
+	SHA256  string
+	Size    int64
+	ModTime time.Time // refreshed by every Commit of its content (see Staged.Commit)
 }
 
 // Object is an open blob.
@@ -54,7 +72,11 @@ type Staged interface {
 	Digests() Digests
 	// Commit makes the content durable under its SHA-256 name. created
 	// reports whether this call created the blob (false when an identical
-	// blob was already present). After Commit, Discard is a no-op.
+	// blob was already present). Either way the blob's ModTime is afterwards no
+	// earlier than the end of this content's Stage (an existing blob's is
+	// refreshed): a collector of unreferenced blobs counts its grace period
+	// from ModTime, so an old orphan that an upload is about to reference
+	// looks new again. After Commit, Discard is a no-op.
 	Commit(ctx context.Context) (created bool, err error)
 	// Discard removes the staged content. It is safe to call more than once
 	// and after Commit.

@@ -97,7 +97,7 @@ func TestPackagesTable100k(t *testing.T) {
 		return []policy.Labeled{{Label: "user-policy read-only", Policy: readOnly}}, nil
 	}, nil)
 	userConsole, err := New(Config{Service: h.svc, Authorizer: real, Lookup: h.keys.lookup, MintToken: h.console.cfg.MintToken,
-		Sealer: h.console.cfg.Sealer, PublicURL: h.console.cfg.PublicURL})
+		Sealer: h.console.cfg.Sealer, Store: h.meta, PublicURL: h.console.cfg.PublicURL})
 	if err != nil {
 		t.Fatal(err)
 	}

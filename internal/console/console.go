@@ -7,7 +7,8 @@
 //
 // Every page works with JavaScript off. Sign-in takes an access key pair,
 // checked against the same identity store as SigV4 callers, and yields a
-// sealed, HttpOnly, SameSite=Strict session cookie (see session.go). Every
+// sealed, HttpOnly, SameSite=Strict session cookie (see session.go);
+// sign-out revokes that session for good (see signout.go). Every
 // page and action is authorized with the same policy engine and the same
 // action names as the CodeArtifact API, so a read-only principal sees
 // read-only pages, and every POST is checked again however the form got
@@ -58,6 +59,7 @@ import (
 	"coffer/internal/auth/seal"
 	"coffer/internal/auth/sigv4"
 	"coffer/internal/fault"
+	"coffer/internal/store"
 )
 
 // Prefix is the path the console is mounted at.
@@ -96,6 +98,9 @@ type Config struct {
 	MintToken TokenMinter
 	// Sealer encrypts the session cookie. Required.
 	Sealer *seal.Sealer
+	// Store is the metadata store, where signed-out sessions are kept for
+	// every node and every restart (signout.go). Required.
+	Store store.Store
 	// PublicURL is the base URL clients reach (no trailing slash); it goes
 	// into connection instructions and decides the cookie's Secure flag.
 	PublicURL string
@@ -123,6 +128,7 @@ type Console struct {
 	secure    bool   // cookies carry Secure
 	publicURL string // without trailing slash
 	origin    string // scheme://host of the public URL
+	signOuts  *signOutCache
 }
 
 // DefaultSessionTTL is how long a console session lasts.
@@ -141,6 +147,8 @@ func New(cfg Config) (*Console, error) {
 		return nil, errors.New("console: MintToken is required")
 	case cfg.Sealer == nil:
 		return nil, errors.New("console: Sealer is required")
+	case cfg.Store == nil:
+		return nil, errors.New("console: Store is required")
 	}
 	if cfg.Probe == nil {
 		cfg.Probe = cfg.Authorizer
@@ -148,7 +156,7 @@ func New(cfg Config) (*Console, error) {
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = DefaultSessionTTL
 	}
-	c := &Console{cfg: cfg, svc: cfg.Service, log: cfg.Log, now: cfg.Now}
+	c := &Console{cfg: cfg, svc: cfg.Service, log: cfg.Log, now: cfg.Now, signOuts: newSignOutCache()}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -14,6 +15,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -120,6 +122,8 @@ type harness struct {
 	svc     *artifact.Service
 	meta    store.Store
 	console *Console
+	cfg     Config                  // the console's configuration, for restart
+	current atomic.Pointer[Console] // the console the server serves
 	authz   *fakeAuthz
 	keys    *keys
 	mu      sync.Mutex
@@ -157,22 +161,37 @@ func newHarness(t *testing.T) *harness {
 	now := time.Now()
 	h := &harness{t: t, svc: svc, meta: meta, authz: &fakeAuthz{}, keys: &keys{inactive: map[string]bool{}, tempExpiry: now.Add(time.Hour)}, now: now}
 	h.srv = httptest.NewUnstartedServer(nil)
-	c, err := New(Config{Service: svc, Authorizer: h.authz, Probe: &fakeAuthz{}, Lookup: h.keys.lookup,
+	h.cfg = Config{Service: svc, Authorizer: h.authz, Probe: &fakeAuthz{}, Lookup: h.keys.lookup,
 		MintToken: func(ctx context.Context, d *artifact.Domain, dur time.Duration) (string, time.Time, error) {
 			p := auth.PrincipalFrom(ctx)
 			return "token-for-" + p.ARN + "-" + d.Name, h.clock().Add(dur), nil
 		},
-		Sealer: sealer, PublicURL: "http://" + h.srv.Listener.Addr().String(), Now: h.clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.console = c
+		Sealer: sealer, Store: meta, PublicURL: "http://" + h.srv.Listener.Addr().String(), Now: h.clock}
+	h.restart()
 	mux := http.NewServeMux()
-	mux.Handle("/console/", c)
+	mux.Handle("/console/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// What the server's middleware puts in every request.
+		host, _, _ := net.SplitHostPort(r.RemoteAddr)
+		r = r.WithContext(auth.WithRequestInfo(r.Context(), auth.RequestInfo{RequestID: "req", SourceIP: host}))
+		h.current.Load().ServeHTTP(w, r)
+	}))
 	h.srv.Config.Handler = mux
 	h.srv.Start()
 	t.Cleanup(func() { h.srv.Close(); meta.Close() })
 	return h
+}
+
+// restart replaces the served console with a new one built from the same
+// configuration (the same store and master key), as a restarted process or
+// another node behind the load balancer would be.
+func (h *harness) restart() {
+	h.t.Helper()
+	c, err := New(h.cfg)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.console = c
+	h.current.Store(c)
 }
 
 // seed creates domain "acme" with repositories store (external connection

@@ -79,7 +79,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		ev.Decision, ev.Reason = "unauthenticated", err.Error()
-		c.cfg.Audit.Record(ev)
+		c.cfg.Audit.RecordLimited(ev) // anyone can send these: a flood must not fill the disk
 		lv.Error = err.Error()
 		c.renderLogin(w, r, http.StatusUnauthorized, lv)
 		return
@@ -131,8 +131,17 @@ func (c *Console) checkSignIn(r *http.Request, keyID, secret, token string) (*au
 	return cred.Principal, c.newSession(keyID, cred), nil
 }
 
+// logout revokes the session (signout.go) and clears its cookie. When the
+// revocation cannot be stored, sign-out fails with an error page instead of
+// pretending: the cookie would still be valid wherever it was copied to.
 func (c *Console) logout(w http.ResponseWriter, r *http.Request, s *state) error {
 	c.clearCookie(w, sessionCookie)
+	if err := c.revoke(r.Context(), s.session); err != nil {
+		return fault.Internal(err, "console: the sign-out could not be recorded")
+	}
+	ri := auth.RequestInfoFrom(r.Context())
+	c.cfg.Audit.Record(audit.Event{RequestID: ri.RequestID, SourceIP: ri.SourceIP, Principal: s.principal.ARN,
+		Action: "console:SignOut", Resource: s.session.KeyID, Decision: "allow", Reason: "session revoked"})
 	http.Redirect(w, r, "/console/login?signedout=1", http.StatusSeeOther)
 	return nil
 }

@@ -17,13 +17,15 @@ import (
 	"coffer/internal/fault"
 )
 
-// Sessions are stateless: everything is in one cookie, sealed (AES-GCM under
-// the installation's master key, bound to the purpose sealPurpose) so that it
-// can be neither read nor forged nor moved to another use. It holds the access
+// A session is one cookie, sealed (AES-GCM under the installation's master
+// key, bound to the purpose sealPurpose) so that it can be neither read nor
+// forged nor moved to another use. It holds a random session id, the access
 // key id, the issue and expiry times, the CSRF secret and a fingerprint of
 // the key's secret (and session token). On every request the key is looked
 // up again, so a deactivated or deleted key, a deleted user, or an expired
-// role session signs the browser out at once.
+// role session signs the browser out at once; and the session id is looked
+// up among the signed-out sessions kept in the metadata store (signout.go),
+// so that a cookie copied before sign-out is refused everywhere afterwards.
 //
 // CSRF: every POST form carries the session's CSRF token in the hidden field
 // "csrf", compared in constant time; cross-site posts are refused earlier by
@@ -43,6 +45,8 @@ const (
 
 // session is the content of the session cookie.
 type session struct {
+	// ID identifies the session among the signed-out ones.
+	ID      []byte `json:"s"`
 	KeyID   string `json:"k"`
 	Issued  int64  `json:"i"`
 	Expires int64  `json:"e"`
@@ -105,7 +109,7 @@ func (c *Console) newSession(keyID string, cred *sigv4.Credential) *session {
 	if p := cred.Principal; p != nil && !p.SessionExpiry.IsZero() && p.SessionExpiry.Before(exp) {
 		exp = p.SessionExpiry // a role session's console session ends with it
 	}
-	return &session{KeyID: keyID, Issued: now.Unix(), Expires: exp.Unix(), CSRF: randomBytes(32), Fingerprint: fingerprint(cred)}
+	return &session{ID: randomBytes(sessionIDSize), KeyID: keyID, Issued: now.Unix(), Expires: exp.Unix(), CSRF: randomBytes(32), Fingerprint: fingerprint(cred)}
 }
 
 // encodeSession seals a session into a cookie value.
@@ -134,7 +138,7 @@ func (c *Console) decodeSession(value string) (*session, error) {
 		return nil, errNoSession
 	}
 	var s session
-	if err := json.Unmarshal(b, &s); err != nil || s.KeyID == "" || len(s.CSRF) != 32 || len(s.Fingerprint) != 16 {
+	if err := json.Unmarshal(b, &s); err != nil || len(s.ID) != sessionIDSize || s.KeyID == "" || len(s.CSRF) != 32 || len(s.Fingerprint) != 16 {
 		return nil, errNoSession
 	}
 	now := c.now()
@@ -146,13 +150,17 @@ func (c *Console) decodeSession(value string) (*session, error) {
 }
 
 // authenticate returns the request's session state; when the cookie is
-// present but no longer valid it is cleared.
+// present but no longer valid (expired, signed out, its key gone) it is
+// cleared.
 func (c *Console) authenticate(w http.ResponseWriter, r *http.Request) (*state, error) {
 	ck, err := r.Cookie(sessionCookie)
 	if err != nil {
 		return nil, errNoSession
 	}
 	s, err := c.decodeSession(ck.Value)
+	if err == nil {
+		err = c.checkSignedOut(r.Context(), s)
+	}
 	if err == nil {
 		var p *auth.Principal
 		if p, err = c.checkKey(r.Context(), s); err == nil {
@@ -164,6 +172,19 @@ func (c *Console) authenticate(w http.ResponseWriter, r *http.Request) (*state, 
 	}
 	c.clearCookie(w, sessionCookie)
 	return nil, err
+}
+
+// checkSignedOut refuses a session that was signed out; when the store
+// does not answer, the session is refused too.
+func (c *Console) checkSignedOut(ctx context.Context, s *session) error {
+	out, err := c.signedOut(ctx, s)
+	if err != nil {
+		c.log.Error("console: reading the signed-out sessions failed", "err", err)
+	}
+	if out {
+		return errNoSession
+	}
+	return nil
 }
 
 // checkKey looks the session's key up again: it must still be active, have

@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"coffer/internal/artifact"
+	"coffer/internal/auth/sigv4"
+	"coffer/internal/fault"
 	"coffer/internal/store"
 )
 
@@ -129,7 +131,15 @@ func (h *handler) publishPackageVersion(w http.ResponseWriter, r *http.Request) 
 	if err := h.authorize(r, "PublishPackageVersion", h.packageARN(req.PackageRef)); err != nil {
 		return err
 	}
-	body := r.Body
+	// A declared length over the limit is refused before a byte is read;
+	// the blob store bounds what arrives without one.
+	if limit := h.svc.MaxAssetSize(); r.ContentLength > limit {
+		return fault.Validation("asset exceeds the size limit of %d bytes", limit)
+	}
+	// The header is the asset's SHA-256 and the service compares the body
+	// with it (a ValidationException when they differ): the check the
+	// signature verifier would make is that same check.
+	body := sigv4.HandlerVerifiesPayload(r.Body)
 	if body == nil {
 		body = http.NoBody
 	}

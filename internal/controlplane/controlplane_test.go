@@ -3,11 +3,15 @@ package controlplane
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -289,6 +293,9 @@ func TestErrorMapping(t *testing.T) {
 			map[string]any{"resourceType": "domain"}, nil},
 		{"internal", errors.New("disk on fire: /secret/path"), 500, "InternalServerException", nil, nil},
 		{"internal fault", fault.Internal(errors.New("db"), "query failed"), 500, "InternalServerException", nil, nil},
+		{"storage full", fault.Internal(fault.Storage(&fs.PathError{Op: "write", Path: "/secret/blobs/tmp/stage-1", Err: syscall.ENOSPC},
+			"could not stage the asset"), "could not store the asset"), 500, "InternalServerException",
+			map[string]any{"message": "could not stage the asset: insufficient storage on the server"}, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -400,3 +407,29 @@ func TestShapes(t *testing.T) {
 		t.Errorf("version:\n got %s\nwant %s", got, want)
 	}
 }
+
+// TestPublishDeclaredTooLarge: a PublishPackageVersion whose Content-Length
+// is over --max-asset-size is refused before its body is read.
+func TestPublishDeclaredTooLarge(t *testing.T) {
+	svc := artifact.New(artifact.Config{Region: testRegion, AccountID: testAccount, MaxAssetSize: 10}, nil, nil, nil)
+	h := withRoot(New(Config{}, svc, &recordingAuthz{denyAt: 2}, nil, nil))
+	body := &readCounter{r: strings.NewReader(strings.Repeat("x", 11))}
+	req := httptest.NewRequest("POST", "/v1/package/version/publish?domain=dom&repository=repo&format=generic&namespace=ns&package=p&version=1.0&asset=a.bin", body)
+	req.Header.Set("X-Amz-Content-Sha256", strings.Repeat("0", 64))
+	req.ContentLength = 11
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if e := decodeError(t, rec); rec.Code != http.StatusBadRequest || e["__type"] != "ValidationException" || !strings.Contains(fmt.Sprint(e["message"]), "size limit of 10 bytes") {
+		t.Fatalf("%d %v", rec.Code, e)
+	}
+	if body.n != 0 {
+		t.Errorf("%d body bytes were read", body.n)
+	}
+}
+
+type readCounter struct {
+	r io.Reader
+	n int
+}
+
+func (c *readCounter) Read(p []byte) (int, error) { n, err := c.r.Read(p); c.n += n; return n, err }

@@ -78,7 +78,7 @@ func writeFault(w http.ResponseWriter, r *http.Request, err error, log *slog.Log
 	e := fault.As(err)
 	status, body := mapError(e)
 	switch e.Kind {
-	case fault.KindInternal:
+	case fault.KindInternal, fault.KindInsufficientStorage:
 		level := slog.LevelError
 		if errors.Is(err, context.Canceled) {
 			level = slog.LevelInfo // the client went away
@@ -126,6 +126,16 @@ func mapError(e *fault.Error) (int, errorBody) {
 	case fault.KindUnavailable:
 		// Not in the model; 503 makes every SDK retry.
 		return http.StatusServiceUnavailable, errorBody{Type: typeUnavailable, Message: e.Message}
+	case fault.KindInsufficientStorage:
+		// The server's disk is full. The model has no exception for it;
+		// InternalServerException (500, a server fault in the model) is
+		// what every SDK turns into its typed exception and botocore
+		// retries a few times like any 500, which is harmless. 503
+		// ServiceUnavailable would be unmodelled and invite retries of a
+		// large upload that cannot succeed until an operator frees space.
+		// Unlike other internal errors the message is shown: it says what
+		// happened and names no path.
+		return http.StatusInternalServerError, errorBody{Type: typeInternal, Message: e.Message}
 	default:
 		return http.StatusInternalServerError, errorBody{Type: typeInternal, Message: internalMessage}
 	}

@@ -26,6 +26,9 @@ type strSpec struct {
 	pattern  string // the model's pattern, quoted in messages
 	re       *regexp.Regexp
 	enum     []string
+	// name applies coffer's rule for namespaces, package names and
+	// versions (artifact.NameProblem), stricter than the model's pattern.
+	name bool
 }
 
 // patternSpec builds a length+pattern spec. goPattern is the model's Java
@@ -39,12 +42,18 @@ func patternSpec(min, max int, modelPattern, goPattern string) strSpec {
 
 func enumSpec(values ...string) strSpec { return strSpec{enum: values} }
 
+// nameSpec adds coffer's name rule to s.
+func nameSpec(s strSpec) strSpec {
+	s.name = true
+	return s
+}
+
 // The model's string shapes. They are never modified after initialisation.
 var (
 	specDomainName     = patternSpec(2, 50, `[a-z][a-z0-9\-]{0,48}[a-z0-9]`, "")
 	specAccountID      = patternSpec(12, 12, `[0-9]{12}`, "")
 	specRepositoryName = patternSpec(2, 100, `[A-Za-z0-9][A-Za-z0-9._\-]{1,99}`, "")
-	specPackagePart    = patternSpec(1, 255, `[^#/\s]+`, `[^#/\s\x0B]+`) // PackageName, PackageNamespace, PackageVersion
+	specPackagePart    = nameSpec(patternSpec(1, 255, `[^#/\s]+`, `[^#/\s\x0B]+`)) // PackageName, PackageNamespace, PackageVersion
 	specAssetName      = patternSpec(1, 255, `\P{C}+`, "")
 	specRevision       = patternSpec(1, 50, `\S+`, `[^\s\x0B]+`)
 	specExternalConn   = patternSpec(2, 100, `[A-Za-z0-9][A-Za-z0-9._\-:]{1,99}`, "")
@@ -104,15 +113,25 @@ func (v *validator) str(field, value string, s strSpec) {
 		}
 		return
 	}
+	shown := value
+	if s.name {
+		shown = artifact.ShowName(value) // never echo what hides or reorders text
+	}
 	n := utf16Len(value)
+	failed := len(v.problems)
 	if n < s.min {
-		v.fail(field, quote(value), fmt.Sprintf("Member must have length greater than or equal to %d", s.min))
+		v.fail(field, quote(shown), fmt.Sprintf("Member must have length greater than or equal to %d", s.min))
 	}
 	if s.max > 0 && n > s.max {
-		v.fail(field, quote(value), fmt.Sprintf("Member must have length less than or equal to %d", s.max))
+		v.fail(field, quote(shown), fmt.Sprintf("Member must have length less than or equal to %d", s.max))
 	}
 	if s.re != nil && (!utf8.ValidString(value) || !s.re.MatchString(value)) {
-		v.fail(field, quote(value), "Member must satisfy regular expression pattern: "+s.pattern)
+		v.fail(field, quote(shown), "Member must satisfy regular expression pattern: "+s.pattern)
+	}
+	if s.name && len(v.problems) == failed {
+		if p := artifact.NameProblem(value); p != "" {
+			v.fail(field, quote(shown), p)
+		}
 	}
 }
 
@@ -322,6 +341,9 @@ func (in *input) body(r *http.Request, dst any) error {
 	}
 	b, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
 	if err != nil {
+		if fe, ok := errors.AsType[*fault.Error](err); ok {
+			return fe // the body is not the one that was signed
+		}
 		return fault.Internal(err, "reading the request body")
 	}
 	if len(b) > maxBodyBytes {

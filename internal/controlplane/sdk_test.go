@@ -3,10 +3,12 @@ package controlplane
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -153,6 +155,14 @@ func TestSDKErrorMembers(t *testing.T) {
 		client := newSDKClient(t, New(Config{}, testService(), errAuthz{fault.Unauthenticated("InvalidSignatureException", "bad signature")}, nil, nil))
 		var e smithy.APIError
 		if err := describe(client); !errors.As(err, &e) || e.ErrorCode() != "InvalidSignatureException" {
+			t.Fatalf("error %T %v", err, err)
+		}
+	})
+	t.Run("storage full", func(t *testing.T) {
+		full := fault.Storage(&fs.PathError{Op: "write", Path: "/secret/stage-1", Err: syscall.ENOSPC}, "could not stage the asset")
+		client := newSDKClient(t, New(Config{}, testService(), errAuthz{fault.Internal(full, "could not store the asset")}, nil, nil))
+		var e *types.InternalServerException
+		if err := describe(client); !errors.As(err, &e) || !strings.Contains(e.ErrorMessage(), "insufficient storage") || strings.Contains(e.ErrorMessage(), "secret") {
 			t.Fatalf("error %T %v", err, err)
 		}
 	})

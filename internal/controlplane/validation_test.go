@@ -1,8 +1,10 @@
 package controlplane
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -229,5 +231,81 @@ func TestValidInputReachesAuthorization(t *testing.T) {
 				t.Errorf("__type = %v", body["__type"])
 			}
 		})
+	}
+}
+
+// TestInvisibleCharactersInNames sends a namespace, package name or version
+// holding each class of invisible character, or in a decomposed Unicode
+// form, through the real handler: every one is a ValidationException that
+// names the field, before authorization or the service is reached (the
+// service is nil), and the message shows the character escaped.
+func TestInvisibleCharactersInNames(t *testing.T) {
+	h := withRoot(New(Config{PublicURL: "http://x"}, nil, AllowAll{}, nil, nil))
+	classes := []struct{ class, char, shown string }{
+		{"NUL", "\x00", `\u0000`},
+		{"C0 control", "\x01", `\u0001`},
+		{"vertical tab", "\x0b", ""}, // AWS's pattern already refuses it
+		{"DEL", "\x7f", `\u007F`},
+		{"C1 control", "\u0085", `\u0085`},
+		{"zero width space", "\u200b", `\u200B`},
+		{"zero width non-joiner", "\u200c", `\u200C`},
+		{"zero width joiner", "\u200d", `\u200D`},
+		{"word joiner", "\u2060", `\u2060`},
+		{"left-to-right mark", "\u200e", `\u200E`},
+		{"right-to-left mark", "\u200f", `\u200F`},
+		{"right-to-left embedding", "\u202b", `\u202B`},
+		{"right-to-left override", "\u202e", `\u202E`},
+		{"left-to-right isolate", "\u2066", `\u2066`},
+		{"pop directional isolate", "\u2069", `\u2069`},
+		{"byte order mark", "\ufeff", `\uFEFF`},
+		{"no-break space", "\u00a0", `\u00A0`},
+		{"hangul filler", "\u3164", `\u3164`},
+		{"tag character", "\U000e0041", `\U000E0041`},
+		{"decomposed (NFD)", "e\u0301", ""},
+	}
+	base := url.Values{"domain": {"d1"}, "repository": {"repo"}, "format": {"generic"}, "namespace": {"ns"}, "package": {"p"}, "version": {"1.0"}}
+	fields := []struct{ wire, field string }{{"namespace", "namespace"}, {"package", "package"}, {"version", "packageVersion"}}
+	for _, c := range classes {
+		for _, f := range fields {
+			t.Run(c.class+" in "+f.field, func(t *testing.T) {
+				q := url.Values{}
+				for k, v := range base {
+					q[k] = v
+				}
+				q.Set(f.wire, "li"+c.char+"b")
+				rec := call(t, h, "GET", "/v1/package/version?"+q.Encode(), "")
+				if rec.Code != http.StatusBadRequest {
+					t.Fatalf("status = %d, want 400; body %s", rec.Code, rec.Body)
+				}
+				body := decodeError(t, rec)
+				msg, _ := body["message"].(string)
+				if body["__type"] != "ValidationException" || body["reason"] != "FIELD_VALIDATION_FAILED" {
+					t.Errorf("__type %v, reason %v", body["__type"], body["reason"])
+				}
+				if !strings.Contains(msg, "at '"+f.field+"'") || !strings.HasPrefix(msg, "1 validation error detected") {
+					t.Errorf("message %q does not name the field %s once", msg, f.field)
+				}
+				if c.shown != "" && (!strings.Contains(msg, "'li"+c.shown+"b'") || strings.Contains(msg, c.char)) {
+					t.Errorf("message %q must show the character as %s and not raw", msg, c.shown)
+				}
+			})
+		}
+		t.Run(c.class+" in versions", func(t *testing.T) {
+			v, _ := json.Marshal("1.1" + c.char)
+			body := `{"targetStatus":"Archived","versions":["1.0",` + string(v) + `]}`
+			rec := call(t, h, "POST", "/v1/package/versions/update_status?domain=d1&repository=repo&format=generic&namespace=ns&package=p", body)
+			if rec.Code != http.StatusBadRequest {
+				t.Fatalf("status = %d, want 400; body %s", rec.Code, rec.Body)
+			}
+			if msg, _ := decodeError(t, rec)["message"].(string); !strings.Contains(msg, "at 'versions.2.member'") {
+				t.Errorf("message %q does not name versions.2.member", msg)
+			}
+		})
+	}
+	// A composed non-ASCII name is fine: it reaches authorization.
+	az := &recordingAuthz{denyAt: 1}
+	ok := withRoot(New(Config{PublicURL: "http://x"}, testService(), az, nil, nil))
+	if rec := call(t, ok, "GET", "/v1/package?domain=d1&repository=repo&format=generic&namespace=caf%C3%A9&package=%E6%97%A5%E6%9C%AC", ""); rec.Code != http.StatusForbidden {
+		t.Errorf("composed name: %d %s, want 403 from the authorizer", rec.Code, rec.Body)
 	}
 }

@@ -7,6 +7,7 @@ package fault
 import (
 	"errors"
 	"fmt"
+	"syscall"
 )
 
 // Kind is an error category.
@@ -23,17 +24,21 @@ const (
 	KindUnavailable
 	KindUnauthenticated
 	KindThrottled
+	// KindInsufficientStorage is the server's own storage being full
+	// (ENOSPC, EDQUOT): a server-side failure, never the client's fault.
+	KindInsufficientStorage
 )
 
 // Sentinels for errors.Is; an *Error matches the sentinel of its Kind.
 var (
-	ErrNotFound        = &Error{Kind: KindNotFound, Message: "not found"}
-	ErrConflict        = &Error{Kind: KindConflict, Message: "conflict"}
-	ErrValidation      = &Error{Kind: KindValidation, Message: "invalid request"}
-	ErrAccessDenied    = &Error{Kind: KindAccessDenied, Message: "access denied"}
-	ErrQuotaExceeded   = &Error{Kind: KindQuotaExceeded, Message: "quota exceeded"}
-	ErrUnavailable     = &Error{Kind: KindUnavailable, Message: "unavailable"}
-	ErrUnauthenticated = &Error{Kind: KindUnauthenticated, Message: "unauthenticated"}
+	ErrNotFound            = &Error{Kind: KindNotFound, Message: "not found"}
+	ErrConflict            = &Error{Kind: KindConflict, Message: "conflict"}
+	ErrValidation          = &Error{Kind: KindValidation, Message: "invalid request"}
+	ErrAccessDenied        = &Error{Kind: KindAccessDenied, Message: "access denied"}
+	ErrQuotaExceeded       = &Error{Kind: KindQuotaExceeded, Message: "quota exceeded"}
+	ErrUnavailable         = &Error{Kind: KindUnavailable, Message: "unavailable"}
+	ErrUnauthenticated     = &Error{Kind: KindUnauthenticated, Message: "unauthenticated"}
+	ErrInsufficientStorage = &Error{Kind: KindInsufficientStorage, Message: "insufficient storage"}
 )
 
 // Error is a categorised error. ResourceType and ResourceID name the resource
@@ -69,7 +74,7 @@ func (e *Error) Is(target error) bool {
 
 func isSentinel(e *Error) bool {
 	switch e {
-	case ErrNotFound, ErrConflict, ErrValidation, ErrAccessDenied, ErrQuotaExceeded, ErrUnavailable, ErrUnauthenticated:
+	case ErrNotFound, ErrConflict, ErrValidation, ErrAccessDenied, ErrQuotaExceeded, ErrUnavailable, ErrUnauthenticated, ErrInsufficientStorage:
 		return true
 	}
 	return false
@@ -112,21 +117,46 @@ func Internal(err error, format string, args ...any) *Error {
 	return &Error{Kind: KindInternal, Message: fmt.Sprintf(format, args...), Err: err}
 }
 
-// KindOf returns the category of err: the Kind of the first *Error in its
-// chain, or KindInternal.
-func KindOf(err error) Kind {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Kind
+// Storage wraps a failed write to the server's own storage (a blob, a
+// spooled upload): InsufficientStorage when the file system is full or the
+// quota is used up (ENOSPC, EDQUOT), else Internal. The message says what
+// could not be done; it must not name paths, since InsufficientStorage
+// messages reach the client.
+func Storage(err error, format string, args ...any) *Error {
+	if storageFull(err) {
+		return &Error{Kind: KindInsufficientStorage, Message: fmt.Sprintf(format, args...) + ": insufficient storage on the server", Err: err}
 	}
-	return KindInternal
+	return Internal(err, format, args...)
 }
 
-// As returns the first *Error in err's chain, or an internal *Error wrapping err.
+// storageFull reports whether err comes from a full file system or an
+// exhausted disk quota.
+func storageFull(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
+}
+
+// KindOf returns the category of err: the Kind of As(err).
+func KindOf(err error) Kind { return As(err).Kind }
+
+// As returns the first *Error in err's chain, or an internal *Error
+// wrapping err. One exception: an internal error (a *Error of
+// KindInternal, or none at all) whose cause is the server's storage being
+// full is that InsufficientStorage *Error, or a new one when the cause is
+// a bare ENOSPC or EDQUOT. Wrapping a write failure as internal adds
+// context, not a category: a full disk reads the same on every surface
+// whichever layer wrapped it.
 func As(err error) *Error {
 	var e *Error
-	if errors.As(err, &e) {
-		return e
+	if !errors.As(err, &e) {
+		if storageFull(err) {
+			return &Error{Kind: KindInsufficientStorage, Message: "insufficient storage on the server", Err: err}
+		}
+		return &Error{Kind: KindInternal, Message: "internal error", Err: err}
 	}
-	return &Error{Kind: KindInternal, Message: "internal error", Err: err}
+	if e.Kind == KindInternal && e.Err != nil {
+		if inner := As(e.Err); inner.Kind == KindInsufficientStorage {
+			return inner
+		}
+	}
+	return e
 }

@@ -22,9 +22,12 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, format
 // ErrorStatus maps a failed request's error to the status and message a
 // format answers with, for formats that shape the body themselves: the
 // status of the fault's kind, with a Basic challenge header set for missing
-// credentials (401). Internal errors are logged under the format's name and
-// their message is not shown. ok is false when the client has gone away
-// and nothing should be written.
+// credentials (401). The server's storage being full is 507 Insufficient
+// Storage with a message that says so (a server-side failure that pip,
+// twine, mvn and npm report with its status, never a 400 that blames the
+// upload). Errors answered with 5xx are logged under the format's name;
+// an internal error's message is not shown. ok is false when the client
+// has gone away and nothing should be written.
 func ErrorStatus(w http.ResponseWriter, r *http.Request, log *slog.Logger, formatName string, err error) (status int, msg string, ok bool) {
 	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 		return 0, "", false
@@ -46,13 +49,17 @@ func ErrorStatus(w http.ResponseWriter, r *http.Request, log *slog.Logger, forma
 		status = http.StatusServiceUnavailable
 	case fault.KindThrottled:
 		status = http.StatusTooManyRequests
+	case fault.KindInsufficientStorage:
+		status = http.StatusInsufficientStorage
 	case fault.KindUnauthenticated:
 		w.Header().Set("WWW-Authenticate", `Basic realm="coffer"`)
 		status = http.StatusUnauthorized
 	}
 	msg = e.Message
+	if status >= 500 && status != http.StatusServiceUnavailable {
+		log.Error(formatName+" request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
+	}
 	if status == http.StatusInternalServerError {
-		log.Error(formatName+" request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		msg = "internal error"
 	}
 	return status, msg, true

@@ -2,11 +2,14 @@ package server
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"strings"
 
 	"coffer/internal/artifact"
+	"coffer/internal/audit"
 	"coffer/internal/auth"
+	"coffer/internal/fault"
 	"coffer/internal/format"
 )
 
@@ -14,10 +17,27 @@ import (
 // returns its principal.
 type TokenAuth func(ctx context.Context, token, owner, domain string) (*auth.Principal, error)
 
+// DataPlaneOption configures DataPlane.
+type DataPlaneOption func(*dataPlane)
+
+type dataPlane struct {
+	audit *audit.Log
+}
+
+// AuditAuthFailures writes every refused token to l (rate-limited per
+// source, see audit.Log.RecordLimited).
+func AuditAuthFailures(l *audit.Log) DataPlaneOption {
+	return func(d *dataPlane) { d.audit = l }
+}
+
 // DataPlane routes /<format>/d/<domain>-<owner>/<repository>/<path> to the
 // format's handler after authenticating the token. Formats without a handler
 // answer 404: the generic format has no native protocol, only the API.
-func DataPlane(formats map[string]http.Handler, tokens TokenAuth) http.Handler {
+func DataPlane(formats map[string]http.Handler, tokens TokenAuth, opts ...DataPlaneOption) http.Handler {
+	var d dataPlane
+	for _, o := range opts {
+		o(&d)
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t, ok := parseTarget(r.URL.Path)
 		if !ok {
@@ -36,6 +56,7 @@ func DataPlane(formats map[string]http.Handler, tokens TokenAuth) http.Handler {
 		}
 		p, err := tokens(r.Context(), tok, t.DomainOwner, t.Domain)
 		if err != nil {
+			d.recordRefusal(r, tok, err)
 			Unauthorized(w, err)
 			return
 		}
@@ -43,6 +64,41 @@ func DataPlane(formats map[string]http.Handler, tokens TokenAuth) http.Handler {
 		setPrincipal(r, p)
 		h.ServeHTTP(w, r.WithContext(format.WithTarget(auth.WithPrincipal(r.Context(), p), t)))
 	})
+}
+
+// maxAuditedPath bounds the path an audit record repeats.
+const maxAuditedPath = 1024
+
+// recordRefusal audits a refused token: source, method and path, and why,
+// never the token. A request without credentials is no audit event: Maven
+// and cargo send every first request that way and add the token after the
+// challenge. The records are rate-limited per source, so a flood of bad
+// tokens cannot fill the disk.
+func (d *dataPlane) recordRefusal(r *http.Request, tok string, err error) {
+	if d.audit == nil {
+		return
+	}
+	ri := auth.RequestInfoFrom(r.Context())
+	source := ri.SourceIP
+	if source == "" {
+		source = r.RemoteAddr
+		if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+			source = host
+		}
+	}
+	reason := "the authorization token could not be verified"
+	if f := fault.As(err); f.Kind == fault.KindUnauthenticated && !strings.Contains(f.Message, tok) {
+		reason = f.Message
+	}
+	method, path := r.Method, r.URL.Path
+	if len(method) > 16 {
+		method = method[:16] + "..."
+	}
+	if len(path) > maxAuditedPath {
+		path = strings.ToValidUTF8(path[:maxAuditedPath], "") + "..."
+	}
+	d.audit.RecordLimited(audit.Event{RequestID: ri.RequestID, SourceIP: source, Action: method + " " + path,
+		Decision: "unauthenticated", Reason: reason})
 }
 
 // parseTarget splits /<format>/d/<domain>-<owner>/<repository>/<rest>. The

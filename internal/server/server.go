@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -34,8 +35,11 @@ type Deps struct {
 	// WriteControlError renders an authentication failure in the control
 	// plane's error shape.
 	WriteControlError func(w http.ResponseWriter, r *http.Request, err error)
-	// Verifier checks SigV4 signatures.
-	Verifier *sigv4.Verifier
+	// Verifier checks the control plane's SigV4 signatures, QueryVerifier
+	// those of the Query protocol; each accepts its surface's credential
+	// scopes only.
+	Verifier      *sigv4.Verifier
+	QueryVerifier *sigv4.Verifier
 	// DataPlane serves native package-manager protocols.
 	DataPlane http.Handler
 	// Query serves the AWS Query protocol (POST /) by the SigV4 signing
@@ -82,7 +86,7 @@ func Handler(d Deps) http.Handler {
 		mux.Handle("/console/", m.surface("console", d.Console))
 	}
 	mux.Handle("/", m.surface("data", d.DataPlane))
-	return recoverer(d.Log, requestID(accessLog(d.Log, mux)))
+	return idleBodies(BodyIdleTimeout, recoverer(d.Log, requestID(accessLog(d.Log, mux))))
 }
 
 // sigv4Auth verifies the request's signature and puts its principal in the
@@ -108,7 +112,7 @@ func queryAuth(d Deps) http.Handler {
 			http.NotFound(w, r)
 			return
 		}
-		res, err := d.Verifier.Verify(r)
+		res, err := d.QueryVerifier.Verify(r)
 		if err != nil {
 			recordAuthFailure(d, r, err)
 			d.WriteQueryError(w, r, err)
@@ -120,9 +124,15 @@ func queryAuth(d Deps) http.Handler {
 			return
 		}
 		setPrincipal(r, res.Principal)
-		// The verifier has buffered the form body, so parsing it here
-		// leaves it readable for the handler.
-		_ = r.ParseForm()
+		// The form is parsed here, once, so that a body that is not the
+		// one signed is refused before any handler sees a field of it.
+		if err := r.ParseForm(); err != nil {
+			if fe, ok := errors.AsType[*fault.Error](err); ok {
+				recordAuthFailure(d, r, fe)
+				d.WriteQueryError(w, r, fe)
+				return
+			}
+		}
 		sw := &statusWriter{ResponseWriter: w}
 		h.ServeHTTP(sw, r.WithContext(auth.WithPrincipal(r.Context(), res.Principal)))
 		recordQueryCall(d, r, res.Service, res.Principal, sw.status)
@@ -148,7 +158,7 @@ func recordQueryCall(d Deps, r *http.Request, service string, p *auth.Principal,
 
 func recordAuthFailure(d Deps, r *http.Request, err error) {
 	ri := auth.RequestInfoFrom(r.Context())
-	d.Audit.Record(audit.Event{RequestID: ri.RequestID, SourceIP: ri.SourceIP, Action: r.Method + " " + r.URL.Path,
+	d.Audit.RecordLimited(audit.Event{RequestID: ri.RequestID, SourceIP: ri.SourceIP, Action: r.Method + " " + r.URL.Path,
 		Decision: "unauthenticated", Reason: fault.As(err).Message})
 }
 

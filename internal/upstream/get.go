@@ -16,8 +16,13 @@ import (
 // included. A caller that persists a Document can give it back to a later
 // Get (WithCached) to revalidate it instead of downloading it again.
 type Document struct {
-	URL          string
-	Body         []byte
+	URL string
+	// Body is the document's bytes, nil when it was decoded as it was read
+	// (WithDecode): Value is then what the decoder made of them.
+	Body  []byte
+	Value any
+	// Size is the length of the body as the upstream sent it.
+	Size         int64
 	ContentType  string
 	ETag         string
 	LastModified string // the raw header, sent back as If-Modified-Since
@@ -25,6 +30,26 @@ type Document struct {
 	// last confirmed it (a 200 or a 304), both by Config.Now.
 	FetchedAt   time.Time
 	ValidatedAt time.Time
+	// cost is what the document takes in the in-memory cache.
+	cost int64
+}
+
+// Decoder parses a document as it is read, so that its bytes need never
+// be whole in memory: body is the response body (bounded, and drawn on the
+// Budget like any document), d the Document being made (URL and headers
+// set). It returns the value to keep in Document.Value and the bytes that
+// value takes in memory (its cost in the cache). Whatever of the body it
+// leaves unread is read and dropped. An error it returns that is not a
+// failure to read the body makes the document unreadable
+// (fault.KindUnavailable; a cached copy is then served Stale). A Decoder
+// must not keep body.
+type Decoder func(body io.Reader, d *Document) (value any, cost int64, err error)
+
+// WithDecode has Get decode the document with dec (Document.Value) instead
+// of keeping its bytes (Document.Body). name identifies the decoder: Gets
+// of one URL with different decoders are cached apart.
+func WithDecode(name string, dec Decoder) Option {
+	return func(o *options) { o.decodeName, o.decode = name, dec }
 }
 
 // Freshness says where the Document of a Response came from.
@@ -94,6 +119,9 @@ func WithCached(d *Document) Option {
 func (c *Client) Get(ctx context.Context, url string, opts ...Option) (*Response, error) {
 	o := c.options(opts)
 	key := cacheKey(url, o.header)
+	if o.decode != nil {
+		key += "\x00decode:" + o.decodeName
+	}
 	cached := o.cached
 	if c.meta != nil {
 		if d, ok := c.meta.get(key); ok && (cached == nil || d.ValidatedAt.After(cached.ValidatedAt)) {
@@ -183,22 +211,50 @@ func (c *Client) get(ctx context.Context, url, key string, o *options, cached *D
 	if maxSize >= 0 && resp.ContentLength > maxSize {
 		return Response{}, tooLarge(url, maxSize)
 	}
-	body, err := io.ReadAll(x.body)
-	n = x.body.n
-	if err != nil {
-		return Response{}, x.bodyErr(err)
+	// The document draws on the budget while it is read and decoded.
+	l := c.budget.newLease(maxSize)
+	defer l.release()
+	x.body.lease, x.body.ctx = l, x.ctx
+	if resp.ContentLength > budgetFree {
+		if err := l.ensure(x.ctx, resp.ContentLength); err != nil {
+			x.body.err = err
+			return Response{}, x.bodyErr(err)
+		}
 	}
+	d := &Document{URL: url, ContentType: resp.Header.Get("Content-Type"),
+		ETag: resp.Header.Get("ETag"), LastModified: resp.Header.Get("Last-Modified")}
+	if o.decode != nil {
+		v, cost, err := o.decode(x.body, d)
+		if err == nil {
+			// The rest, to its end: a truncated body is told.
+			_, err = io.Copy(io.Discard, x.body)
+		}
+		n = x.body.n
+		if err != nil {
+			if berr := x.bodyErr(err); berr != err {
+				return Response{}, berr
+			}
+			return Response{}, unavailable(err, "the upstream document %s is unreadable: %v", url, err)
+		}
+		d.Value, d.cost = v, cost
+	} else {
+		body, err := io.ReadAll(x.body)
+		n = x.body.n
+		if err != nil {
+			return Response{}, x.bodyErr(err)
+		}
+		d.Body, d.cost = body, int64(len(body))
+	}
+	d.Size = n
 	now := c.cfg.Now()
-	d := &Document{URL: url, Body: body, ContentType: resp.Header.Get("Content-Type"),
-		ETag: resp.Header.Get("ETag"), LastModified: resp.Header.Get("Last-Modified"),
-		FetchedAt: now, ValidatedAt: now}
+	d.FetchedAt, d.ValidatedAt = now, now
 	c.remember(key, d)
 	return Response{Document: d, Freshness: Fetched}, nil
 }
 
 func (c *Client) remember(key string, d *Document) {
 	if c.meta != nil {
-		c.meta.put(key, d, int64(len(key)+len(d.Body)))
+		c.meta.put(key, d, int64(len(key))+max(d.cost, int64(len(d.Body))))
 	}
 }
 

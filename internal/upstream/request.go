@@ -112,6 +112,10 @@ func (c *Client) try(ctx context.Context, url string, header http.Header, condit
 		cancel(nil)
 		return nil, false, unavailable(err, "bad upstream URL %q", url)
 	}
+	if err := c.cfg.Policy.CheckURL(req.URL); err != nil {
+		cancel(nil)
+		return nil, false, refused(url, err)
+	}
 	for k, vs := range header {
 		req.Header[k] = vs
 	}
@@ -130,6 +134,9 @@ func (c *Client) try(ctx context.Context, url string, header http.Header, condit
 		cancel(nil)
 		if cerr != nil {
 			return nil, false, cerr
+		}
+		if errors.Is(err, ErrAddressRefused) {
+			return nil, false, refused(url, err)
 		}
 		// Connection refused or reset, DNS, TLS: nothing of a body
 		// was read, and GET is idempotent.
@@ -188,6 +195,10 @@ type bodyReader struct {
 	max   int64 // < 0: no limit
 	guard *rateGuard
 	err   error
+	// lease, when set, is the document's draw on the Budget: no byte is
+	// read beyond what it covers (waiting for more is bounded by ctx).
+	lease *lease
+	ctx   context.Context
 }
 
 func (b *bodyReader) Read(p []byte) (int, error) {
@@ -196,6 +207,19 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 	}
 	if b.max >= 0 && int64(len(p)) > b.max-b.n+1 {
 		p = p[:b.max-b.n+1] // one byte more than allowed tells the limit is passed
+	}
+	if b.lease != nil && len(p) > 0 {
+		covers := b.lease.covers()
+		if covers >= 0 && b.n >= covers {
+			if err := b.lease.ensure(b.ctx, b.n+int64(len(p))); err != nil {
+				b.err = err
+				return 0, err
+			}
+			covers = b.lease.covers()
+		}
+		if covers >= 0 && int64(len(p)) > covers-b.n {
+			p = p[:covers-b.n]
+		}
 	}
 	if b.guard != nil {
 		b.guard.enter()

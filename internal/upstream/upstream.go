@@ -6,12 +6,16 @@
 //
 // It offers two operations:
 //
-//   - Get reads a small metadata document (maven-metadata.xml, an npm
-//     packument, a PyPI simple page, a checksum file) into memory. Documents
-//     are kept in a bounded in-memory cache and revalidated with
+//   - Get reads a metadata document (maven-metadata.xml, an npm packument,
+//     a PyPI simple page, a checksum file) into memory, or, WithDecode,
+//     parses it as it is read and keeps only what the decoder made of it.
+//     Documents are kept in a bounded in-memory cache and revalidated with
 //     If-None-Match / If-Modified-Since once they are older than
 //     Config.MetadataTTL. When the upstream fails, the last good copy is
 //     returned marked Stale (a failing upstream never hides what is cached).
+//     The documents being read at once draw on a Budget of bytes shared by
+//     the process's clients, so that several huge documents cannot
+//     multiply the memory they take.
 //
 //   - Fetch downloads an artifact into a Sink (a blob.Store): the body is
 //     streamed through the store's one-pass hasher into a staging file, and
@@ -35,20 +39,30 @@
 // cache), so that a missing artifact asked for in a loop costs one upstream
 // request per TTL.
 //
+// With a Policy (Config.Policy; the formats always set one), an upstream
+// cannot lead the client anywhere but to public http(s) addresses and the
+// configured external connections: redirects, and URLs taken from
+// documents (an npm dist.tarball, a PyPI file link), to loopback, private,
+// link-local or other non-public addresses are refused when they are
+// dialled, after name resolution.
+//
 // Errors are fault categories:
 //
 //	fault.KindNotFound       the upstream answered 404 or 410 (or did recently)
 //	fault.KindUnavailable    anything else the upstream did wrong: no connection,
 //	                         timeout, 5xx or other unexpected status, reset or
-//	                         truncated body, body too slow, checksum mismatch
+//	                         truncated body, body too slow, checksum mismatch,
+//	                         a document the decoder cannot read, an address
+//	                         the Policy refuses (ErrAddressRefused, not retried)
 //	fault.KindQuotaExceeded  the artifact or document is larger than the
 //	                         configured limit (ErrTooLarge)
 //	fault.KindInternal       the sink (blob store) failed, or a bug (a panic
 //	                         during a flight is recovered into this kind)
 //
 // The cause is wrapped where it helps a caller or a metric decide: errors.Is
-// with ErrTimeout, ErrSlowBody, ErrTruncated, ErrTooLarge or
-// ErrChecksumMismatch, and errors.As with *StatusError. A caller's own context
+// with ErrTimeout, ErrSlowBody, ErrTruncated, ErrTooLarge,
+// ErrChecksumMismatch or ErrAddressRefused, and errors.As with *StatusError
+// and *AddressError. A caller's own context
 // cancellation is returned as the context's error, not as a fault. After a
 // tee has started, Fetch wraps any error in a *TeeError (see WithTee).
 //
@@ -113,7 +127,8 @@ type Config struct {
 	// negative means no limit.
 	MaxSize int64
 	// MaxMetadataSize is the largest document Get accepts (it is held in
-	// memory). Default 128 MiB; negative means no limit.
+	// memory, or decoded as it is read). Default 128 MiB; negative means no
+	// limit.
 	MaxMetadataSize int64
 	// NegativeTTL is how long a 404 or 410 is remembered per URL. Default 5
 	// minutes; negative disables negative caching.
@@ -149,6 +164,15 @@ type Config struct {
 	// already in flight for the same key (metrics; tests that must know every
 	// caller shares one download).
 	OnJoin func(key string)
+	// Policy restricts where the client may connect (see Policy): every
+	// request, redirect and connection goes through it. nil allows every
+	// address; the formats always set one built from the configured
+	// external connections.
+	Policy *Policy
+	// Budget bounds the bytes of the documents Get reads at once (see
+	// Budget). nil is the process's shared budget of DefaultDocumentBudget
+	// bytes; NewBudget(-1) is none.
+	Budget *Budget
 }
 
 // Event describes one upstream exchange, for Config.Observe.
@@ -216,14 +240,27 @@ type Client struct {
 	gets    group[Response]
 	neg     *negativeCache
 	meta    *lru[*Document] // nil when disabled
+	budget  *Budget
 }
+
+// HTTPClient returns the http.Client the Client uses: one that enforces
+// Config.Policy, for the other requests a format makes to an external
+// connection (npm's audit relay).
+func (c *Client) HTTPClient() *http.Client { return c.http }
 
 // New returns a Client. httpClient may be nil: New then builds one whose
 // transport honours Config.ConnectTimeout and the proxy environment
 // variables. A given httpClient is used as is (its own Timeout, if set,
 // applies on top of Config's bounds); New sets nothing on it.
+//
+// With Config.Policy, the client is one that enforces it: New builds it, or
+// copies httpClient with the policy's redirect check and a clone of its
+// transport (an *http.Transport) whose dials the policy checks.
 func New(cfg Config, httpClient *http.Client) *Client {
 	cfg = cfg.withDefaults()
+	if cfg.Policy != nil {
+		httpClient = cfg.Policy.client(httpClient, cfg.ConnectTimeout)
+	}
 	if httpClient == nil {
 		dialer := &net.Dialer{Timeout: cfg.ConnectTimeout, KeepAlive: 30 * time.Second}
 		httpClient = &http.Client{Transport: &http.Transport{
@@ -237,7 +274,10 @@ func New(cfg Config, httpClient *http.Client) *Client {
 			ExpectContinueTimeout: time.Second,
 		}}
 	}
-	c := &Client{cfg: cfg, http: httpClient, neg: newNegativeCache(cfg.NegativeCacheSize)}
+	c := &Client{cfg: cfg, http: httpClient, neg: newNegativeCache(cfg.NegativeCacheSize), budget: cfg.Budget}
+	if c.budget == nil {
+		c.budget = defaultBudget
+	}
 	c.fetches.joined = cfg.OnJoin
 	if cfg.MetadataCacheBytes > 0 {
 		c.meta = newLRU[*Document](cfg.MetadataCacheBytes)
@@ -282,6 +322,16 @@ func notFound(url string, err error) error {
 	return e
 }
 
+// refused is the error of a request the Policy refused (not retried: the
+// address will not change).
+func refused(url string, err error) error {
+	var ae *AddressError
+	if errors.As(err, &ae) {
+		return unavailable(err, "upstream request for %s refused: %v", url, ae)
+	}
+	return unavailable(err, "upstream request for %s refused: %v", url, err)
+}
+
 func tooLarge(url string, limit int64) error {
 	e := fault.Quota("asset", url, "%s exceeds the size limit of %d bytes", url, limit)
 	e.Err = ErrTooLarge
@@ -292,10 +342,12 @@ func tooLarge(url string, limit int64) error {
 type Option func(*options)
 
 type options struct {
-	header  http.Header
-	maxSize int64
-	cached  *Document
-	tee     func(Meta) io.Writer
+	header     http.Header
+	maxSize    int64
+	cached     *Document
+	tee        func(Meta) io.Writer
+	decodeName string
+	decode     Decoder
 }
 
 // WithHeader adds a request header (for example Accept, to ask npm for an

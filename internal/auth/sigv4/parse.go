@@ -20,6 +20,16 @@ type authorization struct {
 	Signature        string
 }
 
+// signs reports whether the header name is one of the signed headers.
+func (a *authorization) signs(name string) bool {
+	for _, n := range a.SignedHeaders {
+		if strings.EqualFold(n, name) {
+			return true
+		}
+	}
+	return false
+}
+
 // scope returns the credential scope "date/region/service/aws4_request".
 func (a *authorization) scope() string {
 	return a.Date + "/" + a.Region + "/" + a.Service + "/" + terminator
@@ -51,14 +61,24 @@ func parseAuthorization(h string) (*authorization, error) {
 		if !ok {
 			return nil, incomplete("'%s' not a valid key=value pair (missing equal-sign) in Authorization header.", part)
 		}
-		switch strings.TrimSpace(k) {
+		// A parameter given twice is refused: which one a verifier reads
+		// must never be a question.
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		var seen *bool
+		switch k {
 		case "Credential":
-			cred, haveCred = strings.TrimSpace(v), true
+			cred, seen = v, &haveCred
 		case "SignedHeaders":
-			signed, haveSigned = strings.TrimSpace(v), true
+			signed, seen = v, &haveSigned
 		case "Signature":
-			sig, haveSig = strings.TrimSpace(v), true
+			sig, seen = v, &haveSig
+		default:
+			continue
 		}
+		if *seen {
+			return nil, incomplete("'%s' is given more than once in the Authorization header.", k)
+		}
+		*seen = true
 	}
 	var missing []string
 	if !haveCred {

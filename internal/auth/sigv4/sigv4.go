@@ -19,10 +19,13 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/sync/semaphore"
 
 	"coffer/internal/auth"
 	"coffer/internal/fault"
@@ -80,8 +83,11 @@ const (
 
 	maxPresignExpiry = 7 * 24 * time.Hour // AWS's limit for X-Amz-Expires
 
-	defaultMaxSkew = 15 * time.Minute
-	defaultMaxBody = 10 << 20
+	defaultMaxSkew    = 15 * time.Minute
+	defaultMaxBody    = 2 << 20  // the largest body any signed operation takes whole is 1 MiB
+	defaultBodyBudget = 64 << 20 // bodies read before their signature is checked, all requests together
+
+	emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 	maxCachedKeys = 1024
 )
@@ -119,17 +125,25 @@ type Verifier struct {
 	// MaxSkew is how far the signing time may be from Now; 15 minutes if zero.
 	MaxSkew time.Duration
 	// MaxBody bounds the body read into memory to hash it when the request
-	// has no x-amz-content-sha256 header; 10 MiB if zero.
+	// has no signed x-amz-content-sha256 header; 2 MiB if zero.
 	MaxBody int64
-	// Service and Region, when set, are the only credential-scope service and
-	// region accepted. Left empty, any scope is accepted and reported in the
-	// Result.
-	Service string
-	Region  string
+	// BodyBudget bounds the bytes of such bodies held by all requests at
+	// once; a request that would exceed it is throttled. 64 MiB if zero.
+	BodyBudget int64
+	// Scopes, when set, are the only credential scopes (service and region)
+	// accepted; AWS refuses a request signed for another service or region.
+	// Left empty, any scope is accepted and reported in the Result.
+	Scopes []Scope
 
 	mu   sync.Mutex
 	keys map[keyCacheKey]keyCacheEntry
+
+	budgetOnce sync.Once
+	bodies     *semaphore.Weighted
 }
+
+// Scope is a credential scope's service and region.
+type Scope struct{ Service, Region string }
 
 // Result describes a request whose signature verified.
 type Result struct {
@@ -184,11 +198,8 @@ func (v *Verifier) Verify(r *http.Request) (*Result, error) {
 	if err := v.checkTime(sr, now); err != nil {
 		return nil, err
 	}
-	if v.Service != "" && a.Service != v.Service {
-		return nil, fault.Unauthenticated(CodeInvalidSignature, "Credential should be scoped to correct service: '%s'.", v.Service)
-	}
-	if v.Region != "" && a.Region != v.Region {
-		return nil, fault.Unauthenticated(CodeInvalidSignature, "Credential should be scoped to a valid region, not '%s'.", a.Region)
+	if err := v.checkScope(a); err != nil {
+		return nil, err
 	}
 
 	cred, err := v.lookup(r.Context(), a.AccessKeyID)
@@ -203,7 +214,7 @@ func (v *Verifier) Verify(r *http.Request) (*Result, error) {
 		return nil, fault.Unauthenticated(CodeExpiredToken, msgExpiredToken)
 	}
 
-	payload, reported, err := v.payloadHash(r, sr.presigned)
+	payload, reported, err := v.payloadHash(r, sr)
 	if err != nil {
 		return nil, err
 	}
@@ -234,6 +245,18 @@ func (v *Verifier) Verify(r *http.Request) (*Result, error) {
 	}, nil
 }
 
+// checkScope refuses a credential scope outside v.Scopes with AWS's wording:
+// a wrong service is named first, then a wrong region.
+func (v *Verifier) checkScope(a *authorization) error {
+	if len(v.Scopes) == 0 || slices.Contains(v.Scopes, Scope{a.Service, a.Region}) {
+		return nil
+	}
+	if !slices.ContainsFunc(v.Scopes, func(s Scope) bool { return s.Service == a.Service }) {
+		return fault.Unauthenticated(CodeInvalidSignature, "Credential should be scoped to correct service: '%s'.", v.Scopes[0].Service)
+	}
+	return fault.Unauthenticated(CodeInvalidSignature, "Credential should be scoped to a valid region, not '%s'.", a.Region)
+}
+
 func (v *Verifier) matches(r *http.Request, path string, sr *signedRequest, key []byte, scope, payload string) bool {
 	cr := canonicalRequest(r, path, sr.auth.SignedHeaders, sr.auth.SignedHeadersRaw, payload, sr.presigned)
 	want := signature(key, stringToSign(sr.amzDate, scope, cr))
@@ -242,10 +265,23 @@ func (v *Verifier) matches(r *http.Request, path string, sr *signedRequest, key 
 
 // parseRequest extracts the signature parameters from whichever form r uses.
 func parseRequest(r *http.Request) (*signedRequest, error) {
+	// Headers and parameters that take part in authentication must come
+	// once: a verifier that reads the first of two while a handler or a
+	// proxy reads the other is how signatures get bypassed.
+	for _, name := range []string{"Authorization", headerDate, headerSecurityToken} {
+		if len(r.Header.Values(name)) > 1 {
+			return nil, incomplete("The %s header must be given once.", name)
+		}
+	}
 	h := r.Header.Get("Authorization")
 	var q url.Values
 	if strings.Contains(r.URL.RawQuery, "X-Amz-") {
 		q, _ = url.ParseQuery(r.URL.RawQuery)
+		for k, vs := range q {
+			if strings.HasPrefix(k, "X-Amz-") && len(vs) > 1 {
+				return nil, incomplete("The query parameter %s must be given once.", k)
+			}
+		}
 	}
 	presigned := q.Has(paramAlgorithm) || q.Has(paramSignature)
 	switch {
@@ -392,49 +428,103 @@ func equalToken(got, want string) bool {
 }
 
 // payloadHash returns the payload hash for the canonical request and the
-// value to report in Result.PayloadHash. A client-supplied
-// x-amz-content-sha256 is used verbatim without touching the body (it is
-// bound by the signature either way, as the last line of the canonical
-// request); otherwise the body is read, hashed and put back.
-func (v *Verifier) payloadHash(r *http.Request, presigned bool) (string, string, error) {
-	if h := r.Header.Get(headerContentSHA256); h != "" {
-		if h != UnsignedPayload && !isSHA256Hex(h) {
+// value to report in Result.PayloadHash, and makes sure that whatever the
+// handler reads of r.Body is what the signature covers:
+//
+//   - A signed x-amz-content-sha256 holding a hex SHA-256 is used verbatim
+//     (its value is also the canonical request's last line), and the body
+//     is wrapped so that reading it to its end fails unless it hashes to
+//     that value: nothing is buffered, and an upload streams as it did.
+//   - UNSIGNED-PAYLOAD (a signed header, or a presigned URL without one)
+//     binds no body, so the body is wrapped to fail on its first byte: such
+//     a request may be a read, never carry input.
+//   - Otherwise (no header, or one that is not itself signed and therefore
+//     proves nothing) the body is read, at most MaxBody bytes, hashed and
+//     put back.
+func (v *Verifier) payloadHash(r *http.Request, sr *signedRequest) (string, string, error) {
+	vals := r.Header.Values(headerContentSHA256)
+	if len(vals) > 1 {
+		return "", "", incomplete("x-amz-content-sha256 must be given once.")
+	}
+	if len(vals) == 1 && sr.auth.signs(headerContentSHA256) {
+		h := vals[0]
+		switch {
+		case h == UnsignedPayload:
+			r.Body = unsignedBodyOf(r.Body)
+		case isSHA256Hex(h):
+			r.Body = newVerifiedBody(r.Body, h)
+		default:
 			return "", "", incomplete("x-amz-content-sha256 must be UNSIGNED-PAYLOAD or a valid sha256 value.")
 		}
 		return h, h, nil
 	}
-	if presigned {
+	if sr.presigned {
+		r.Body = unsignedBodyOf(r.Body)
 		return UnsignedPayload, UnsignedPayload, nil
 	}
-	limit := v.MaxBody
-	if limit <= 0 {
-		limit = defaultMaxBody
-	}
 	if r.Body == nil || r.Body == http.NoBody {
-		sum := sha256.Sum256(nil)
-		return hex.EncodeToString(sum[:]), "", nil
+		return emptySHA256, "", nil
 	}
-	tooLarge := func() error {
-		return fault.Validation("The request body is larger than %d bytes; sign it with an x-amz-content-sha256 header instead.", limit)
-	}
-	if r.ContentLength > limit {
-		return "", "", tooLarge()
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	body, err := v.readBody(r)
 	if err != nil {
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return "", "", tooLarge()
-		}
-		e := fault.Validation("The request body could not be read.")
-		e.Err = err
-		return "", "", e
-	}
-	if int64(len(body)) > limit {
-		return "", "", tooLarge()
+		return "", "", err
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	sum := sha256.Sum256(body)
 	return hex.EncodeToString(sum[:]), "", nil
+}
+
+// readBody reads a body that must be hashed before the signature can be
+// checked. It is read before the caller is authenticated, so it is bounded
+// twice: by MaxBody per request, and by the budget shared by every request
+// in this state, so that many connections with large bodies and a bad
+// signature cannot hold more than that budget between them.
+func (v *Verifier) readBody(r *http.Request) ([]byte, error) {
+	limit := v.MaxBody
+	if limit <= 0 {
+		limit = defaultMaxBody
+	}
+	tooLarge := fault.Validation("The request body is larger than %d bytes; sign it with an x-amz-content-sha256 header instead.", limit)
+	if r.ContentLength > limit {
+		return nil, tooLarge
+	}
+	reserve := limit
+	if r.ContentLength >= 0 {
+		reserve = r.ContentLength
+	}
+	if !v.budget().TryAcquire(reserve) {
+		return nil, &fault.Error{Kind: fault.KindThrottled, Code: "ThrottlingException",
+			Message: "Too many unsigned request bodies are being read; retry later."}
+	}
+	defer v.budget().Release(reserve)
+	buf := bytes.NewBuffer(make([]byte, 0, min(reserve, 64<<10)))
+	_, err := buf.ReadFrom(io.LimitReader(r.Body, reserve+1))
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return nil, tooLarge
+		}
+		e := fault.Validation("The request body could not be read.")
+		e.Err = err
+		return nil, e
+	}
+	if int64(buf.Len()) > reserve {
+		if reserve < limit { // more than Content-Length said: net/http stops that, others may not
+			return nil, fault.Validation("The request body is longer than its Content-Length.")
+		}
+		return nil, tooLarge
+	}
+	return buf.Bytes(), nil
+}
+
+func (v *Verifier) budget() *semaphore.Weighted {
+	v.budgetOnce.Do(func() {
+		n := v.BodyBudget
+		if n <= 0 {
+			n = defaultBodyBudget
+		}
+		v.bodies = semaphore.NewWeighted(n)
+	})
+	return v.bodies
 }
 
 func isSHA256Hex(s string) bool {

@@ -160,14 +160,14 @@ func TestVerifySDKSigned(t *testing.T) {
 			wantBody: string(jsonBody), wantP: userPrincipal,
 		},
 		{
-			name: "UNSIGNED-PAYLOAD header leaves a large body alone",
+			name: "UNSIGNED-PAYLOAD header: a large body is not buffered, and cannot be read",
 			build: func(base string) *http.Request {
 				r := newReq(t, "POST", base+"/v1/package/version/publish?domain=d&repository=r&format=generic", asset)
 				r.Header.Set("X-Amz-Content-Sha256", UnsignedPayload)
 				return r
 			},
 			creds: longTerm, payload: UnsignedPayload, maxBody: 4,
-			wantHash: UnsignedPayload, wantBody: string(asset), wantP: userPrincipal,
+			wantHash: UnsignedPayload, wantBody: "", wantP: userPrincipal,
 		},
 		{
 			name: "hex payload hash header (PublishPackageVersion)",
@@ -420,27 +420,140 @@ func TestVerifyMalformed(t *testing.T) {
 }
 
 func TestVerifyScopeRestriction(t *testing.T) {
-	for _, tc := range []struct{ service, region, code string }{
-		{"codeartifact", "us-east-1", ""},
-		{"iam", "", CodeInvalidSignature},
-		{"", "eu-west-1", CodeInvalidSignature},
+	codeartifact := []Scope{{"codeartifact", "us-east-1"}}
+	for _, tc := range []struct {
+		name            string
+		scopes          []Scope
+		service, region string // what the request is signed for
+		msg             string // "" when accepted
+	}{
+		{"the served scope", codeartifact, "codeartifact", "us-east-1", ""},
+		{"another service and region", codeartifact, "s3", "eu-west-1", "Credential should be scoped to correct service: 'codeartifact'."},
+		{"another service", codeartifact, "iam", "us-east-1", "Credential should be scoped to correct service: 'codeartifact'."},
+		{"another region", codeartifact, "codeartifact", "eu-west-1", "Credential should be scoped to a valid region, not 'eu-west-1'."},
+		{"one of several", []Scope{{"iam", "us-east-1"}, {"sts", "eu-west-1"}}, "sts", "eu-west-1", ""},
+		{"service of one, region of another", []Scope{{"iam", "us-east-1"}, {"sts", "eu-west-1"}}, "sts", "us-east-1",
+			"Credential should be scoped to a valid region, not 'us-east-1'."},
+		{"no restriction", nil, "s3", "eu-west-1", ""},
 	} {
-		v := newVerifier()
-		v.Service, v.Region = tc.service, tc.region
-		r := httptest.NewRequest("GET", "https://example.com/v1/domains", nil)
-		sign(t, r, longTerm, hashHex(nil))
-		_, err := v.Verify(r)
-		if tc.code == "" {
-			if err != nil {
-				t.Errorf("%s/%s: %v", tc.service, tc.region, err)
+		t.Run(tc.name, func(t *testing.T) {
+			v := newVerifier()
+			v.Scopes = tc.scopes
+			r := httptest.NewRequest("GET", "https://example.com/v1/domains", nil)
+			if err := v4.NewSigner().SignHTTP(context.Background(), longTerm, r, hashHex(nil), tc.service, tc.region, signTime); err != nil {
+				t.Fatal(err)
 			}
-			continue
-		}
-		wantCode(t, err, fault.KindUnauthenticated, tc.code)
+			_, err := v.Verify(r)
+			if tc.msg == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			if fe := wantCode(t, err, fault.KindUnauthenticated, CodeInvalidSignature); fe.Message != tc.msg {
+				t.Errorf("message = %q, want %q", fe.Message, tc.msg)
+			}
+		})
 	}
 }
 
 func TestVerifyBody(t *testing.T) {
+	original, replayed := []byte("Action=ListUsers&Version=2010-05-08"), []byte("Action=CreateUser&UserName=x&Version=2010-05-08")
+	t.Run("a signed payload hash binds the body that is read", func(t *testing.T) {
+		r := httptest.NewRequest("POST", "https://example.com/", bytes.NewReader(original))
+		r.Header.Set("X-Amz-Content-Sha256", hashHex(original))
+		sign(t, r, longTerm, hashHex(original))
+		r.Body = io.NopCloser(bytes.NewReader(replayed)) // the captured request, replayed with another body
+		if _, err := newVerifier().Verify(r); err != nil {
+			t.Fatal(err) // the headers are as signed; only the body betrays the replay
+		}
+		_, err := io.ReadAll(r.Body)
+		wantCode(t, err, fault.KindUnauthenticated, CodeInvalidSignature)
+		// The body that was signed reads to its end.
+		r = httptest.NewRequest("POST", "https://example.com/", bytes.NewReader(original))
+		r.Header.Set("X-Amz-Content-Sha256", hashHex(original))
+		sign(t, r, longTerm, hashHex(original))
+		if _, err := newVerifier().Verify(r); err != nil {
+			t.Fatal(err)
+		}
+		if b, err := io.ReadAll(r.Body); err != nil || !bytes.Equal(b, original) {
+			t.Fatalf("signed body: %q, %v", b, err)
+		}
+	})
+	t.Run("an unsigned payload hash header counts for nothing", func(t *testing.T) {
+		// Signed without the header (as botocore signs IAM calls), then the
+		// header is added with the original body's hash and the body swapped.
+		r := httptest.NewRequest("POST", "https://example.com/", bytes.NewReader(original))
+		sign(t, r, longTerm, hashHex(original))
+		if strings.Contains(r.Header.Get("Authorization"), "x-amz-content-sha256") {
+			t.Fatal("the signer signed x-amz-content-sha256; this case needs it unsigned")
+		}
+		r.Header.Set("X-Amz-Content-Sha256", hashHex(original))
+		r.Body = io.NopCloser(bytes.NewReader(replayed))
+		r.ContentLength = int64(len(replayed))
+		_, err := newVerifier().Verify(r)
+		wantCode(t, err, fault.KindUnauthenticated, CodeInvalidSignature)
+	})
+	t.Run("a presigned request carries no body", func(t *testing.T) {
+		signed := httptest.NewRequest("POST", "https://example.com/?Action=ListUsers&Version=2010-05-08", nil)
+		u, _, err := v4.NewSigner().PresignHTTP(context.Background(), longTerm, signed, UnsignedPayload, "iam", "us-east-1", signTime)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := httptest.NewRequest("POST", u, bytes.NewReader(replayed))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if _, err := newVerifier().Verify(r); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.ParseForm(); fault.KindOf(err) != fault.KindValidation || r.PostForm.Get("Action") != "" {
+			t.Fatalf("ParseForm: %v, PostForm %v; want the body refused", err, r.PostForm)
+		}
+	})
+	t.Run("duplicated authentication inputs", func(t *testing.T) {
+		r := httptest.NewRequest("GET", "https://example.com/v1/domains", nil)
+		sign(t, r, longTerm, hashHex(nil))
+		h := r.Header.Get("Authorization")
+		for name, mutate := range map[string]func(r *http.Request){
+			"two Authorization headers": func(r *http.Request) { r.Header.Add("Authorization", h) },
+			"Signature twice":           func(r *http.Request) { r.Header.Set("Authorization", h+", Signature=00") },
+			"Credential twice": func(r *http.Request) {
+				r.Header.Set("Authorization", strings.Replace(h, "SignedHeaders=", "Credential=AKIAOTHER/20261125/us-east-1/codeartifact/aws4_request, SignedHeaders=", 1))
+			},
+			"two X-Amz-Date headers":           func(r *http.Request) { r.Header.Add("X-Amz-Date", "20261125T120000Z") },
+			"two x-amz-content-sha256 headers": func(r *http.Request) { r.Header["X-Amz-Content-Sha256"] = []string{hashHex(nil), hashHex(nil)} },
+		} {
+			c := r.Clone(context.Background())
+			c.Header = r.Header.Clone()
+			mutate(c)
+			_, err := newVerifier().Verify(c)
+			if fe := fault.As(err); err == nil || fe.Code != CodeIncompleteSignature {
+				t.Errorf("%s: err = %v, want %s", name, err, CodeIncompleteSignature)
+			}
+		}
+		signed := httptest.NewRequest("GET", "https://example.com/v1/domains", nil)
+		u, _, err := v4.NewSigner().PresignHTTP(context.Background(), longTerm, signed, UnsignedPayload, "codeartifact", "us-east-1", signTime)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = newVerifier().Verify(httptest.NewRequest("GET", u+"&X-Amz-Signature=00", nil))
+		wantCode(t, err, fault.KindUnauthenticated, CodeIncompleteSignature)
+	})
+	t.Run("bodies read before the signature share a budget", func(t *testing.T) {
+		v := newVerifier()
+		v.BodyBudget = 16
+		body := []byte("0123456789abcdefXYZ") // 19 bytes: within MaxBody, beyond the budget
+		r := httptest.NewRequest("POST", "https://example.com/v1/x", bytes.NewReader(body))
+		sign(t, r, longTerm, hashHex(body))
+		if _, err := v.Verify(r); fault.KindOf(err) != fault.KindThrottled {
+			t.Fatalf("err = %v, want throttled", err)
+		}
+		v.BodyBudget, v.budgetOnce, v.bodies = 0, sync.Once{}, nil
+		r = httptest.NewRequest("POST", "https://example.com/v1/x", bytes.NewReader(body))
+		sign(t, r, longTerm, hashHex(body))
+		if _, err := v.Verify(r); err != nil {
+			t.Fatalf("within the default budget: %v", err)
+		}
+	})
 	t.Run("too large", func(t *testing.T) {
 		v := newVerifier()
 		v.MaxBody = 8

@@ -17,10 +17,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"coffer/internal/blob"
 	"coffer/internal/fault"
@@ -44,6 +47,9 @@ func Run(t *testing.T, newStore func(t *testing.T) blob.Store) {
 		{"ConcurrentSameContent", testConcurrentSameContent},
 		{"ReaderError", testReaderError},
 		{"ContextCancelled", testContextCancelled},
+		{"List", testList},
+		{"ListStopAndCancel", testListStopAndCancel},
+		{"ListDeleteWhileIterating", testListDeleteWhileIterating},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -391,5 +397,126 @@ func testContextCancelled(t *testing.T, s blob.Store) {
 	}}
 	if st, err := s.Stage(ctx, r, 0); !errors.Is(err, context.Canceled) || st != nil {
 		t.Errorf("Stage cancelled mid-stream = %v, %v; want context.Canceled", st, err)
+	}
+}
+
+// list collects what s.List yields, failing the test on an error.
+func list(t *testing.T, s blob.Store) map[string]blob.Info {
+	t.Helper()
+	out := map[string]blob.Info{}
+	for info, err := range s.List(context.Background()) {
+		if err != nil {
+			t.Fatalf("List: %v", err)
+		}
+		if _, dup := out[info.SHA256]; dup {
+			t.Errorf("List yielded %s twice", info.SHA256)
+		}
+		out[info.SHA256] = info
+	}
+	return out
+}
+
+func testList(t *testing.T, s blob.Store) {
+	if got := list(t, s); len(got) != 0 {
+		t.Fatalf("List of an empty store yielded %d blobs", len(got))
+	}
+	before := time.Now().Add(-time.Minute) // file systems may round times down
+	want := map[string][]byte{}
+	for i, n := range []int{0, 1, 5000, 1<<20 + 3} {
+		data := RandomBytes(n, uint64(100+i))
+		want[put(t, s, data)] = data
+	}
+	// Staged but not committed, and discarded: not blobs.
+	pending := stage(t, s, RandomBytes(777, 200))
+	defer pending.Discard()
+	stage(t, s, RandomBytes(778, 201)).Discard()
+
+	got := list(t, s)
+	if len(got) != len(want) {
+		t.Errorf("List yielded %d blobs, want %d: %v", len(got), len(want), slices.Collect(maps.Keys(got)))
+	}
+	for sha, data := range want {
+		info, ok := got[sha]
+		switch {
+		case !ok:
+			t.Errorf("List did not yield %s", sha)
+		case info.Size != int64(len(data)):
+			t.Errorf("%s: Size = %d, want %d", sha, info.Size, len(data))
+		case info.ModTime.Before(before) || info.ModTime.After(time.Now().Add(time.Minute)):
+			t.Errorf("%s: ModTime = %v, want about now", sha, info.ModTime)
+		}
+	}
+
+	// A committed duplicate is still one blob; a deleted one is gone.
+	first := Digests(RandomBytes(5000, 102)).SHA256
+	commit(t, stage(t, s, RandomBytes(5000, 102)))
+	if err := s.Delete(context.Background(), first); err != nil {
+		t.Fatal(err)
+	}
+	delete(want, first)
+	got = list(t, s)
+	if _, ok := got[first]; ok || len(got) != len(want) {
+		t.Errorf("after Delete, List yielded %d blobs (deleted one included: %v), want %d", len(got), ok, len(want))
+	}
+}
+
+func testListStopAndCancel(t *testing.T, s blob.Store) {
+	for i := range 20 {
+		put(t, s, RandomBytes(100, uint64(300+i)))
+	}
+	// Breaking out of the loop stops the iteration (a yield after false
+	// panics in range-over-func).
+	n := 0
+	for _, err := range s.List(context.Background()) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n++; n == 3 {
+			break
+		}
+	}
+	// A cancelled context ends the iteration with its error.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var last error
+	count := 0
+	for _, err := range s.List(ctx) {
+		if err != nil {
+			last = err
+			break
+		}
+		count++
+	}
+	if !errors.Is(last, context.Canceled) {
+		t.Errorf("List with a cancelled context: last error %v (after %d blobs), want context.Canceled", last, count)
+	}
+}
+
+func testListDeleteWhileIterating(t *testing.T, s blob.Store) {
+	ctx := context.Background()
+	all := map[string]bool{}
+	for i := range 50 {
+		all[put(t, s, RandomBytes(64, uint64(400+i)))] = true
+	}
+	// Deleting each blob as it is yielded (what a collector does) neither
+	// fails the iteration nor yields anything twice or unknown.
+	seen := map[string]bool{}
+	for info, err := range s.List(ctx) {
+		if err != nil {
+			t.Fatalf("List: %v", err)
+		}
+		if seen[info.SHA256] || !all[info.SHA256] {
+			t.Errorf("List yielded %s again or unknown", info.SHA256)
+		}
+		seen[info.SHA256] = true
+		if err := s.Delete(ctx, info.SHA256); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(seen) != len(all) {
+		t.Errorf("List yielded %d of %d blobs", len(seen), len(all))
+	}
+	if got := list(t, s); len(got) != 0 {
+		t.Errorf("%d blobs left after deleting all", len(got))
 	}
 }

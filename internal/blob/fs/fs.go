@@ -20,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"iter"
 	"math"
 	"os"
 	"path/filepath"
@@ -42,6 +43,9 @@ var copyPool = sync.Pool{New: func() any { b := make([]byte, copySize); return &
 type Store struct {
 	blobs string // <root>/sha256
 	tmp   string // <root>/tmp
+	// wrapStaging, when set (by tests), wraps what Stage writes to, to
+	// inject write failures such as ENOSPC.
+	wrapStaging func(io.Writer) io.Writer
 }
 
 var _ blob.Store = (*Store)(nil)
@@ -73,14 +77,17 @@ func (s *Store) path(sha256 string) string {
 }
 
 // Stage implements blob.Store. Cancelling ctx stops it between reads of up to
-// 1 MiB; a Read that blocks forever is the caller's to unblock.
+// 1 MiB; a Read that blocks forever is the caller's to unblock. A full file
+// system or an exhausted quota (ENOSPC, EDQUOT) fails it with
+// fault.ErrInsufficientStorage, other write failures are internal; the
+// reader's errors are returned as they are.
 func (s *Store) Stage(ctx context.Context, r io.Reader, maxSize int64) (_ blob.Staged, err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	f, err := os.CreateTemp(s.tmp, "stage-*")
 	if err != nil {
-		return nil, fault.Internal(err, "blob store: create staging file")
+		return nil, fault.Storage(err, "blob store: create staging file") // ENOSPC when out of inodes
 	}
 	defer func() {
 		if err != nil {
@@ -92,6 +99,10 @@ func (s *Store) Stage(ctx context.Context, r io.Reader, maxSize int64) (_ blob.S
 		return nil, fault.Internal(err, "blob store: chmod staging file")
 	}
 
+	var w io.Writer = f
+	if s.wrapStaging != nil {
+		w = s.wrapStaging(f)
+	}
 	h := blob.NewHasher()
 	defer h.Close()
 	if maxSize > 0 && maxSize < math.MaxInt64 {
@@ -113,8 +124,8 @@ func (s *Store) Stage(ctx context.Context, r io.Reader, maxSize int64) (_ blob.S
 				return nil, fault.Validation("asset exceeds the size limit of %d bytes", maxSize)
 			}
 			h.Write((*bp)[:n])
-			if _, err := f.Write((*bp)[:n]); err != nil {
-				return nil, fault.Internal(err, "blob store: write staging file")
+			if _, err := w.Write((*bp)[:n]); err != nil {
+				return nil, fault.Storage(err, "blob store: write staging file")
 			}
 		}
 		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
@@ -218,11 +229,13 @@ func (st *staged) Commit(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	if st.f != nil {
+		// Delayed allocation and network file systems report a full
+		// disk here rather than at write.
 		if err := st.f.Sync(); err != nil {
-			return false, fault.Internal(err, "blob store: sync staging file")
+			return false, fault.Storage(err, "blob store: sync staging file")
 		}
 		if err := st.f.Close(); err != nil {
-			return false, fault.Internal(err, "blob store: close staging file")
+			return false, fault.Storage(err, "blob store: close staging file")
 		}
 		st.f = nil
 	}
@@ -271,10 +284,16 @@ func (s *Store) place(tmp, sha256 string) (created bool, err error) {
 	case err == nil:
 		created = true
 	case errors.Is(err, os.ErrExist):
+		if created, err = reuse(tmp, final); err != nil {
+			return false, err
+		}
 	default:
 		// No hard links here (some network or FUSE filesystems):
 		// rename, which overwrites, so check first.
 		if _, serr := os.Lstat(final); serr == nil {
+			if err := touch(final); err != nil {
+				return false, err
+			}
 			break
 		}
 		if err := os.Rename(tmp, final); err != nil {
@@ -314,4 +333,117 @@ func syncDir(dir string) error {
 		return fault.Internal(err, "blob store: sync directory")
 	}
 	return nil
+}
+
+// reuse is place's answer to an identical blob at final: it refreshes the
+// blob's modification time (blob.Staged.Commit: a collector's grace period
+// counts from it). If the blob was deleted since the link failed, it links
+// tmp again, and created reports that this call created the blob after all.
+func reuse(tmp, final string) (created bool, err error) {
+	for range 3 {
+		now := time.Now()
+		err := os.Chtimes(final, now, now)
+		if err == nil {
+			return false, nil
+		}
+		if !errors.Is(err, os.ErrNotExist) {
+			return false, fault.Internal(err, "blob store: refresh blob")
+		}
+		switch err := os.Link(tmp, final); {
+		case err == nil:
+			return true, nil
+		case !errors.Is(err, os.ErrExist):
+			return false, fault.Internal(err, "blob store: link blob")
+		}
+	}
+	// Deleted and recreated under our feet three times: the blob is
+	// present and was just committed by someone else, which is enough.
+	return false, nil
+}
+
+// touch sets the modification time of the existing blob at path to now.
+func touch(path string) error {
+	now := time.Now()
+	if err := os.Chtimes(path, now, now); err != nil {
+		return fault.Internal(err, "blob store: refresh blob")
+	}
+	return nil
+}
+
+// List implements blob.Store: it walks sha256/ in name order, one leaf
+// directory (at most 1/65536 of the blobs) read at a time. Files whose name
+// is not a SHA-256 filed under its own prefix are not blobs and are skipped.
+func (s *Store) List(ctx context.Context) iter.Seq2[blob.Info, error] {
+	return func(yield func(blob.Info, error) bool) {
+		fail := func(err error) { yield(blob.Info{}, err) }
+		tops, err := readDirs(s.blobs)
+		if err != nil {
+			fail(err)
+			return
+		}
+		for _, a := range tops {
+			subs, err := readDirs(filepath.Join(s.blobs, a))
+			if err != nil {
+				fail(err)
+				return
+			}
+			for _, b := range subs {
+				if err := ctx.Err(); err != nil {
+					fail(err)
+					return
+				}
+				dir := filepath.Join(s.blobs, a, b)
+				entries, err := os.ReadDir(dir)
+				if err != nil && !errors.Is(err, os.ErrNotExist) {
+					fail(fault.Internal(err, "blob store: list %s", dir))
+					return
+				}
+				for _, e := range entries {
+					name := e.Name()
+					if !e.Type().IsRegular() || blob.ValidateSHA256(name) != nil || name[:2] != a || name[2:4] != b {
+						continue
+					}
+					fi, err := e.Info()
+					if errors.Is(err, os.ErrNotExist) {
+						continue // deleted since the directory was read
+					}
+					if err != nil {
+						fail(fault.Internal(err, "blob store: stat blob"))
+						return
+					}
+					if !yield(blob.Info{SHA256: name, Size: fi.Size(), ModTime: fi.ModTime()}, nil) {
+						return
+					}
+				}
+			}
+		}
+	}
+}
+
+// readDirs returns the names of the two-hex-digit subdirectories of dir
+// (the fan-out levels under sha256/), sorted; a missing dir has none.
+func readDirs(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fault.Internal(err, "blob store: list %s", dir)
+	}
+	var out []string
+	for _, e := range entries {
+		if n := e.Name(); e.IsDir() && len(n) == 2 && isLowerHex(n) {
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
+func isLowerHex(s string) bool {
+	for _, c := range []byte(s) {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }

@@ -12,6 +12,7 @@ package generic
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -43,7 +44,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := h.authz.Authorize(r.Context(), "codeartifact:ReadFromRepository", h.svc.RepositoryARN(t.DomainOwner, t.Domain, t.Repository)); err != nil {
-		writeError(w, err)
+		writeError(w, r, err)
 		return
 	}
 	parts := strings.Split(t.Path, "/")
@@ -64,7 +65,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Format:  artifact.FormatGeneric, Namespace: parts[0], Package: parts[1]}, Version: parts[2]}
 	v, a, obj, err := h.svc.GetPackageVersionAsset(r.Context(), ref, parts[3], "")
 	if err != nil {
-		writeError(w, err)
+		writeError(w, r, err)
 		return
 	}
 	defer obj.Close()
@@ -80,16 +81,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	http.ServeContent(w, r, a.Name, a.CreatedTime, obj.Reader())
 }
 
-func writeError(w http.ResponseWriter, err error) {
-	e := fault.As(err)
-	switch {
-	case errors.Is(err, fault.ErrAccessDenied):
-		http.Error(w, e.Message, http.StatusForbidden)
-	case errors.Is(err, fault.ErrNotFound), errors.Is(err, fault.ErrConflict):
-		http.Error(w, e.Message, http.StatusNotFound)
-	case errors.Is(err, fault.ErrValidation):
-		http.Error(w, e.Message, http.StatusBadRequest)
-	default:
-		http.Error(w, "internal error", http.StatusInternalServerError)
+// writeError answers with the shared native-protocol mapping
+// (format.WriteError), except that a version whose assets cannot be
+// downloaded (Archived, Disposed: a Conflict) is 404 here, as for a plain
+// HTTP file server.
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, fault.ErrConflict) {
+		http.Error(w, fault.As(err).Message, http.StatusNotFound)
+		return
 	}
+	format.WriteError(w, r, slog.Default(), "generic", err)
 }

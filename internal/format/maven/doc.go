@@ -12,7 +12,10 @@
 // package; an artifact-level maven-metadata.xml upload
 // codeartifact:PutPackageMetadata; a SNAPSHOT version-level one both. The
 // data-plane middleware has already answered unauthenticated requests with
-// a Basic challenge (Maven sends credentials only after one).
+// a Basic challenge (Maven sends credentials only after one). Every PUT is
+// authorized before its body is read; one whose Content-Length is over
+// MaxUploadSize (--max-asset-size) is refused before that, a streamed one
+// as soon as it crosses the limit (413). A full disk is 507.
 //
 // # Reads
 //

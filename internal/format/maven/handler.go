@@ -53,24 +53,31 @@ type Config struct {
 	// (the domain's blob store).
 	Sink upstream.Sink
 	// Upstream tunes the external-connection client; HTTPClient, if set,
-	// is the client it uses.
+	// is the client it uses. Unless Upstream has a Policy, the handler
+	// installs the one of the external connections svc knows
+	// (upstream.PolicyFor).
 	Upstream   upstream.Config
 	HTTPClient *http.Client
 	// MetadataCacheBytes bounds the rendered maven-metadata.xml documents
 	// kept in memory (default 64 MiB).
 	MetadataCacheBytes int64
-	Log                *slog.Logger
+	// MaxUploadSize bounds one uploaded file (default 5 GiB): a PUT whose
+	// Content-Length is larger is refused before it is read, a streamed
+	// one as soon as it crosses the limit (413).
+	MaxUploadSize int64
+	Log           *slog.Logger
 }
 
 // Handler serves the Maven repository protocol on a repository endpoint.
 type Handler struct {
-	svc   Engine
-	authz Authorizer
-	sink  upstream.Sink
-	up    *upstream.Client
-	log   *slog.Logger
-	docs  *lru.Cache[*document]
-	views viewGroup
+	svc       Engine
+	authz     Authorizer
+	sink      upstream.Sink
+	up        *upstream.Client
+	log       *slog.Logger
+	docs      *lru.Cache[*document]
+	views     viewGroup
+	maxUpload int64
 }
 
 // New returns the Maven handler, with the process's one upstream client
@@ -84,8 +91,12 @@ func New(svc Engine, authz Authorizer, cfg Config) *Handler {
 	if size <= 0 {
 		size = 64 << 20
 	}
-	return &Handler{svc: svc, authz: authz, sink: cfg.Sink, up: upstream.New(cfg.Upstream, cfg.HTTPClient), log: log,
-		docs: lru.New[*document](size)}
+	maxUpload := cfg.MaxUploadSize
+	if maxUpload <= 0 {
+		maxUpload = 5 << 30
+	}
+	return &Handler{svc: svc, authz: authz, sink: cfg.Sink, up: upstream.New(upstream.PolicyFor(cfg.Upstream, svc, log), cfg.HTTPClient), log: log,
+		docs: lru.New[*document](size), maxUpload: maxUpload}
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -125,6 +125,7 @@ func (a *allow) Authorize(ctx context.Context, action, resource string) error {
 type env struct {
 	t       testing.TB
 	svc     *artifact.Service
+	blobs   *fullBlobs
 	h       *maven.Handler
 	authz   *allow
 	central *central
@@ -142,10 +143,11 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { meta.Close() })
-	blobs, err := blobfs.New(filepath.Join(dir, "blobs"))
+	fsBlobs, err := blobfs.New(filepath.Join(dir, "blobs"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	blobs := &fullBlobs{Store: fsBlobs}
 	c := newCentral(t)
 	svc := artifact.New(artifact.Config{Region: "us-east-1", AccountID: account,
 		ExternalConnectionURLs: map[string]string{"public:maven-central": c.srv.URL + "/"}}, meta, blobs, slog.New(slog.DiscardHandler))
@@ -174,7 +176,7 @@ func newEnv(t testing.TB) *env {
 	})
 	srv := httptest.NewServer(dp)
 	t.Cleanup(srv.Close)
-	return &env{t: t, svc: svc, h: h, authz: az, central: c, srv: srv, joins: joins,
+	return &env{t: t, svc: svc, blobs: blobs, h: h, authz: az, central: c, srv: srv, joins: joins,
 		repo: srv.URL + "/maven/d/dx-" + account + "/my-repo/", store: srv.URL + "/maven/d/dx-" + account + "/my-repo-store/"}
 }
 

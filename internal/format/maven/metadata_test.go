@@ -240,31 +240,3 @@ func TestParsePOM(t *testing.T) {
 		t.Error("a non-POM document parsed")
 	}
 }
-
-func FuzzParseMetadata(f *testing.F) {
-	f.Add([]byte(releaseMetadata))
-	f.Add([]byte(snapshotMetadata))
-	f.Add([]byte(pluginMetadata))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		m, err := ParseMetadata(b)
-		if err != nil {
-			return
-		}
-		m.SnapshotBuild()
-		if v := m.Versioning; v != nil {
-			l := &ArtifactListing{GroupID: m.GroupID, ArtifactID: m.ArtifactID, Versions: v.Versions, Plugins: m.Plugins}
-			if _, err := ParseMetadata(l.Render()); err != nil {
-				t.Fatalf("rendered listing does not parse: %v", err)
-			}
-		}
-	})
-}
-
-func FuzzParsePOM(f *testing.F) {
-	f.Add([]byte(`<project><groupId>g</groupId><artifactId>a</artifactId><version>${v}</version><properties><v>1</v></properties></project>`))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		if p, err := ParsePOM(b); err == nil {
-			p.StoreDependencies()
-		}
-	})
-}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"unicode/utf8"
 )
 
 func TestParsePath(t *testing.T) {
@@ -126,69 +125,4 @@ func TestPathHelpers(t *testing.T) {
 	if p.NonUniqueSnapshot() || p.AssetVersion() != "1.0.0" || p.GroupPath() != "com/example" {
 		t.Errorf("release file: %+v", p)
 	}
-}
-
-// FuzzParsePath: never panics; what it accepts is a consistent, valid
-// coordinate that rebuilds the very path it came from.
-func FuzzParsePath(f *testing.F) {
-	for _, s := range []string{
-		"com/example/hello/1.0.0/hello-1.0.0.jar",
-		"com/example/hello/1.0.0/hello-1.0.0-sources.jar.sha1",
-		"com/example/hello/1.1.0-SNAPSHOT/hello-1.1.0-20261125.181235-1.jar",
-		"com/example/hello/1.1.0-SNAPSHOT/hello-1.1.0-SNAPSHOT.pom.md5",
-		"com/example/hello/maven-metadata.xml",
-		"com/example/hello/1.1.0-SNAPSHOT/maven-metadata.xml.sha512",
-		"a/b/c/d/e",
-		"../../etc/passwd",
-	} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		p, err := ParsePath(s)
-		if err != nil {
-			if !errors.Is(err, ErrBadPath) {
-				t.Fatalf("error %v does not wrap ErrBadPath", err)
-			}
-			return
-		}
-		if p.String() != s {
-			t.Fatalf("ParsePath(%q).String() = %q", s, p.String())
-		}
-		if !utf8.ValidString(s) {
-			t.Fatalf("accepted invalid UTF-8 %q", s)
-		}
-		for _, c := range []string{p.GroupID, p.ArtifactID, p.File} {
-			if c == "" || len(c) > 255 || strings.ContainsAny(c, "/\\# \t\n\x00") || c == "." || c == ".." {
-				t.Fatalf("ParsePath(%q): bad coordinate %q in %+v", s, c, p)
-			}
-		}
-		if strings.Contains(p.GroupID, "..") || strings.HasPrefix(p.GroupID, ".") || strings.HasSuffix(p.GroupID, ".") {
-			t.Fatalf("ParsePath(%q): bad groupId %q", s, p.GroupID)
-		}
-		switch p.Kind {
-		case KindArtifactMetadata:
-			if p.Version != "" || p.File != MetadataFile {
-				t.Fatalf("artifact metadata %+v", p)
-			}
-		case KindVersionMetadata:
-			if !IsSnapshot(p.Version) || p.File != MetadataFile {
-				t.Fatalf("version metadata %+v", p)
-			}
-		case KindFile:
-			if p.Version == "" || strings.Contains(p.Version, "/") || p.Extension == "" {
-				t.Fatalf("file %+v", p)
-			}
-			v := p.Version
-			if p.Build != "" {
-				b, ok := ParseBuild(p.Build)
-				if !ok || b.Snapshot() != p.Version {
-					t.Fatalf("build %q of %q", p.Build, p.Version)
-				}
-				v = p.Build
-			}
-			if FileName(p.ArtifactID, v, p.Classifier, p.Extension) != p.File {
-				t.Fatalf("ParsePath(%q): file %q is not rebuilt from %+v", s, p.File, p)
-			}
-		}
-	})
 }

@@ -85,18 +85,3 @@ func TestParseBuild(t *testing.T) {
 		t.Error("Build.Newer")
 	}
 }
-
-func FuzzCompareVersions(f *testing.F) {
-	f.Add("1.0", "1.0-SNAPSHOT")
-	f.Add("2.1-a", "2.1b")
-	f.Add("1-pom-1", "1-1-snapshot")
-	f.Fuzz(func(t *testing.T, a, b string) {
-		ab, ba := CompareVersions(a, b), CompareVersions(b, a)
-		if ab != -ba {
-			t.Fatalf("CompareVersions(%q, %q) = %d but reversed %d", a, b, ab, ba)
-		}
-		if CompareVersions(a, a) != 0 {
-			t.Fatalf("CompareVersions(%q, itself) != 0", a)
-		}
-	})
-}

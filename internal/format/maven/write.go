@@ -22,9 +22,17 @@ import (
 	"coffer/internal/store"
 )
 
-// put serves PUT: files, checksum verifications and metadata.
+// put serves PUT: files, checksum verifications and metadata. A body whose
+// Content-Length is over the upload limit is refused before it is read;
+// each kind of PUT authorizes before it reads the body; a streamed body
+// fails as soon as it crosses the limit. Both are 413.
 func (h *Handler) put(w http.ResponseWriter, r *http.Request, t *format.Target, p Path) {
-	var err error
+	err := format.CheckLength(r, "file", h.maxUpload)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	format.LimitBody(r, h.maxUpload, format.TooLarge("file", h.maxUpload))
 	switch {
 	case p.Checksum != "":
 		err = h.putChecksum(r, t, p)
@@ -67,7 +75,7 @@ func (h *Handler) putFile(r *http.Request, t *format.Target, p Path) error {
 	if p.Extension == "pom" && p.Classifier == "" {
 		data, err := io.ReadAll(io.LimitReader(r.Body, MaxPOMSize+1))
 		if err != nil {
-			return fault.Validation("could not read the POM: %v", err)
+			return bodyError(err, "could not read the POM")
 		}
 		if len(data) > MaxPOMSize {
 			body = io.MultiReader(bytes.NewReader(data), r.Body)
@@ -87,11 +95,20 @@ func (h *Handler) putFile(r *http.Request, t *format.Target, p Path) error {
 	return err
 }
 
+// bodyError is the error of a failed read of a request body: the limit's
+// error (format.LimitBody) as it is, else the client's broken body.
+func bodyError(err error, what string) error {
+	if fe, ok := errors.AsType[*fault.Error](err); ok {
+		return fe
+	}
+	return fault.Validation("%s: %v", what, err)
+}
+
 // readSmall reads a small request body, at most max bytes.
 func readSmall(r *http.Request, max int64, what string) ([]byte, error) {
 	data, err := io.ReadAll(io.LimitReader(r.Body, max+1))
 	if err != nil {
-		return nil, fault.Validation("could not read the %s: %v", what, err)
+		return nil, bodyError(err, "could not read the "+what)
 	}
 	if int64(len(data)) > max {
 		return nil, fault.Validation("the %s is larger than %d bytes", what, max)

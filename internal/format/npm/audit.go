@@ -2,13 +2,12 @@ package npm
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
-	"strings"
 	"time"
+
+	"coffer/internal/fault"
 )
 
 // The audit endpoints npm calls after an install.
@@ -21,8 +20,6 @@ const (
 
 const (
 	auditTimeout = 30 * time.Second
-	// maxAuditBody bounds an audit request body, and its decompressed form.
-	maxAuditBody = 32 << 20
 	// maxAuditReply bounds what is relayed from the upstream.
 	maxAuditReply = 64 << 20
 	// maxSearched is how many repositories a request searches (spec 3.1).
@@ -50,18 +47,31 @@ func (h *Handler) audit(w http.ResponseWriter, r *http.Request, rq *request, kin
 		return
 	}
 	ctx := r.Context()
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxAuditBody+1))
-	if err != nil || len(body) > maxAuditBody {
-		writeJSON(w, http.StatusOK, emptyAudit(kind, nil, ""))
+	if r.ContentLength > maxAuditBody {
+		h.writeError(w, r, fault.Quota("audit", "", "The audit request of %d bytes exceeds the limit of %d bytes", r.ContentLength, maxAuditBody))
 		return
 	}
+	// The body streams through readAudit, which bounds it and counts its
+	// dependencies; it is kept, as sent, only to be relayed.
 	encoding := r.Header.Get("Content-Encoding")
-	if base, ok := h.reachesNpmjs(ctx, rq); ok {
-		if h.relayAudit(ctx, w, base, kind, body, r.Header.Get("Content-Type"), encoding) {
+	base, relay := h.reachesNpmjs(ctx, rq)
+	var body io.Reader = r.Body
+	var kept *bytes.Buffer
+	if relay {
+		kept = bytes.NewBuffer(make([]byte, 0, max(min(r.ContentLength, maxAuditBody), 0)))
+		body = io.TeeReader(body, kept)
+	}
+	deps, err := readAudit(body, encoding)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	if relay {
+		if h.relayAudit(ctx, w, base, kind, kept.Bytes(), r.Header.Get("Content-Type"), encoding) {
 			return
 		}
 	}
-	writeJSON(w, http.StatusOK, emptyAudit(kind, body, encoding))
+	writeJSON(w, http.StatusOK, emptyAudit(kind, deps))
 }
 
 // reachesNpmjs reports whether the repository or one of its upstreams
@@ -140,24 +150,9 @@ func (h *Handler) relayAudit(ctx context.Context, w http.ResponseWriter, base st
 
 // emptyAudit is a report without findings: {} for the bulk endpoint; for
 // the quick one, npm's report shape counting the request's dependencies.
-func emptyAudit(kind auditKind, body []byte, encoding string) any {
+func emptyAudit(kind auditKind, deps int) any {
 	if kind == auditBulk {
 		return struct{}{}
-	}
-	deps := 0
-	if body != nil {
-		var r io.Reader = bytes.NewReader(body)
-		if strings.EqualFold(strings.TrimSpace(encoding), "gzip") || len(body) > 2 && body[0] == 0x1f && body[1] == 0x8b {
-			if zr, err := gzip.NewReader(r); err == nil {
-				r = zr
-			}
-		}
-		var req struct {
-			Dependencies map[string]json.RawMessage `json:"dependencies"`
-		}
-		if json.NewDecoder(io.LimitReader(r, maxAuditBody)).Decode(&req) == nil {
-			deps = len(req.Dependencies)
-		}
 	}
 	return map[string]any{
 		"actions":    []any{},

@@ -112,7 +112,18 @@
 // rebuild does not re-encode stored versions: full documents are the
 // stored Metadata, and abbreviated ones are sliced out of them once per
 // version revision and cached beside. Upstream packuments are parsed into
-// the same canonical fragments once per document the upstream sends.
+// the same canonical fragments once per document the upstream sends, as
+// the document arrives (only one version's document is whole in memory at
+// a time), and kept compressed with the document in the upstream client's
+// cache: a packument of a hundred megabytes takes a fraction of that,
+// never the document itself (the upstream client's Budget bounds the
+// documents being read at once).
+//
+// Every request to an external connection (packuments, tarballs at the
+// dist.tarball URL the packument names, redirects, the audit relay) goes
+// through the upstream client's address policy: only public http(s)
+// addresses, or the configured connection's own host:port
+// (upstream.Policy); a refused one is 503.
 //
 // # Audit and search
 //

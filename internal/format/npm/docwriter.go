@@ -1,7 +1,6 @@
 package npm
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"hash"
@@ -22,7 +21,45 @@ type docWriter struct {
 	base  int    // bytes flushed before b
 	sum   hash.Hash
 	gz    *gzip.Writer // nil until spilled
-	gzOut bytes.Buffer
+	gzOut chunks
+}
+
+// chunkSize is the size of the chunks the gzip encoding is gathered in.
+const chunkSize = 1 << 20
+
+// chunks gathers bytes in chunks of chunkSize, so that a growing encoding
+// is never copied into a buffer twice its size; bytes joins them once, at
+// the exact size.
+type chunks struct {
+	list [][]byte
+	n    int
+}
+
+func (c *chunks) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		if len(c.list) == 0 || len(c.list[len(c.list)-1]) == chunkSize {
+			c.list = append(c.list, make([]byte, 0, chunkSize))
+		}
+		last := &c.list[len(c.list)-1]
+		k := min(len(p), chunkSize-len(*last))
+		*last = append(*last, p[:k]...)
+		p = p[k:]
+	}
+	c.n += n
+	return n, nil
+}
+
+// bytes returns what was written, in one slice of its size, and drops the
+// chunks.
+func (c *chunks) bytes() []byte {
+	b := make([]byte, 0, c.n)
+	for i, ch := range c.list {
+		b = append(b, ch...)
+		c.list[i] = nil
+	}
+	c.list = nil
+	return b
 }
 
 // offset is the document's length so far.
@@ -34,7 +71,6 @@ func (w *docWriter) checkpoint() {
 	switch {
 	case w.gz == nil && len(w.b) > compactAbove:
 		w.sum = sha256.New()
-		w.gzOut.Grow(len(w.b) / 4)
 		w.gz, _ = gzip.NewWriterLevel(&w.gzOut, gzip.DefaultCompression)
 		w.flush()
 		w.b = make([]byte, 0, 2*flushAbove) // the grown buffer goes
@@ -45,7 +81,7 @@ func (w *docWriter) checkpoint() {
 
 func (w *docWriter) flush() {
 	w.sum.Write(w.b)
-	w.gz.Write(w.b) // into a bytes.Buffer: never fails
+	w.gz.Write(w.b) // into chunks: never fails
 	w.base += len(w.b)
 	w.b = w.b[:0]
 }
@@ -58,8 +94,8 @@ func (w *docWriter) document(contentType string) *document {
 	w.flush()
 	w.gz.Close()
 	d := &document{size: w.base, contentType: contentType, hash: hex.EncodeToString(w.sum.Sum(nil)[:16])}
-	// Kept at its size: the buffer's spare capacity would be held, unseen
-	// by the cache's accounting, for as long as the document is cached.
-	d.gzOnce.Do(func() { d.gz = bytes.Clone(w.gzOut.Bytes()) })
+	// Kept at its size: spare capacity would be held, unseen by the
+	// cache's accounting, for as long as the document is cached.
+	d.gzOnce.Do(func() { d.gz = w.gzOut.bytes() })
 	return d
 }

@@ -89,6 +89,8 @@ type env struct {
 	// onJoin, set before restart, sees each upstream download a request
 	// joins instead of starting its own.
 	onJoin func(key string)
+	// tune, set before restart, changes the handler's configuration.
+	tune func(*npm.Config)
 }
 
 func newEnv(t testing.TB) *env {
@@ -130,7 +132,11 @@ func (e *env) restart() {
 	if err := os.MkdirAll(e.tmpDir, 0o700); err != nil {
 		e.t.Fatal(err)
 	}
-	e.h = npm.New(e.svc, e.az, npm.Config{Blobs: e.blobs, TempDir: e.tmpDir, Upstream: upstream.Config{Retries: -1, RetryBackoff: 1, OnJoin: e.onJoin}})
+	cfg := npm.Config{Blobs: e.blobs, TempDir: e.tmpDir, Upstream: upstream.Config{Retries: -1, RetryBackoff: 1, OnJoin: e.onJoin}}
+	if e.tune != nil {
+		e.tune(&cfg)
+	}
+	e.h = npm.New(e.svc, e.az, cfg)
 	dp := server.DataPlane(map[string]http.Handler{artifact.FormatNpm: e.h}, func(ctx context.Context, tok, owner, domain string) (*auth.Principal, error) {
 		if tok != token {
 			return nil, fault.Unauthenticated("", "bad token")

@@ -84,20 +84,25 @@ type Config struct {
 	// are staged into it (without it, nothing is fetched).
 	Blobs blob.Store
 	// Upstream tunes the external-connection client; HTTPClient, if set,
-	// is the client it uses (and the audit proxy's).
+	// is the client it uses (and the audit proxy's). Unless Upstream has a
+	// Policy, the handler installs the one of the external connections
+	// svc knows (upstream.PolicyFor).
 	Upstream   upstream.Config
 	HTTPClient *http.Client
-	// CacheBytes bounds the rendered packuments, per-version fragments and
-	// parsed upstream packuments kept in memory (default 128 MiB).
+	// CacheBytes bounds the rendered packuments and per-version fragments
+	// kept in memory (default 128 MiB); parsed upstream packuments are
+	// cached with their documents by the upstream client.
 	CacheBytes int64
-	// MaxPublishSize bounds the tarball of one publish (default 2 GiB, npm's
-	// limit on CodeArtifact).
+	// MaxPublishSize bounds the tarball of one publish: the process's
+	// largest asset. npm's own limit on CodeArtifact, 2 GiB, is the
+	// default and the ceiling.
 	MaxPublishSize int64
 	// MaxDocumentSize bounds the JSON of a publish or metadata update, the
 	// tarball's base64 excepted (default 64 MiB).
 	MaxDocumentSize int64
 	// TempDir holds a tarball that arrives before its version document
-	// while the rest of the body is read (default os.TempDir()).
+	// while the rest of the body is read (default os.TempDir()); the file
+	// is removed when the request ends, however it ends.
 	TempDir string
 	Log     *slog.Logger
 }
@@ -112,7 +117,6 @@ type Handler struct {
 	log        *slog.Logger
 	docs       *lru.Cache[*document]
 	fragments  *lru.Cache[[]byte]
-	parsed     *lru.Cache[*upstreamPackument]
 	maxPublish int64
 	maxDoc     int64
 	tempDir    string
@@ -133,10 +137,10 @@ func New(svc Engine, authz Authorizer, cfg Config) *Handler {
 	if size <= 0 {
 		size = DefaultCacheBytes
 	}
-	h := &Handler{svc: svc, authz: authz, blobs: cfg.Blobs, up: upstream.New(cfg.Upstream, cfg.HTTPClient), log: log,
-		docs: lru.New[*document](size / 2), fragments: lru.New[[]byte](size / 8), parsed: lru.New[*upstreamPackument](size * 3 / 8),
+	h := &Handler{svc: svc, authz: authz, blobs: cfg.Blobs, up: upstream.New(upstream.PolicyFor(cfg.Upstream, svc, log), cfg.HTTPClient), log: log,
+		docs: lru.New[*document](size / 2), fragments: lru.New[[]byte](size / 8),
 		maxPublish: cfg.MaxPublishSize, maxDoc: cfg.MaxDocumentSize, tempDir: cfg.TempDir, httpClient: cfg.HTTPClient}
-	if h.maxPublish <= 0 {
+	if h.maxPublish <= 0 || h.maxPublish > DefaultMaxPublishSize {
 		h.maxPublish = DefaultMaxPublishSize
 	}
 	if h.maxDoc <= 0 {
@@ -145,9 +149,9 @@ func New(svc Engine, authz Authorizer, cfg Config) *Handler {
 	if h.tempDir == "" {
 		h.tempDir = os.TempDir()
 	}
-	if h.httpClient == nil {
-		h.httpClient = &http.Client{Timeout: auditTimeout}
-	}
+	// The audit relay reaches public:npmjs through the upstream client's
+	// own http.Client, under its address policy.
+	h.httpClient = h.up.HTTPClient()
 	return h
 }
 

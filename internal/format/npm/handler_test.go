@@ -306,7 +306,8 @@ func TestDistTags(t *testing.T) {
 }
 
 // deprecate does what npm deprecate does: GET ?write=true, set
-// "deprecated" on the versions, PUT the document back.
+// "deprecated" on the versions, PUT the document back (saying, as npm
+// does, which command sends it).
 func (e *env) deprecate(repo, name, msg string, versions ...string) response {
 	e.t.Helper()
 	r := e.get(repo, escaped(name)+"?write=true", "Accept", fullDoc)
@@ -318,7 +319,7 @@ func (e *env) deprecate(repo, name, msg string, versions ...string) response {
 		docVersions(doc)[v].(map[string]any)["deprecated"] = msg
 	}
 	b, _ := json.Marshal(doc)
-	return e.do("PUT", repo, escaped(name), b)
+	return e.do("PUT", repo, escaped(name), b, "npm-command", "deprecate")
 }
 
 func TestDeprecate(t *testing.T) {

@@ -63,7 +63,7 @@ func docFingerprint(stamp string, ups []upstreamDoc) uint64 {
 		h.WriteByte(0)
 		h.WriteString(u.doc.LastModified)
 		h.WriteString(strconv.FormatInt(u.doc.FetchedAt.UnixNano(), 36))
-		h.WriteString(strconv.Itoa(len(u.doc.Body)))
+		h.WriteString(strconv.FormatInt(u.doc.Size, 10))
 	}
 	return h.Sum64()
 }
@@ -233,10 +233,13 @@ func (h *Handler) merge(ctx context.Context, rq *request, n Name, view *artifact
 					return nil, err
 				}
 			}
-		case e.up.readme != "":
-			m.readme, m.latestFull = e.up.readme, string(e.up.full)
 		default:
-			m.readme, m.latestFull = e.upPkg.readme, string(e.up.full)
+			r := e.upPkg.reader()
+			m.readme = r.text(e.up.readme)
+			if m.readme == "" {
+				m.readme = r.text(e.upPkg.readme)
+			}
+			m.latestFull = r.text(e.up.full)
 		}
 	}
 	return m, nil
@@ -508,12 +511,31 @@ func (h *Handler) render(ctx context.Context, rq *request, m *merged, abbreviate
 func (h *Handler) batchFragments(ctx context.Context, rq *request, m *merged, batch []*entry, abbreviated bool) ([]string, error) {
 	out := make([]string, len(batch))
 	var ids []int64
+	// Upstream fragments are read from their packument's compressed
+	// arena, one reader per packument (entries in version order are
+	// mostly in the arena's order: a block is decoded once).
+	readers := map[*upstreamPackument]*packedReader{}
 	for i, e := range batch {
 		switch {
-		case e.stored == nil && abbreviated:
-			out[i] = string(e.up.abbrev)
 		case e.stored == nil:
-			out[i] = string(e.up.full)
+			r := readers[e.upPkg]
+			if r == nil {
+				r = e.upPkg.reader()
+				readers[e.upPkg] = r
+			}
+			full, err := r.get(e.up.full)
+			if err != nil {
+				return nil, fault.Internal(err, "the upstream document of %s@%s is unreadable", m.name, e.version)
+			}
+			if !abbreviated {
+				out[i] = string(full)
+				continue
+			}
+			abbrev, err := abbreviate(full)
+			if err != nil {
+				return nil, fault.Internal(err, "the upstream document of %s@%s is unreadable", m.name, e.version)
+			}
+			out[i] = string(abbrev)
 		case !m.lazy:
 		case abbreviated:
 			if f, ok := h.cachedAbbreviation(rq, m.name, e.stored); ok {

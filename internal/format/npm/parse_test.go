@@ -253,69 +253,6 @@ func TestBodyScanner(t *testing.T) {
 
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 
-// FuzzBodyScanner: any body either scans or fails, without panicking, and
-// the data it hands out decodes the same as encoding/json decodes it.
-func FuzzBodyScanner(f *testing.F) {
-	f.Add([]byte(`{"versions":{},"_attachments":{"a":{"data":"aGk=","length":2}}}`))
-	f.Add([]byte(`{"_attachments":{"a":{"data":"a\/b\u0041"}}}`))
-	f.Add([]byte(`{"a":[{"b":"}"}],"_attachments":null}`))
-	f.Fuzz(func(t *testing.T, body []byte) {
-		s := newBodyScanner(bytes.NewReader(body), 1<<16)
-		var datas []string
-		for {
-			found, err := s.next()
-			if err != nil {
-				return
-			}
-			if !found {
-				break
-			}
-			b, err := io.ReadAll(s.dataReader())
-			if err != nil {
-				return
-			}
-			datas = append(datas, string(b))
-		}
-		// Accepted: it must be JSON, with the same data strings.
-		var doc struct {
-			Attachments map[string]struct {
-				Data string `json:"data"`
-			} `json:"_attachments"`
-		}
-		if err := json.Unmarshal(body, &doc); err != nil {
-			t.Fatalf("accepted invalid JSON %q: %v", body, err)
-		}
-		for _, d := range datas {
-			found := false
-			for _, a := range doc.Attachments {
-				found = found || a.Data == d
-			}
-			if !found {
-				t.Fatalf("data %q is not what encoding/json reads from %q", d, body)
-			}
-		}
-	})
-}
-
-// FuzzParseName: a parsed name prints back as its input.
-func FuzzParseName(f *testing.F) {
-	for _, s := range []string{"react", "@types/node", "@a/b/c", "..", "@/", "a%2fb"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		n, ok := ParseName(s)
-		if !ok {
-			return
-		}
-		if n.String() != s || n.Base == "" || strings.Contains(n.Base, "/") || strings.Contains(n.Scope, "/") {
-			t.Fatalf("ParseName(%q) = %+v", s, n)
-		}
-		if segs := splitPath(n.Escaped(), n.String()); len(segs) != 1 || segs[0] != s {
-			t.Fatalf("%q escapes to %q, split %q", s, n.Escaped(), segs)
-		}
-	})
-}
-
 // FuzzAbbreviate: the sliced abbreviation of any canonical fragment holds
 // exactly the abbreviated fields of the decoded document.
 func FuzzAbbreviate(f *testing.F) {

@@ -24,7 +24,34 @@ import (
 // deprecate sends the ?write=true document back with "deprecated" set;
 // npm unpublish of one version sends it to -rev/<rev> without that
 // version).
+//
+// Which of these a PUT is shows only in its body, so nothing of the body is
+// read before the caller is known to be allowed something the PUT can do
+// (see authorizePut), and nothing of a tarball before the caller is known
+// to be allowed to publish. A declared Content-Length over what any such
+// body may weigh is refused before anything is read.
 func (h *Handler) put(w http.ResponseWriter, r *http.Request, rq *request, n Name, rev string) {
+	g, err := h.authorizePut(r, rq, n, rev)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	// The document, escapes in the data included, is charged to maxDoc;
+	// the data's base64 characters stop once they decode to more than
+	// maxPublish.
+	limit := h.maxDoc
+	if rev == "" && g.publish == nil {
+		limit += (h.maxPublish + 2) / 3 * 4 // its base64
+	}
+	if r.ContentLength > limit {
+		if rev == "" && g.publish != nil {
+			h.writeError(w, r, g.publish) // only a publish weighs that much
+			return
+		}
+		h.writeError(w, r, fault.Quota("package", n.String(), "The request body of %d bytes exceeds the limit of %d bytes (a tarball of at most %d bytes in base64, and %d bytes of JSON)",
+			r.ContentLength, limit, h.maxPublish, h.maxDoc))
+		return
+	}
 	sc := newBodyScanner(r.Body, h.maxDoc)
 	found, err := sc.next()
 	if err != nil {
@@ -34,6 +61,10 @@ func (h *Handler) put(w http.ResponseWriter, r *http.Request, rq *request, n Nam
 	if found {
 		if rev != "" {
 			h.writeError(w, r, fault.Validation("A -rev update carries no tarball; publish with PUT on the package"))
+			return
+		}
+		if err := g.mayPublish(); err != nil {
+			h.writeError(w, r, err)
 			return
 		}
 		h.publish(w, r, rq, n, sc)
@@ -46,6 +77,65 @@ func (h *Handler) put(w http.ResponseWriter, r *http.Request, rq *request, n Nam
 		}
 	}
 	h.updateMetadata(w, r, rq, n, sc.members, rev)
+}
+
+// putGrant is what authorizePut found out about publishing.
+type putGrant struct {
+	// publish is the refusal of PublishPackageVersion (nil: allowed, or
+	// not asked yet).
+	publish error
+	asked   bool
+	// check asks for PublishPackageVersion.
+	check func() error
+}
+
+// mayPublish asks for PublishPackageVersion unless that was answered
+// before the body was read.
+func (g *putGrant) mayPublish() error {
+	if !g.asked {
+		g.publish, g.asked = g.check(), true
+	}
+	return g.publish
+}
+
+// authorizePut decides, before the body of a PUT is read, whether the
+// caller may send it: the caller must be allowed one of the actions such
+// a PUT can need — PublishPackageVersion or PutPackageMetadata (npm
+// publish, npm deprecate) on PUT <name>, DeletePackageVersions or
+// PutPackageMetadata (npm unpublish of a version) on -rev. The actions are
+// asked in turn until one is allowed, the one the npm command in the
+// npm-command header needs first (npm deprecate is not asked for
+// publish); when none is, the first refusal is the answer. What the body
+// then asks for is authorized again once it is read (updateMetadata asks
+// for exactly the actions its changes need).
+func (h *Handler) authorizePut(r *http.Request, rq *request, n Name, rev string) (*putGrant, error) {
+	ctx := r.Context()
+	arn := h.packageARN(rq.t, n)
+	g := &putGrant{check: func() error { return h.authz.Authorize(ctx, actionPublish, arn) }}
+	actions := []string{actionPublish, actionMetadata}
+	switch {
+	case rev != "":
+		actions = []string{actionDelete, actionMetadata}
+	case r.Header.Get("npm-command") == "deprecate":
+		actions = []string{actionMetadata, actionPublish}
+	}
+	var refused error
+	for _, action := range actions {
+		err := h.authz.Authorize(ctx, action, arn)
+		if action == actionPublish {
+			g.publish, g.asked = err, true
+		}
+		if err == nil {
+			return g, nil
+		}
+		if fault.KindOf(err) != fault.KindAccessDenied {
+			return nil, err
+		}
+		if refused == nil {
+			refused = err
+		}
+	}
+	return nil, refused
 }
 
 // publication is a publish whose version document has been checked.
@@ -69,14 +159,17 @@ type publication struct {
 // spooled to a temporary file first. Either way, nothing is stored unless
 // the whole body is well formed and the tarball matches dist.integrity
 // (and dist.shasum).
+//
+// The caller has been authorized to publish (put); the scanner is
+// positioned at the start of the tarball's data.
 func (h *Handler) publish(w http.ResponseWriter, r *http.Request, rq *request, n Name, sc *bodyScanner) {
 	ctx := r.Context()
-	if err := h.authz.Authorize(ctx, actionPublish, h.packageARN(rq.t, n)); err != nil {
-		h.writeError(w, r, err)
-		return
-	}
 	if !ValidNewName(n) {
 		h.writeError(w, r, fault.Validation("Invalid package name %q: new package names must be lower case and must not contain ~'!()*", n))
+		return
+	}
+	if err := h.checkAnnouncedLength(sc); err != nil {
+		h.writeError(w, r, err)
 		return
 	}
 	var pub *publication
@@ -90,10 +183,15 @@ func (h *Handler) publish(w http.ResponseWriter, r *http.Request, rq *request, n
 		}
 		body, streaming = h.tarballReader(sc), true
 	} else {
-		f, err := h.spool(sc)
-		if f != nil {
-			defer func() { f.Close(); os.Remove(f.Name()) }()
+		f, err := os.CreateTemp(h.tempDir, "coffer-npm-publish-")
+		if err != nil {
+			h.writeError(w, r, fault.Internal(err, "could not receive the tarball"))
+			return
 		}
+		// Removed however the request ends: refused, cut off, cancelled
+		// or panicking.
+		defer func() { f.Close(); os.Remove(f.Name()) }()
+		err = h.spool(f, sc)
 		if err == nil {
 			err = h.finishBody(sc)
 		}
@@ -178,6 +276,27 @@ func (h *Handler) tarballReader(sc *bodyScanner) io.Reader {
 	return &limitedReader{r: base64.NewDecoder(base64.StdEncoding, sc.dataReader()), max: h.maxPublish, left: h.maxPublish, sc: sc}
 }
 
+// checkAnnouncedLength refuses a tarball whose attachment announces,
+// before its data, more bytes than the limit.
+func (h *Handler) checkAnnouncedLength(sc *bodyScanner) error {
+	raw, ok := sc.atts[len(sc.atts)-1].members["length"]
+	if !ok {
+		return nil
+	}
+	var length float64
+	if err := json.Unmarshal(raw, &length); err != nil || length < 0 {
+		return sc.fail(fault.Validation("The attachment's length must be a number of bytes"))
+	}
+	if length > float64(h.maxPublish) {
+		return sc.fail(tooBig(h.maxPublish))
+	}
+	return nil
+}
+
+func tooBig(limit int64) error {
+	return fault.Quota("package", "", "The tarball exceeds the publish limit of %d bytes", limit)
+}
+
 // limitedReader fails a tarball over the limit, and records a decoding
 // error as the body's fault.
 type limitedReader struct {
@@ -194,35 +313,45 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 	n, err := l.r.Read(p)
 	l.left -= int64(n)
 	if l.left < 0 {
-		return 0, l.sc.fail(fault.Quota("package", "", "The tarball exceeds the publish limit of %d bytes", l.max))
+		return 0, l.sc.fail(tooBig(l.max))
 	}
 	if err != nil && err != io.EOF {
-		var corrupt base64.CorruptInputError
-		if errors.As(err, &corrupt) {
-			err = l.sc.fail(fault.Validation("The attachment data is not valid base64: %v", err))
+		// The scanner's own fault (the body could not be read, is not
+		// JSON, is over budget) comes first; whatever else the decoder
+		// says is about the base64 text.
+		if l.sc.err != nil {
+			err = l.sc.err
 		} else {
-			err = l.sc.fail(err)
+			err = l.sc.fail(fault.Validation("The attachment data is not valid base64: %s", base64Problem(err)))
 		}
 	}
 	return n, err
 }
 
-// spool decodes the data string into a temporary file.
-func (h *Handler) spool(sc *bodyScanner) (*os.File, error) {
-	f, err := os.CreateTemp(h.tempDir, "coffer-npm-publish-")
-	if err != nil {
-		return nil, fault.Internal(err, "could not receive the tarball")
+// base64Problem says what is wrong with base64 text the decoder refused.
+func base64Problem(err error) string {
+	var corrupt base64.CorruptInputError
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "it ends inside a group of 4 characters (unpadded or truncated)"
+	case errors.As(err, &corrupt):
+		return "it has a character outside the base64 alphabet, or data after its padding"
 	}
+	return err.Error()
+}
+
+// spool decodes the data string into f and rewinds it.
+func (h *Handler) spool(f *os.File, sc *bodyScanner) error {
 	if _, err := io.Copy(f, h.tarballReader(sc)); err != nil {
 		if sc.err != nil {
-			return f, sc.err
+			return sc.err
 		}
-		return f, fault.Internal(err, "could not receive the tarball")
+		return fault.Internal(err, "could not receive the tarball")
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return f, fault.Internal(err, "could not read the tarball back")
+		return fault.Internal(err, "could not read the tarball back")
 	}
-	return f, nil
+	return nil
 }
 
 // finishBody reads the rest of the body: nothing but one tarball is allowed.

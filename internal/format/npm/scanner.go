@@ -18,7 +18,9 @@ import (
 //
 //	{ <member>..., "_attachments": { "<file>": { "data": "<base64>", <member>... }, ... }, <member>... }
 //
-// Everything but data counts against a budget (Config.MaxDocumentSize).
+// Everything but the base64 characters of data counts against a budget
+// (Config.MaxDocumentSize): JSON escapes inside data do too, so that the
+// body's bytes are bounded by the budget and what the data decodes to.
 // Duplicate keys are refused, as is anything after the top-level object
 // but white space. Errors are fault.Validation (fault.Quota for the
 // budget) and sticky.
@@ -71,10 +73,18 @@ func (s *bodyScanner) readByte() (byte, error) {
 		}
 		return 0, s.fail(fault.Validation("The publish body could not be read: %v", err))
 	}
-	if s.budget--; s.budget < 0 {
-		return 0, s.fail(fault.Quota("package", "", "The JSON of the request exceeds the limit of %d bytes", s.limit))
+	if err := s.charge(1); err != nil {
+		return 0, err
 	}
 	return c, nil
+}
+
+// charge counts n bytes against the budget.
+func (s *bodyScanner) charge(n int64) error {
+	if s.budget -= n; s.budget < 0 {
+		return s.fail(fault.Quota("package", "", "The JSON of the request exceeds the limit of %d bytes", s.limit))
+	}
+	return nil
 }
 
 // nonSpace returns the next byte that is not JSON white space.
@@ -375,6 +385,9 @@ func (sr *stringReader) Read(p []byte) (int, error) {
 			sr.done = true
 			return n, nil
 		case c == '\\':
+			if err := s.charge(2); err != nil {
+				return n, err
+			}
 			e, err := s.r.ReadByte()
 			if err != nil {
 				return n, s.malformed("the body ends inside the attachment data")
@@ -389,6 +402,9 @@ func (sr *stringReader) Read(p []byte) (int, error) {
 			case 't':
 				p[n] = '\t'
 			case 'u':
+				if err := s.charge(4); err != nil {
+					return n, err
+				}
 				var hexs [4]byte
 				if _, err := io.ReadFull(s.r, hexs[:]); err != nil {
 					return n, s.malformed("the body ends inside the attachment data")

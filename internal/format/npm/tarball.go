@@ -79,7 +79,9 @@ type tarballFetch struct {
 	version string
 	tee     *format.Tee
 
-	uv *upstreamVersion
+	// full and readme are the fetched version's upstream document and
+	// readme, once fetched.
+	full, readme string
 }
 
 func (tf *tarballFetch) fetch(ctx context.Context, src artifact.ExternalSource) (blob.Digests, bool, error) {
@@ -94,16 +96,21 @@ func (tf *tarballFetch) fetch(ctx context.Context, src artifact.ExternalSource) 
 	if !ok {
 		return blob.Digests{}, false, fault.NotFound("package-version", tf.version, "%s@%s is not listed by %s", tf.name, tf.version, src.Connection)
 	}
-	exp := upstream.Expectation{SHA512: uv.sha512, SHA1: uv.sha1}
+	r := up.reader()
+	dist := up.dist(r, uv)
+	if dist.tarball == "" {
+		return blob.Digests{}, false, fault.Internal(nil, "the upstream document of %s@%s is unreadable", tf.name, tf.version)
+	}
+	exp := upstream.Expectation{SHA512: dist.sha512, SHA1: dist.sha1}
 	var opts []upstream.Option
 	if tf.tee.Enabled() {
 		opts = append(opts, upstream.WithTee(func(m upstream.Meta) io.Writer { return tf.tee.Begin("application/octet-stream", m) }))
 	}
-	res, err := tf.h.up.Fetch(ctx, src.Connection+"\x00"+uv.tarball, uv.tarball, exp, tf.h.blobs, opts...)
+	res, err := tf.h.up.Fetch(ctx, src.Connection+"\x00"+dist.tarball, dist.tarball, exp, tf.h.blobs, opts...)
 	if err != nil {
 		return blob.Digests{}, false, err
 	}
-	tf.uv = uv
+	tf.full, tf.readme = r.text(uv.full), r.text(uv.readme)
 	tf.tee.Fetched(res)
 	return res.Digests, res.Created, nil
 }
@@ -111,13 +118,13 @@ func (tf *tarballFetch) fetch(ctx context.Context, src artifact.ExternalSource) 
 // newVersion fills a version created by this fetch from the upstream's
 // document (a version retained from an upstream repository keeps its own).
 func (tf *tarballFetch) newVersion(v *store.Version) {
-	if tf.uv == nil {
+	if tf.full == "" {
 		return
 	}
-	d, err := decodeVersionDoc(tf.uv.full)
+	d, err := decodeVersionDoc([]byte(tf.full))
 	if err != nil {
 		return
 	}
-	fillVersion(v, tf.name, d, tf.uv.readme)
-	v.Metadata = string(tf.uv.full)
+	fillVersion(v, tf.name, d, tf.readme)
+	v.Metadata = tf.full
 }

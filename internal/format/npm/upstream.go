@@ -3,9 +3,12 @@ package npm
 import (
 	"context"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -15,92 +18,225 @@ import (
 )
 
 // upstreamPackument is a packument of an external registry, parsed into
-// canonical fragments once per document the upstream sends (the upstream
-// client revalidates it after its metadata TTL).
+// canonical fragments as the upstream sends it (a stream: the document is
+// never whole in memory) and kept compressed, once per document the
+// upstream sends (the upstream client caches it with the document, and
+// revalidates it after its metadata TTL). It is immutable once parsed.
 type upstreamPackument struct {
-	doc      *upstream.Document
-	src      artifact.ExternalSource
 	versions map[string]*upstreamVersion
 	tags     map[string]string
-	readme   string
+	readme   span // the top-level readme
+	arena    packed
 	cost     int64
 }
 
-// upstreamVersion is one version an external registry lists.
+// upstreamVersion is one version an external registry lists; its strings
+// are in the packument's arena.
 type upstreamVersion struct {
-	full, abbrev []byte // canonical fragments (no tarball)
-	tarball      string // where the upstream serves it
-	sha512       string // hex, from dist.integrity; "" when not given
-	sha1         string // hex, from dist.shasum or a sha1 integrity
-	published    time.Time
-	readme       string
+	full      span // canonical fragment (no tarball)
+	dist      span // versionDist.encode
+	readme    span
+	published time.Time
 }
 
-// ParseUpstreamPackument parses a full packument as a registry serves it.
-// Versions whose key is not a usable version string, or whose document
-// lacks dist.tarball or a digest to verify it (dist.integrity or
-// dist.shasum), are left out: coffer could not serve them safely.
-func ParseUpstreamPackument(body []byte) (*upstreamPackument, error) {
-	var raw struct {
-		DistTags map[string]json.RawMessage `json:"dist-tags"`
-		Versions map[string]json.RawMessage `json:"versions"`
-		Time     map[string]json.RawMessage `json:"time"`
-		Readme   json.RawMessage            `json:"readme"`
+// versionDist is where an upstream version's tarball is and what it must
+// hash to.
+type versionDist struct {
+	tarball string // where the upstream serves it
+	sha512  string // hex, from dist.integrity; "" when not given
+	sha1    string // hex, from dist.shasum or a sha1 integrity
+}
+
+// reader returns a reader of the packument's strings, for one goroutine.
+func (p *upstreamPackument) reader() *packedReader { return p.arena.reader() }
+
+// dist returns where a version's tarball is and its digests.
+func (p *upstreamPackument) dist(r *packedReader, uv *upstreamVersion) versionDist {
+	var d versionDist
+	b, err := r.get(uv.dist)
+	if err != nil {
+		return d
 	}
-	if err := json.Unmarshal(body, &raw); err != nil {
+	var fields [2]string
+	for i := range fields {
+		n, k := binary.Uvarint(b)
+		if k <= 0 || n > uint64(len(b)-k) {
+			return versionDist{}
+		}
+		fields[i], b = string(b[k:k+int(n)]), b[k+int(n):]
+	}
+	d.tarball, d.sha512, d.sha1 = fields[0], fields[1], string(b)
+	return d
+}
+
+// encode is the form dist reads back.
+func (d versionDist) encode() []byte {
+	b := binary.AppendUvarint(nil, uint64(len(d.tarball)))
+	b = append(b, d.tarball...)
+	b = binary.AppendUvarint(b, uint64(len(d.sha512)))
+	b = append(b, d.sha512...)
+	return append(b, d.sha1...)
+}
+
+// upstreamCost is what one version takes beside its strings.
+const upstreamCost = 160
+
+// parseUpstreamPackument parses a full packument as a registry serves it,
+// reading it as a stream: only one version's document (at most
+// maxVersion bytes) is whole in memory at a time. Versions whose key is
+// not a usable version string, or whose document lacks dist.tarball or a
+// digest to verify it (dist.integrity or dist.shasum), or is larger than
+// maxVersion, are left out: coffer could not serve them safely. Members
+// are matched as encoding/json matches struct fields (case-insensitively,
+// the last of duplicates winning).
+func parseUpstreamPackument(body io.Reader, maxVersion int) (*upstreamPackument, error) {
+	p := &upstreamPackument{versions: map[string]*upstreamVersion{}, tags: map[string]string{}}
+	s := newJSONStream(body)
+	times := map[string]time.Time{}
+	var buf []byte
+	isObject, err := s.object()
+	if err != nil {
 		return nil, fmt.Errorf("upstream packument: %w", err)
 	}
-	p := &upstreamPackument{versions: map[string]*upstreamVersion{}, tags: map[string]string{}}
-	_ = json.Unmarshal(raw.Readme, &p.readme)
-	for tag, v := range raw.DistTags {
-		var s string
-		if json.Unmarshal(v, &s) == nil && validTag(tag) {
-			p.tags[tag] = s
+	for first := true; isObject; first = false {
+		key, ok, err := s.member(first)
+		if err != nil {
+			return nil, fmt.Errorf("upstream packument: %w", err)
+		}
+		if !ok {
+			break
+		}
+		switch {
+		case strings.EqualFold(key, "versions"):
+			err = p.readVersions(s, &buf, maxVersion)
+		case strings.EqualFold(key, "dist-tags"):
+			err = readMembers(s, &buf, maxVersion, func(tag string, v []byte) {
+				var str string
+				if json.Unmarshal(v, &str) == nil && validTag(tag) {
+					p.tags[tag] = str
+				} else {
+					delete(p.tags, tag)
+				}
+			})
+		case strings.EqualFold(key, "time"):
+			err = readMembers(s, &buf, maxVersion, func(ver string, v []byte) {
+				var str string
+				delete(times, ver)
+				if json.Unmarshal(v, &str) == nil {
+					if t, err := time.Parse(time.RFC3339Nano, str); err == nil {
+						times[ver] = t
+					}
+				}
+			})
+		case strings.EqualFold(key, "readme"):
+			var readme string
+			switch buf, err = s.value(buf, maxVersion); {
+			case err == nil:
+				if json.Unmarshal(buf, &readme) != nil {
+					readme = ""
+				}
+			case errors.Is(err, errJSONTooBig):
+				err = nil
+			}
+			p.readme = p.arena.add([]byte(readme))
+		default:
+			err = s.skip()
+		}
+		if err != nil {
+			return nil, fmt.Errorf("upstream packument: %w", err)
 		}
 	}
-	for key, vraw := range raw.Versions {
-		if !cleanVersionKey(key) {
-			continue
+	if err := s.end(); err != nil {
+		return nil, fmt.Errorf("upstream packument: %w", err)
+	}
+	p.arena.finish()
+	for ver, uv := range p.versions {
+		uv.published = times[ver]
+		p.cost += int64(len(ver)) + upstreamCost
+	}
+	for tag, v := range p.tags {
+		p.cost += int64(len(tag) + len(v) + 64)
+	}
+	p.cost += p.arena.size + 512
+	return p, nil
+}
+
+// readMembers reads an object (or null), calling f with each member's
+// name and raw value; a value over limit bytes is given as nil.
+func readMembers(s *jsonStream, buf *[]byte, limit int, f func(key string, raw []byte)) error {
+	isObject, err := s.object()
+	if err != nil || !isObject {
+		return err
+	}
+	for first := true; ; first = false {
+		key, ok, err := s.member(first)
+		if err != nil || !ok {
+			return err
 		}
-		d, err := decodeVersionDoc(vraw)
-		if err != nil {
-			continue
+		v, err := s.value(*buf, limit)
+		switch {
+		case err == nil:
+			*buf = v
+		case errors.Is(err, errJSONTooBig):
+			v = nil
+		default:
+			return err
 		}
-		uv := &upstreamVersion{tarball: str(d.dist, "tarball"), sha1: strings.ToLower(str(d.dist, "shasum"))}
-		if uv.tarball == "" {
-			continue
-		}
-		for _, sri := range strings.Fields(str(d.dist, "integrity")) {
-			alg, hexsum, ok := parseSRI(sri)
-			switch {
-			case !ok:
-			case alg == "sha512":
-				uv.sha512 = hexsum
-			case alg == "sha1" && uv.sha1 == "":
-				uv.sha1 = hexsum
-			}
-		}
-		if uv.sha512 == "" && len(uv.sha1) != 40 {
-			continue // nothing to verify its tarball against
-		}
-		uv.readme = d.takeReadme()
-		if uv.full, err = d.encode(); err != nil {
-			continue
-		}
-		if uv.abbrev, err = abbreviate(uv.full); err != nil {
-			continue
-		}
-		if t, ok := raw.Time[key]; ok {
-			var s string
-			if json.Unmarshal(t, &s) == nil {
-				uv.published, _ = time.Parse(time.RFC3339Nano, s)
-			}
+		f(key, v)
+	}
+}
+
+// readVersions reads the versions object, one version at a time.
+func (p *upstreamPackument) readVersions(s *jsonStream, buf *[]byte, maxVersion int) error {
+	return readMembers(s, buf, maxVersion, func(key string, raw []byte) {
+		uv := p.version(key, raw)
+		if uv == nil {
+			delete(p.versions, key)
+			return
 		}
 		p.versions[key] = uv
-		p.cost += int64(len(uv.full)+len(uv.abbrev)+len(uv.tarball)+len(uv.readme)) + 256
+	})
+}
+
+// version parses one version's document, nil if it is not usable.
+func (p *upstreamPackument) version(key string, raw []byte) *upstreamVersion {
+	if raw == nil || !cleanVersionKey(key) {
+		return nil
 	}
-	p.cost += int64(len(p.readme))
-	return p, nil
+	d, err := decodeVersionDoc(raw)
+	if err != nil {
+		return nil
+	}
+	dist := versionDist{tarball: str(d.dist, "tarball"), sha1: strings.ToLower(str(d.dist, "shasum"))}
+	if dist.tarball == "" {
+		return nil
+	}
+	for _, sri := range strings.Fields(str(d.dist, "integrity")) {
+		alg, hexsum, ok := parseSRI(sri)
+		switch {
+		case !ok:
+		case alg == "sha512":
+			dist.sha512 = hexsum
+		case alg == "sha1" && dist.sha1 == "":
+			dist.sha1 = hexsum
+		}
+	}
+	if dist.sha512 == "" && len(dist.sha1) != 40 {
+		return nil // nothing to verify its tarball against
+	}
+	readme := d.takeReadme()
+	full, err := d.encode()
+	if err != nil {
+		return nil
+	}
+	if _, ok := topMembers(string(full)); !ok {
+		return nil // abbreviate could not read it
+	}
+	return &upstreamVersion{
+		full:   p.arena.add(full),
+		dist:   p.arena.add(dist.encode()),
+		readme: p.arena.add([]byte(readme)),
+	}
 }
 
 // parseSRI splits a Subresource Integrity value "sha512-<base64>" into its
@@ -135,17 +271,27 @@ func sriSHA512(hexsum string) string {
 }
 
 // upstreamDoc is an external source's packument document, as the
-// upstream client returned it (not parsed yet).
+// upstream client returned it (parsed as it was read).
 type upstreamDoc struct {
 	doc *upstream.Document
 	src artifact.ExternalSource
 }
 
-// upstreamDocument reads a package's packument from an external source
-// through the upstream client's revalidating cache.
+// decodePackument is the upstream client's decoder of packuments: the
+// document is parsed as it arrives, and only its parse is kept.
+func (h *Handler) decodePackument(body io.Reader, d *upstream.Document) (any, int64, error) {
+	p, err := parseUpstreamPackument(body, int(h.maxDoc))
+	if err != nil {
+		return nil, 0, err
+	}
+	return p, p.cost, nil
+}
+
+// upstreamDocument reads and parses a package's packument from an
+// external source through the upstream client's revalidating cache.
 func (h *Handler) upstreamDocument(ctx context.Context, src artifact.ExternalSource, n Name) (upstreamDoc, error) {
 	u := src.BaseURL + n.Escaped()
-	res, err := h.up.Get(ctx, u, upstream.WithHeader("Accept", MediaJSON))
+	res, err := h.up.Get(ctx, u, upstream.WithHeader("Accept", MediaJSON), upstream.WithDecode("npm-packument", h.decodePackument))
 	if err != nil {
 		return upstreamDoc{}, err
 	}
@@ -155,18 +301,12 @@ func (h *Handler) upstreamDocument(ctx context.Context, src artifact.ExternalSou
 	return upstreamDoc{doc: res.Document, src: src}, nil
 }
 
-// parse returns the parsed packument, cached per document.
+// parse returns the document's packument.
 func (h *Handler) parse(d upstreamDoc) (*upstreamPackument, error) {
-	fp := uint64(d.doc.FetchedAt.UnixNano()) ^ uint64(len(d.doc.Body))<<1
-	if p, ok := h.parsed.Get(d.doc.URL, fp); ok && sameBody(p.doc, d.doc) {
-		return p, nil
+	p, ok := d.doc.Value.(*upstreamPackument)
+	if !ok {
+		return nil, &fault.Error{Kind: fault.KindUnavailable, Message: "the upstream packument " + d.doc.URL + " is unreadable"}
 	}
-	p, err := ParseUpstreamPackument(d.doc.Body)
-	if err != nil {
-		return nil, &fault.Error{Kind: fault.KindUnavailable, Message: "the upstream packument " + d.doc.URL + " is unreadable", Err: err}
-	}
-	p.doc, p.src = d.doc, d.src
-	h.parsed.Put(d.doc.URL, fp, p, p.cost)
 	return p, nil
 }
 
@@ -178,12 +318,6 @@ func (h *Handler) upstreamPackument(ctx context.Context, src artifact.ExternalSo
 		return nil, err
 	}
 	return h.parse(d)
-}
-
-// sameBody reports whether two documents carry the same body (a
-// revalidated document is a copy sharing its body).
-func sameBody(a, b *upstream.Document) bool {
-	return a == b || a != nil && b != nil && len(a.Body) == len(b.Body) && a.FetchedAt.Equal(b.FetchedAt) && a.URL == b.URL
 }
 
 // upstreamDocuments reads the packuments of every external source (once

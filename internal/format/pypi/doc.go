@@ -14,7 +14,8 @@
 // (its ARN uses the PEP 503 normalised name). Errors are plain text with
 // the status of the fault: 400 for a malformed or mismatched upload, 403,
 // 404, 409 for other bytes under an existing file name (an identical
-// re-upload is 200).
+// re-upload is 200), 413 for an upload over the limit, 507 when the
+// server's disk is full.
 //
 // # Simple pages
 //
@@ -40,7 +41,11 @@
 // reading PEP 503 HTML when that is what the upstream answers; its URL is
 // <connection URL>simple/<project>/, or <connection URL><project>/ when the
 // configured URL already ends in /simple/. A failing upstream never hides
-// what is stored.
+// what is stored. The page is parsed as it is read and only its parse is
+// kept (cached with the document by the upstream client); the files it
+// links, like every redirect, are fetched only from public http(s)
+// addresses or the configured connection's own host:port
+// (upstream.Policy).
 //
 // The rendered page (both representations) is cached per repository and
 // project under a fingerprint of its inputs, so a hit is never stale and
@@ -63,6 +68,11 @@
 //
 // Names: PEP 503 normalisation (artifact.Normalize) everywhere a project
 // is stored or named; the display name keeps the metadata's spelling.
+//
+// File names: within a release, names that differ only by case are one
+// file, as on PyPI: an upload of Foo-1.0.tar.gz when foo-1.0.tar.gz is
+// stored is taken as that file (the same bytes: 200 and nothing changes;
+// other bytes: 409), and the first spelling is kept.
 //
 // Versions: a version is stored in its PEP 440 normalised form
 // ("1.0.0-Alpha1" is 1.0.0a1, "v1.01" is 1.1), and an upload whose version
@@ -92,10 +102,24 @@
 // The legacy upload API: multipart/form-data with :action=file_upload,
 // protocol_version=1, name, version, filetype (bdist_wheel or sdist),
 // content (the file) and at least one of sha256_digest, md5_digest,
-// blake2_256_digest, each verified. The file is received whole (spooled to
-// a temporary file) and checked before anything is stored: digests, the
-// file name against name, version and filetype, and the distribution's own
-// core metadata (the wheel's <name>-<version>.dist-info/METADATA, the
+// blake2_256_digest, each verified.
+//
+// The publish is authorized (PublishPackageVersion on the project's ARN)
+// as soon as the name field has been read, before anything else of the
+// form. So the name field must come before the content part and within
+// the first 256 KiB of the body; a form that sends its file first is
+// refused (400) without the file being read. twine (repository.py
+// _upload: metadata_dictionary(), which begins with name and version, then
+// :action and protocol_version, then the content part), poetry, uv, flit
+// and hatch all send the metadata fields first. The file may be at most
+// MaxUploadSize bytes (--max-asset-size) and the whole body that plus
+// 1 MiB for the other fields: a Content-Length over that is refused before
+// anything is read, a streamed body as soon as it crosses a limit (413).
+//
+// The file is received whole (spooled to a temporary file under TempDir,
+// removed before the answer is written, whatever the outcome) and checked
+// before anything is stored: digests, the file name against name, version
+// and filetype, and the distribution's own core metadata (the wheel's <name>-<version>.dist-info/METADATA, the
 // sdist's <name>-<version>/PKG-INFO) against them. Any failure is a 400
 // with a message that says what is wrong, and nothing is stored. Then the
 // file becomes an asset of the (Published) version, and for a wheel its

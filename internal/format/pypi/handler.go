@@ -49,7 +49,9 @@ type Config struct {
 	// staged into it, and read back to extract their core metadata.
 	Blobs blob.Store
 	// Upstream tunes the external-connection client; HTTPClient, if set,
-	// is the client it uses.
+	// is the client it uses. Unless Upstream has a Policy, the handler
+	// installs the one of the external connections svc knows
+	// (upstream.PolicyFor).
 	Upstream   upstream.Config
 	HTTPClient *http.Client
 	// PageCacheBytes bounds the rendered simple pages and per-version file
@@ -72,9 +74,11 @@ type Handler struct {
 	log       *slog.Logger
 	pages     *lru.Cache[*renderedPage]
 	fragments *lru.Cache[[]storedFile]
-	parsed    *lru.Cache[*parsedUpstream]
 	maxUpload int64
 	tempDir   string
+	// wrapSpool, when set (by tests), wraps what uploads are spooled to,
+	// to inject write failures such as ENOSPC.
+	wrapSpool func(io.Writer) io.Writer
 }
 
 // New returns the PyPI handler, with the process's one upstream client for
@@ -96,8 +100,8 @@ func New(svc Engine, authz Authorizer, cfg Config) *Handler {
 	if tmp == "" {
 		tmp = os.TempDir()
 	}
-	return &Handler{svc: svc, authz: authz, blobs: cfg.Blobs, up: upstream.New(cfg.Upstream, cfg.HTTPClient), log: log,
-		pages: lru.New[*renderedPage](size / 2), fragments: lru.New[[]storedFile](size / 4), parsed: lru.New[*parsedUpstream](size / 4),
+	return &Handler{svc: svc, authz: authz, blobs: cfg.Blobs, up: upstream.New(upstream.PolicyFor(cfg.Upstream, svc, log), cfg.HTTPClient), log: log,
+		pages: lru.New[*renderedPage](size / 2), fragments: lru.New[[]storedFile](size / 4),
 		maxUpload: maxUpload, tempDir: tmp}
 }
 

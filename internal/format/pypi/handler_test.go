@@ -20,7 +20,6 @@ import (
 
 	"coffer/internal/artifact"
 	"coffer/internal/auth"
-	"coffer/internal/blob"
 	blobfs "coffer/internal/blob/fs"
 	"coffer/internal/fault"
 	"coffer/internal/format/pypi"
@@ -56,14 +55,18 @@ func (a *allow) Authorize(ctx context.Context, action, resource string) error {
 type env struct {
 	t     testing.TB
 	svc   *artifact.Service
-	blobs blob.Store
-	az    *allow
-	idx   *pypitest.Index
-	up    *httptest.Server
-	srv   *httptest.Server
-	h     http.Handler
-	app   string // endpoint of app (upstream: store)
-	store string // endpoint of store (public:pypi)
+	blobs *fullBlobs
+	ph    *pypi.Handler
+	spool string // the handler's TempDir
+	// maxUpload is the handler's MaxUploadSize (0: its default).
+	maxUpload int64
+	az        *allow
+	idx       *pypitest.Index
+	up        *httptest.Server
+	srv       *httptest.Server
+	h         http.Handler
+	app       string // endpoint of app (upstream: store)
+	store     string // endpoint of store (public:pypi)
 	// plain hides the engine's ViewStamp: pages are fingerprinted from
 	// the view itself.
 	plain bool
@@ -98,10 +101,11 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { meta.Close() })
-	blobs, err := blobfs.New(filepath.Join(dir, "blobs"))
+	fsBlobs, err := blobfs.New(filepath.Join(dir, "blobs"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	blobs := &fullBlobs{Store: fsBlobs}
 	idx := pypitest.NewIndex()
 	up := httptest.NewServer(idx)
 	t.Cleanup(up.Close)
@@ -132,8 +136,9 @@ func (e *env) restart() {
 	if e.plain {
 		svc = plainEngine{e.svc}
 	}
-	h := pypi.New(svc, e.az, pypi.Config{Blobs: e.blobs, TempDir: e.t.TempDir(), Upstream: upstream.Config{Retries: -1, RetryBackoff: 1}})
-	e.h = h
+	e.spool = e.t.TempDir()
+	h := pypi.New(svc, e.az, pypi.Config{Blobs: e.blobs, TempDir: e.spool, MaxUploadSize: e.maxUpload, Upstream: upstream.Config{Retries: -1, RetryBackoff: 1}})
+	e.h, e.ph = h, h
 	if e.srv != nil {
 		e.srv.Config.Handler = e.dataPlane(h)
 		return

@@ -86,17 +86,3 @@ func TestDistributionMetadata(t *testing.T) {
 		t.Error("garbage accepted as an sdist")
 	}
 }
-
-func FuzzParseCoreMetadata(f *testing.F) {
-	f.Add([]byte(pypitest.Dist{Name: "a", Version: "1", Requires: []string{"b (>=1) ; extra == 'x'"}, Description: "hi"}.Metadata()))
-	f.Add([]byte("Name: x\nVersion: 1\nDescription: a\n  |b\n"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		m, err := ParseCoreMetadata(data)
-		if err != nil {
-			return
-		}
-		var v store.Version
-		m.Apply(&v, false)
-		_ = m.Dependencies()
-	})
-}

@@ -40,14 +40,3 @@ func TestParseFileName(t *testing.T) {
 		}
 	}
 }
-
-func FuzzParseFileName(f *testing.F) {
-	f.Add("foo_bar-1.0-py3-none-any.whl", "foo-bar")
-	f.Add("foo-bar-1.0.tar.gz", "")
-	f.Fuzz(func(t *testing.T, name, project string) {
-		got, ok := ParseFileName(name, project)
-		if ok && (got.Name != name || got.Project == "" || got.Version == "") {
-			t.Fatalf("ParseFileName(%q, %q) = %+v", name, project, got)
-		}
-	})
-}

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"hash/maphash"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -176,7 +177,7 @@ func writeUpstreams(h *maphash.Hash, ups []*parsedUpstream) {
 		h.WriteByte(0)
 		h.WriteString(u.doc.LastModified)
 		writeNum(h, u.doc.FetchedAt.UnixNano())
-		writeNum(h, int64(len(u.doc.Body)))
+		writeNum(h, u.doc.Size)
 	}
 }
 
@@ -432,24 +433,29 @@ func simpleBase(base string) string {
 // document.
 func (h *Handler) upstreamPage(ctx context.Context, src artifact.ExternalSource, project string) (*parsedUpstream, error) {
 	u := simpleBase(src.BaseURL) + url.PathEscape(project) + "/"
-	res, err := h.up.Get(ctx, u, upstream.WithHeader("Accept", upstreamAccept))
+	res, err := h.up.Get(ctx, u, upstream.WithHeader("Accept", upstreamAccept), upstream.WithDecode("pypi-page", decodePage))
 	if err != nil {
 		return nil, err
 	}
 	if res.Freshness == upstream.Stale {
 		h.log.Warn("serving a stale upstream simple page", "url", u, "err", res.Err)
 	}
-	fp := uint64(res.FetchedAt.UnixNano()) ^ uint64(len(res.Body))<<1
-	if p, ok := h.parsed.Get(u, fp); ok && p.doc == res.Document {
-		return p, nil
+	page, ok := res.Value.(*UpstreamPage)
+	if !ok {
+		return nil, &fault.Error{Kind: fault.KindUnavailable, Message: "the upstream simple page " + u + " is unreadable"}
 	}
-	page, err := ParseUpstreamPage(res.Body, res.ContentType, u)
+	return &parsedUpstream{doc: res.Document, page: page}, nil
+}
+
+// decodePage is the upstream client's decoder of simple pages: the page
+// is parsed as it is read and only its parse is kept (cached with the
+// document by the upstream client).
+func decodePage(body io.Reader, d *upstream.Document) (any, int64, error) {
+	page, err := readUpstreamPage(body, d.ContentType, d.URL)
 	if err != nil {
-		return nil, &fault.Error{Kind: fault.KindUnavailable, Message: "the upstream simple page " + u + " is unreadable", Err: err}
+		return nil, 0, err
 	}
-	p := &parsedUpstream{doc: res.Document, page: page}
-	h.parsed.Put(u, fp, p, int64(len(page.Files))*300)
-	return p, nil
+	return page, page.cost(), nil
 }
 
 // upstreamPages reads the pages of every external source (once per URL). A

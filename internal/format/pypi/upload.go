@@ -11,6 +11,7 @@ import (
 	"hash"
 	"io"
 	"mime"
+	"mime/multipart"
 	"net/http"
 	"os"
 	"strings"
@@ -26,6 +27,21 @@ import (
 // description included, are skipped: the file's own metadata is what
 // counts).
 const maxFieldSize = 64 << 10
+
+// formOverhead is what a legacy upload may carry beside its file: the
+// metadata fields, of which the description (a README) is the largest. A
+// body may be at most the file limit plus this.
+const formOverhead = 1 << 20
+
+// maxBeforeName bounds what is read of an upload before its name field,
+// that is before the publish is authorized. twine (repository.py _upload:
+// metadata_dictionary() begins with name and version, the content part is
+// appended last), poetry, uv, flit and hatch all send the metadata fields
+// first and name among the first few of them, so this is ample; a form
+// that puts its file (or megabytes of anything) before the name is
+// refused with 400 without being read, rather than spooled for a caller
+// who may not publish at all.
+const maxBeforeName = 256 << 10
 
 // uploadFields are the form fields coffer reads.
 var uploadFields = map[string]bool{
@@ -44,10 +60,12 @@ type upload struct {
 	blake2   string
 }
 
+// cleanup removes the spooled file; it may be called more than once.
 func (u *upload) cleanup() {
-	if u.file != nil {
+	if u != nil && u.file != nil {
 		u.file.Close()
 		os.Remove(u.file.Name())
+		u.file = nil
 	}
 }
 
@@ -55,19 +73,29 @@ func badUpload(format string, args ...any) error {
 	return fault.Validation(format, args...)
 }
 
+// bodyError is the error of a failed read of the form: the limit's error
+// when the body crossed a limit (format.Body), else a malformed or
+// interrupted upload (the client's side).
+func bodyError(err error, what string) error {
+	if fe, ok := errors.AsType[*fault.Error](err); ok {
+		return fe
+	}
+	return badUpload("%s: %v", what, err)
+}
+
 // upload serves POST on the repository endpoint: twine's legacy upload
 // (multipart/form-data, ":action=file_upload"). The whole file is received
 // and checked (digests, file name, the wheel's METADATA or the sdist's
 // PKG-INFO) before anything is stored; then the file, and for a wheel its
-// METADATA as <file>.metadata, are recorded with PutAsset.
+// METADATA as <file>.metadata, are recorded with PutAsset. The spooled
+// file is removed before the answer is written, whatever the outcome.
 func (h *Handler) upload(w http.ResponseWriter, r *http.Request, t *format.Target) {
 	u, err := h.readUpload(r, t)
-	if u != nil {
-		defer u.cleanup()
-	}
+	defer u.cleanup() // a panic below still removes it
 	if err == nil {
 		err = h.storeUpload(r.Context(), t, u)
 	}
+	u.cleanup()
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -77,17 +105,28 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request, t *format.Targe
 }
 
 // readUpload parses the form, authorizes the publish as soon as the
-// project is known, and spools the content while hashing it.
+// project is known, and spools the content while hashing it. Nothing is
+// read of a body whose Content-Length is over the limit; at most
+// maxBeforeName bytes are read before the name field (so before the
+// publish is authorized); a file part before the name field is refused;
+// the body may be at most the file limit plus formOverhead. The returned
+// upload is never nil, so that its cleanup can always be called.
 func (h *Handler) readUpload(r *http.Request, t *format.Target) (*upload, error) {
+	u := &upload{fields: map[string]string{}}
+	tooLarge := fault.Quota("asset", "", "The upload is larger than the limit of %d bytes for a file plus %d bytes for the other form fields", h.maxUpload, formOverhead)
+	if r.ContentLength > h.maxUpload+formOverhead {
+		return u, tooLarge
+	}
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if ct != "multipart/form-data" {
-		return nil, badUpload("Expected a multipart/form-data upload (the legacy upload API that twine uses)")
+		return u, badUpload("Expected a multipart/form-data upload (the legacy upload API that twine uses)")
 	}
+	body := format.LimitBody(r, maxBeforeName, badUpload(
+		"The name field must come before the file and within the first %d bytes of the form (twine, uv, poetry, flit and hatch send it first)", maxBeforeName))
 	mr, err := r.MultipartReader()
 	if err != nil {
-		return nil, badUpload("Malformed multipart upload: %v", err)
+		return u, badUpload("Malformed multipart upload: %v", err)
 	}
-	u := &upload{fields: map[string]string{}}
 	authorized := false
 	authorize := func() error {
 		if authorized {
@@ -101,6 +140,7 @@ func (h *Handler) readUpload(r *http.Request, t *format.Target) (*upload, error)
 			return err
 		}
 		authorized = true
+		body.SetLimit(h.maxUpload+formOverhead, tooLarge)
 		return nil
 	}
 	for {
@@ -109,7 +149,7 @@ func (h *Handler) readUpload(r *http.Request, t *format.Target) (*upload, error)
 			break
 		}
 		if err != nil {
-			return u, badUpload("Malformed multipart upload: %v", err)
+			return u, bodyError(err, "Malformed multipart upload")
 		}
 		name := part.FormName()
 		switch {
@@ -120,10 +160,11 @@ func (h *Handler) readUpload(r *http.Request, t *format.Target) (*upload, error)
 			if part.FileName() == "" {
 				return u, badUpload("The content part has no file name")
 			}
-			if _, ok := u.fields["name"]; ok {
-				if err := authorize(); err != nil {
-					return u, err
-				}
+			if _, ok := u.fields["name"]; !ok {
+				return u, badUpload("The content part came before the name field; send the metadata fields before the file (twine, uv, poetry, flit and hatch do)")
+			}
+			if err := authorize(); err != nil {
+				return u, err
 			}
 			if err := h.spool(u, part); err != nil {
 				return u, err
@@ -131,7 +172,7 @@ func (h *Handler) readUpload(r *http.Request, t *format.Target) (*upload, error)
 		case uploadFields[name]:
 			b, err := io.ReadAll(io.LimitReader(part, maxFieldSize+1))
 			if err != nil {
-				return u, badUpload("Malformed multipart upload: %v", err)
+				return u, bodyError(err, "Malformed multipart upload")
 			}
 			if len(b) > maxFieldSize {
 				return u, badUpload("Form field %s is too long", name)
@@ -139,9 +180,15 @@ func (h *Handler) readUpload(r *http.Request, t *format.Target) (*upload, error)
 			if _, dup := u.fields[name]; !dup {
 				u.fields[name] = strings.TrimSpace(string(b))
 			}
+			if name == "name" {
+				// Authorized before anything else is read.
+				if err := authorize(); err != nil {
+					return u, err
+				}
+			}
 		default:
 			if _, err := io.Copy(io.Discard, part); err != nil {
-				return u, badUpload("Malformed multipart upload: %v", err)
+				return u, bodyError(err, "Malformed multipart upload")
 			}
 		}
 	}
@@ -168,27 +215,50 @@ func (h *Handler) readUpload(r *http.Request, t *format.Target) (*upload, error)
 	return u, nil
 }
 
-// spool copies the file into a temporary file, hashing it on the way.
-func (h *Handler) spool(u *upload, part io.Reader) error {
+// failedWriter remembers the first error of its writer, so that a failed
+// copy tells a full disk (the server's side) from a broken body (the
+// client's).
+type failedWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (f *failedWriter) Write(p []byte) (int, error) {
+	n, err := f.w.Write(p)
+	if err != nil && f.err == nil {
+		f.err = err
+	}
+	return n, err
+}
+
+// spool copies the file into a temporary file, hashing it on the way. A
+// failed write is the server's storage (507 when it is full), a failed
+// read the client's body.
+func (h *Handler) spool(u *upload, part *multipart.Part) error {
 	u.filename = ""
 	f, err := os.CreateTemp(h.tempDir, "coffer-pypi-upload-")
 	if err != nil {
-		return fault.Internal(err, "could not receive the upload")
+		return fault.Storage(err, "could not receive the upload")
 	}
 	u.file = f
+	dst := &failedWriter{w: f}
+	if h.wrapSpool != nil {
+		dst.w = h.wrapSpool(f)
+	}
 	s256, m5, b2 := sha256.New(), md5.New(), newBlake2b256()
-	n, err := io.Copy(io.MultiWriter(f, s256, m5, b2), io.LimitReader(part, h.maxUpload+1))
+	n, err := io.Copy(io.MultiWriter(dst, s256, m5, b2), io.LimitReader(part, h.maxUpload+1))
+	if dst.err != nil {
+		return fault.Storage(dst.err, "could not receive the upload")
+	}
 	if err != nil {
-		return badUpload("The upload was interrupted: %v", err)
+		return bodyError(err, "The upload was interrupted")
 	}
 	if n > h.maxUpload {
 		return fault.Quota("asset", "", "The file is larger than the limit of %d bytes", h.maxUpload)
 	}
 	u.size = n
 	u.sha256, u.md5, u.blake2 = hexSum(s256), hexSum(m5), hexSum(b2)
-	if pf, ok := part.(interface{ FileName() string }); ok {
-		u.filename = pf.FileName()
-	}
+	u.filename = part.FileName()
 	return nil
 }
 
@@ -241,7 +311,11 @@ func (u *upload) check() (*checked, error) {
 	if !sameVersion(f.Version, version) {
 		return nil, badUpload("The version in the file name %s (%s) is not the uploaded version %s", u.filename, f.Version, version)
 	}
-	mb, err := DistributionMetadata(u.file, u.size, f)
+	spooled := &failedReaderAt{r: u.file}
+	mb, err := DistributionMetadata(spooled, u.size, f)
+	if spooled.err != nil {
+		return nil, fault.Internal(spooled.err, "could not read the upload back")
+	}
 	if err != nil {
 		return nil, badUpload("Invalid distribution %s: %v", u.filename, err)
 	}
@@ -258,6 +332,22 @@ func (u *upload) check() (*checked, error) {
 	return &checked{project: NormalizeName(name), version: pv, file: f, metaFile: mb, meta: m}, nil
 }
 
+// failedReaderAt remembers the first error of its ReaderAt other than
+// io.EOF, so that a spooled file that cannot be read back is not taken for
+// a malformed distribution.
+type failedReaderAt struct {
+	r   io.ReaderAt
+	err error
+}
+
+func (f *failedReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	n, err := f.r.ReadAt(p, off)
+	if err != nil && err != io.EOF && f.err == nil {
+		f.err = err
+	}
+	return n, err
+}
+
 // storeUpload records a checked upload.
 func (h *Handler) storeUpload(ctx context.Context, t *format.Target, u *upload) error {
 	c, err := u.check()
@@ -269,6 +359,16 @@ func (h *Handler) storeUpload(ctx context.Context, t *format.Target, u *upload) 
 		return err
 	}
 	ref := versionRef(t, c.project, version)
+	// File names of a release are one file whatever their case, as on
+	// PyPI: an upload of Foo-1.0.tar.gz when foo-1.0.tar.gz is stored is
+	// stored under the existing spelling, so that the usual rule applies
+	// to it (the same bytes again succeed without change, other bytes are
+	// a conflict, 409). Two first uploads of case variants racing each
+	// other can both be stored: the check and the write are not one
+	// transaction.
+	if c.file.Name, err = h.storedSpelling(ctx, ref, c.file.Name); err != nil {
+		return err
+	}
 	if _, err := u.file.Seek(0, io.SeekStart); err != nil {
 		return fault.Internal(err, "could not read the upload back")
 	}
@@ -311,6 +411,30 @@ func (h *Handler) storeUpload(ctx context.Context, t *format.Target, u *upload) 
 	_, err = h.svc.PutAsset(ctx, artifact.PutAssetRequest{VersionRef: ref, Asset: c.file.Name + metadataSuffix,
 		NewStatus: artifact.StatusPublished, Verify: sameSHA256(hex.EncodeToString(ms[:]))}, bytes.NewReader(c.metaFile))
 	return err
+}
+
+// storedSpelling returns the name under which the version stores a file
+// whose name equals name but for case, else name itself.
+func (h *Handler) storedSpelling(ctx context.Context, ref artifact.VersionRef, name string) (string, error) {
+	page := artifact.PageRequest{Max: 1000}
+	for {
+		l, err := h.svc.ListPackageVersionAssets(ctx, ref, page)
+		if fault.KindOf(err) == fault.KindNotFound {
+			return name, nil // a new version
+		}
+		if err != nil {
+			return "", err
+		}
+		for _, a := range l.Assets {
+			if strings.EqualFold(a.Name, name) {
+				return a.Name, nil
+			}
+		}
+		if l.Next == "" {
+			return name, nil
+		}
+		page.After = l.Next
+	}
 }
 
 func sameSHA256(want string) func(blob.Digests) error {

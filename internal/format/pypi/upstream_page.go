@@ -1,9 +1,12 @@
 package pypi
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html"
+	"io"
 	"net/url"
 	"strings"
 	"time"
@@ -52,18 +55,69 @@ func (p *UpstreamPage) index() *UpstreamPage {
 // Content-Type names: PEP 691 JSON, else PEP 503 HTML. Relative links are
 // resolved against pageURL.
 func ParseUpstreamPage(body []byte, contentType, pageURL string) (*UpstreamPage, error) {
+	return readUpstreamPage(bytes.NewReader(body), contentType, pageURL)
+}
+
+// readUpstreamPage is ParseUpstreamPage reading the page from r: a JSON
+// page is decoded from the stream; an HTML page is read once into a string
+// (no copy of it is made) and dropped after the parse. The page keeps
+// copies of what it uses, never a part of the body.
+func readUpstreamPage(r io.Reader, contentType, pageURL string) (*UpstreamPage, error) {
 	base, err := url.Parse(pageURL)
 	if err != nil {
 		return nil, err
 	}
 	ct := strings.ToLower(contentType)
 	if strings.Contains(ct, "json") {
-		return parseUpstreamJSON(body, base)
+		return parseUpstreamJSON(r, base)
 	}
-	return parseUpstreamHTML(body, base), nil
+	var b strings.Builder
+	if _, err := io.Copy(&b, r); err != nil {
+		return nil, err
+	}
+	return parseUpstreamHTML(b.String(), base), nil
 }
 
-func parseUpstreamJSON(body []byte, base *url.URL) (*UpstreamPage, error) {
+// cost estimates the memory the page takes.
+func (p *UpstreamPage) cost() int64 {
+	n := int64(256)
+	for _, f := range p.Files {
+		n += 200 + int64(len(f.Filename)+len(f.URL)+len(f.RequiresPython))
+		for k, v := range f.Hashes {
+			n += int64(len(k)+len(v)) + 48
+		}
+		for k, v := range f.CoreMetadata {
+			n += int64(len(k)+len(v)) + 48
+		}
+		if f.Yanked != nil {
+			n += int64(len(*f.Yanked)) + 16
+		}
+	}
+	return n
+}
+
+// detach copies the strings of f, so that it holds no part of the page it
+// was parsed from.
+func (f *UpstreamFile) detach() {
+	f.Filename, f.URL, f.RequiresPython = strings.Clone(f.Filename), strings.Clone(f.URL), strings.Clone(f.RequiresPython)
+	if f.Yanked != nil {
+		y := strings.Clone(*f.Yanked)
+		f.Yanked = &y
+	}
+	clone := func(m map[string]string) map[string]string {
+		if m == nil {
+			return nil
+		}
+		out := make(map[string]string, len(m))
+		for k, v := range m {
+			out[strings.Clone(k)] = strings.Clone(v)
+		}
+		return out
+	}
+	f.Hashes, f.CoreMetadata = clone(f.Hashes), clone(f.CoreMetadata)
+}
+
+func parseUpstreamJSON(r io.Reader, base *url.URL) (*UpstreamPage, error) {
 	var doc struct {
 		Meta struct {
 			APIVersion string `json:"api-version"`
@@ -80,8 +134,12 @@ func parseUpstreamJSON(body []byte, base *url.URL) (*UpstreamPage, error) {
 			UploadTime     string            `json:"upload-time"`
 		} `json:"files"`
 	}
-	if err := json.Unmarshal(body, &doc); err != nil {
+	dec := json.NewDecoder(r)
+	if err := dec.Decode(&doc); err != nil {
 		return nil, fmt.Errorf("upstream JSON simple page: %w", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("upstream JSON simple page: data after the document")
 	}
 	if major, _, _ := strings.Cut(doc.Meta.APIVersion, "."); major != "1" {
 		return nil, fmt.Errorf("upstream JSON simple page has api-version %q; only 1.x is understood", doc.Meta.APIVersion)
@@ -111,6 +169,7 @@ func parseUpstreamJSON(body []byte, base *url.URL) (*UpstreamPage, error) {
 				uf.UploadTime = t
 			}
 		}
+		uf.detach()
 		p.Files = append(p.Files, uf)
 	}
 	return p.index(), nil
@@ -175,10 +234,8 @@ func jsonCoreMetadata(raw json.RawMessage) map[string]string {
 
 // parseUpstreamHTML reads the anchors of a PEP 503 page (and a <base href>),
 // tolerant of the HTML real indexes write.
-func parseUpstreamHTML(body []byte, base *url.URL) *UpstreamPage {
+func parseUpstreamHTML(s string, base *url.URL) *UpstreamPage {
 	p := &UpstreamPage{}
-	s := string(body)
-	lower := asciiLower(s) // same byte offsets as s
 	pos := 0
 	for {
 		i := strings.IndexByte(s[pos:], '<')
@@ -205,13 +262,14 @@ func parseUpstreamHTML(body []byte, base *url.URL) *UpstreamPage {
 			if !ok || href == "" {
 				continue
 			}
-			closing := strings.Index(lower[pos:], "</a")
+			closing := indexCloseAnchor(s[pos:])
 			if closing < 0 {
 				continue
 			}
 			text := strings.TrimSpace(html.UnescapeString(stripTags(s[pos : pos+closing])))
 			pos += closing
 			if f, ok := anchorFile(base, href, text, attrs); ok {
+				f.detach()
 				p.Files = append(p.Files, f)
 			}
 		}
@@ -265,15 +323,20 @@ func anchorFile(base *url.URL, href, text string, attrs map[string]string) (Upst
 	return f, true
 }
 
-// asciiLower lower-cases ASCII letters only, keeping byte offsets.
-func asciiLower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if c >= 'A' && c <= 'Z' {
-			b[i] = c + 32
+// indexCloseAnchor returns the offset of the first "</a" in s, in any case
+// ("</A" too), or -1.
+func indexCloseAnchor(s string) int {
+	for i := 0; ; {
+		j := strings.Index(s[i:], "</")
+		if j < 0 {
+			return -1
 		}
+		k := i + j
+		if k+2 < len(s) && (s[k+2] == 'a' || s[k+2] == 'A') {
+			return k
+		}
+		i = k + 2
 	}
-	return string(b)
 }
 
 func stripTags(s string) string {

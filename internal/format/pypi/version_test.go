@@ -79,23 +79,3 @@ func TestCompareVersions(t *testing.T) {
 		t.Error("1.0 and 1.0.0 should compare equal")
 	}
 }
-
-func FuzzParseVersion(f *testing.F) {
-	for _, s := range []string{"1.0", "v1.0.0-Alpha1", "0!1.0.post2.dev3+abc.1", "1.0-1", "x"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		v, ok := ParseVersion(s)
-		if !ok {
-			return
-		}
-		n := v.String()
-		w, ok := ParseVersion(n)
-		if !ok || w.String() != n || w.Compare(v) != 0 {
-			t.Fatalf("%q normalised to %q, which does not round-trip", s, n)
-		}
-		if k, _ := VersionKey(n); k != v.Key() {
-			t.Fatalf("key of %q changed", s)
-		}
-	})
-}

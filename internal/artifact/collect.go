@@ -1,0 +1,140 @@
+package artifact
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"time"
+
+	"coffer/internal/fault"
+	"coffer/internal/store"
+)
+
+// Orphan blobs: an upload commits its blob and only then records it in one
+// metadata transaction (writeAsset), so a process killed in between leaves a
+// blob that no asset references. Nothing else ever will, unless the same
+// content is uploaded again; the collector deletes such blobs once they are
+// older than a grace period.
+//
+// Why a blob that an upload is recording is never lost:
+//   - writeAsset holds the blob's hash lock from its Commit until its
+//     transaction has ended, and the collector deletes only under that lock,
+//     after checking inside it (in a fresh read transaction) that no asset
+//     references the blob. Whichever takes the lock first, the other sees
+//     its effect: the collector finds the reference, or the upload's Commit
+//     finds no blob and creates it anew.
+//   - A Commit of content already present refreshes the blob's ModTime
+//     (blob.Staged.Commit), and the collector reads ModTime again under the
+//     lock, so an old orphan that an upload is about to reuse is young again.
+//     This also covers FetchFuncs, which commit before ingestFetched takes
+//     the lock; should the collector win that race anyway, ingestFetched's
+//     existence check under the lock turns it into a retryable error, never
+//     into an asset without content.
+//   - The grace period is the margin for a wall clock that jumps and for
+//     whatever commits outside the engine; the lock does not depend on it.
+
+const (
+	// OrphanGrace is how old an unreferenced blob must be before the
+	// background collector deletes it.
+	OrphanGrace = time.Hour
+	// OrphanInterval is how often the background collector runs after its
+	// first pass at start-up.
+	OrphanInterval = time.Hour
+)
+
+// CollectOrphansEvery runs CollectOrphans(ctx, grace) at once and then every
+// interval until ctx ends; it returns when ctx ends. Each pass logs what it
+// removed; a failed pass is logged and retried at the next interval. An
+// interval <= 0 means OrphanInterval.
+func (s *Service) CollectOrphansEvery(ctx context.Context, grace, interval time.Duration) {
+	if interval <= 0 {
+		interval = OrphanInterval
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if _, _, err := s.CollectOrphans(ctx, grace); err != nil && ctx.Err() == nil {
+			s.log.Warn("orphan blob collection failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// CollectOrphans deletes the blobs that no asset references and that were
+// last committed more than grace ago, and returns how many it deleted and
+// their total size. It is safe to run during uploads (see above). A failure
+// to delete one blob does not stop the pass; the first error is returned.
+func (s *Service) CollectOrphans(ctx context.Context, grace time.Duration) (n int, bytes int64, err error) {
+	start := time.Now()
+	cutoff := start.Add(-grace)
+	for info, lerr := range s.blobs.List(ctx) {
+		if lerr != nil {
+			err = cmp.Or(err, lerr)
+			break
+		}
+		if !info.ModTime.Before(cutoff) {
+			continue
+		}
+		if collectHook != nil {
+			collectHook(s, info.SHA256)
+		}
+		deleted, derr := s.collectOne(ctx, info.SHA256, cutoff)
+		if derr != nil {
+			err = cmp.Or(err, derr)
+			if ctx.Err() != nil {
+				break
+			}
+			s.log.Warn("could not collect an orphan blob", "sha256", info.SHA256, "err", derr)
+			continue
+		}
+		if deleted {
+			n++
+			bytes += info.Size
+		}
+	}
+	if n > 0 {
+		s.log.Info("collected orphan blobs", "count", n, "bytes", bytes, "grace", grace.String(), "took", time.Since(start).String())
+	} else if err == nil {
+		s.log.Debug("no orphan blobs to collect", "grace", grace.String(), "took", time.Since(start).String())
+	}
+	return n, bytes, err
+}
+
+// collectHook, when set (by tests), runs for each candidate blob after the
+// listing and before collectOne takes its hash lock.
+var collectHook func(s *Service, sha256 string)
+
+// collectOne deletes the blob sha if, under its hash lock, it is still older
+// than cutoff and no asset references it.
+func (s *Service) collectOne(ctx context.Context, sha string, cutoff time.Time) (deleted bool, err error) {
+	unlock := s.locks.lock(sha)
+	defer unlock()
+	obj, err := s.blobs.Open(ctx, sha)
+	if errors.Is(err, fault.ErrNotFound) {
+		return false, nil // deleted meanwhile (a released asset's blob)
+	}
+	if err != nil {
+		return false, err
+	}
+	mod := obj.ModTime()
+	obj.Close()
+	if !mod.Before(cutoff) {
+		return false, nil // committed again since it was listed
+	}
+	var referenced bool
+	if err := s.meta.Read(ctx, func(tx store.Tx) error {
+		var err error
+		referenced, err = tx.BlobReferenced(sha)
+		return err
+	}); err != nil || referenced {
+		return false, err
+	}
+	if err := s.blobs.Delete(ctx, sha); err != nil {
+		return false, err
+	}
+	return true, nil
+}

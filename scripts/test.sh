@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh machine or a developer's: installs the
+# clients the tests drive when they are missing (the aws CLI, boto3,
+# Chromium, Maven and its plugins, twine, Node.js with npm, pnpm and yarn),
+# starts the servers the tests need, runs every Go test, then each fuzz
+# target of the parsers of untrusted input for a short, fixed budget.
+#
+#   scripts/test.sh                 everything
+#   FUZZTIME=0 scripts/test.sh      no fuzzing
+#   FUZZTIME=30s scripts/test.sh    longer fuzzing (default 10s a target)
+#
+# A missing client is installed, never skipped: the client tests fail
+# without it. Installing needs root (or sudo) and Debian's apt.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+fuzztime=${FUZZTIME:-10s}
+
+as_root() {
+  if [[ $(id -u) == 0 ]]; then "$@"; else sudo "$@"; fi
+}
+
+apt_packages=()
+command -v aws > /dev/null || apt_packages+=(awscli)
+python3 -c 'import boto3' 2> /dev/null || apt_packages+=(python3-boto3)
+command -v tar > /dev/null || apt_packages+=(tar)
+command -v chromium > /dev/null || apt_packages+=(chromium)   # console tests drive headless Chromium
+command -v mvn > /dev/null || apt_packages+=(maven)            # test/maven drives the real mvn
+command -v javac > /dev/null || apt_packages+=(openjdk-17-jdk-headless)
+command -v twine > /dev/null || apt_packages+=(twine)          # test/pypi uploads with the real twine
+command -v node > /dev/null || apt_packages+=(nodejs)          # test/npm drives the real npm
+command -v npm > /dev/null || apt_packages+=(npm)
+# The fake "Maven Central" of test/maven is /usr/share/maven-repo as these fill it.
+for p in libmaven-compiler-plugin-java libmaven-resources-plugin-java libmaven-jar-plugin-java \
+  libmaven-install-plugin-java libmaven-deploy-plugin-java libsurefire-java libmaven-clean-plugin-java; do
+  dpkg -s "$p" > /dev/null 2>&1 || apt_packages+=("$p")
+done
+if ((${#apt_packages[@]})); then
+  echo "installing: ${apt_packages[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_packages[@]}" > /dev/null
+fi
+
+# test/npm drives pnpm and yarn classic pinned in test/npm/tools (gitignored).
+npm_tools=test/npm/tools pnpm_version=12.4.2 yarn_version=1.22.22
+if [[ "$("$npm_tools/node_modules/.bin/pnpm" --version 2> /dev/null)" != "$pnpm_version" ||
+  "$("$npm_tools/node_modules/.bin/yarn" --version 2> /dev/null)" != "$yarn_version" ]]; then
+  npm install --prefix "$npm_tools" --no-save --no-package-lock --no-audit --no-fund --loglevel=error \
+    "pnpm@$pnpm_version" "yarn@$yarn_version"
+fi
+
+go version
+aws --version
+echo "node $(node --version), npm $(npm --version), pnpm $("$npm_tools/node_modules/.bin/pnpm" --version), yarn $("$npm_tools/node_modules/.bin/yarn" --version)"
+go mod download
+
+# Servers the tests need are started here, on loopback, and stopped on exit.
+# (None yet: every test starts its own coffer processes and fixtures.)
+
+go vet ./...
+go test -count=1 ./...
+
+# Fuzz every target of the parsers of untrusted input (native protocols,
+# SigV4, policies) for a fixed budget each; a crash fails the run and
+# leaves its input under the package's testdata/fuzz.
+if [[ $fuzztime != 0 ]]; then
+  log=$(mktemp)
+  trap 'rm -f "$log"' EXIT
+  fuzzed=0
+  while read -r file target; do
+    pkg=./$(dirname "$file")
+    echo "fuzz $pkg $target ($fuzztime)"
+    if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" > "$log" 2>&1; then
+      cat "$log"
+      exit 1
+    fi
+    fuzzed=$((fuzzed + 1))
+  done < <(grep -rHo --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*' internal | sed 's/:func / /' | sort)
+  echo "fuzzed $fuzzed targets, $fuzztime each"
+fi
