@@ -15,15 +15,12 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/codeartifact"
 	catypes "github.com/aws/aws-sdk-go-v2/service/codeartifact/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -55,8 +52,8 @@ func TestNPMUploadsRefusedEarly(t *testing.T) {
 	dataDir := t.TempDir()
 	c := startCoffer(t, dataDir, "--max-asset-size", "1048576")
 	ctx := context.Background()
-	rootKey, rootSecret := npmRootKey(t, dataDir)
-	root := npmCA(t, c.URL, rootKey, rootSecret)
+	rootCr := rootCreds(t, dataDir)
+	root := caClient(t, c.URL, rootCr)
 	if _, err := root.CreateDomain(ctx, &codeartifact.CreateDomainInput{Domain: aws.String("hard")}); err != nil {
 		t.Fatal(err)
 	}
@@ -67,12 +64,12 @@ func TestNPMUploadsRefusedEarly(t *testing.T) {
 		Repository: aws.String("repo"), Format: catypes.PackageFormatNpm}))(t).RepositoryEndpoint)
 	rootToken := aws.ToString(npmMust(root.GetAuthorizationToken(ctx, &codeartifact.GetAuthorizationTokenInput{Domain: aws.String("hard")}))(t).AuthorizationToken)
 
-	ic := npmIAM(t, c.URL, rootKey, rootSecret)
+	ic := iamClient(t, c.URL, rootCr)
 	npmMust(ic.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("reader")}))(t)
 	npmMust(ic.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("reader"), PolicyName: aws.String("read-only"),
 		PolicyDocument: aws.String(npmReadOnlyPolicy)}))(t)
 	key := npmMust(ic.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("reader")}))(t).AccessKey
-	reader := npmCA(t, c.URL, aws.ToString(key.AccessKeyId), aws.ToString(key.SecretAccessKey))
+	reader := caClient(t, c.URL, aws.Credentials{AccessKeyID: aws.ToString(key.AccessKeyId), SecretAccessKey: aws.ToString(key.SecretAccessKey)})
 	readerToken := aws.ToString(npmMust(reader.GetAuthorizationToken(ctx, &codeartifact.GetAuthorizationTokenInput{Domain: aws.String("hard")}))(t).AuthorizationToken)
 
 	spool := filepath.Join(dataDir, "spool")
@@ -199,8 +196,8 @@ func TestNPMPublishCeiling(t *testing.T) {
 	dataDir := t.TempDir()
 	c := startCoffer(t, dataDir)
 	ctx := context.Background()
-	rootKey, rootSecret := npmRootKey(t, dataDir)
-	root := npmCA(t, c.URL, rootKey, rootSecret)
+	rootCr := rootCreds(t, dataDir)
+	root := caClient(t, c.URL, rootCr)
 	npmMust(root.CreateDomain(ctx, &codeartifact.CreateDomainInput{Domain: aws.String("hard")}))(t)
 	npmMust(root.CreateRepository(ctx, &codeartifact.CreateRepositoryInput{Domain: aws.String("hard"), Repository: aws.String("repo")}))(t)
 	endpoint := aws.ToString(npmMust(root.GetRepositoryEndpoint(ctx, &codeartifact.GetRepositoryEndpointInput{Domain: aws.String("hard"),
@@ -426,40 +423,6 @@ func npmSmallPublish(name, version, data string) []byte {
 	return []byte(`{"_id":"` + name + `","name":"` + name + `","dist-tags":{"latest":"` + version + `"},"versions":{"` + version + `":` +
 		npmVersionDoc(name, version, 0) + `},"_attachments":{"` + name + "-" + version + `.tgz":{"content_type":"application/octet-stream","data":"` +
 		data + `","length":11}}}`)
-}
-
-// npmRootKey reads the root key pair coffer wrote into its data dir.
-func npmRootKey(t *testing.T, dataDir string) (string, string) {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dataDir, "root-credentials"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := regexp.MustCompile(`aws_access_key_id\s*=\s*(\S+)`).FindStringSubmatch(string(b))
-	secret := regexp.MustCompile(`aws_secret_access_key\s*=\s*(\S+)`).FindStringSubmatch(string(b))
-	if id == nil || secret == nil {
-		t.Fatalf("root-credentials has no key pair")
-	}
-	return id[1], secret[1]
-}
-
-func npmAWSConfig(t *testing.T, key, secret string) aws.Config {
-	t.Helper()
-	cfg, err := awsconfig.LoadDefaultConfig(context.Background(), awsconfig.WithRegion("us-east-1"),
-		awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(key, secret, "")),
-		awsconfig.WithRetryMaxAttempts(1), awsconfig.WithSharedConfigFiles(nil), awsconfig.WithSharedCredentialsFiles(nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
-}
-
-func npmCA(t *testing.T, url, key, secret string) *codeartifact.Client {
-	return codeartifact.NewFromConfig(npmAWSConfig(t, key, secret), func(o *codeartifact.Options) { o.BaseEndpoint = aws.String(url) })
-}
-
-func npmIAM(t *testing.T, url, key, secret string) *iam.Client {
-	return iam.NewFromConfig(npmAWSConfig(t, key, secret), func(o *iam.Options) { o.BaseEndpoint = aws.String(url) })
 }
 
 // npmMust returns v after failing the test on err: npmMust(call())(t).

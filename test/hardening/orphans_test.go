@@ -20,8 +20,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/codeartifact"
 	catypes "github.com/aws/aws-sdk-go-v2/service/codeartifact/types"
 )
@@ -37,7 +35,7 @@ func TestOrphanBlobsCollectedAfterKill(t *testing.T) {
 	dataDir := t.TempDir()
 	blobs := filepath.Join(dataDir, "blobs")
 	c := startCoffer(t, dataDir)
-	ca := orphanClient(t, c.URL, dataDir)
+	ca := caClient(t, c.URL, rootCreds(t, dataDir))
 	ctx := context.Background()
 	if _, err := ca.CreateDomain(ctx, &codeartifact.CreateDomainInput{Domain: aws.String("orph")}); err != nil {
 		t.Fatal(err)
@@ -138,7 +136,7 @@ func TestOrphanBlobsCollectedAfterKill(t *testing.T) {
 		t.Fatal("the blob of a published asset was deleted")
 	}
 
-	ca2 := orphanClient(t, c2.URL, dataDir)
+	ca2 := caClient(t, c2.URL, rootCreds(t, dataDir))
 	got, err := ca2.GetPackageVersionAsset(ctx, &codeartifact.GetPackageVersionAssetInput{Domain: aws.String("orph"), Repository: aws.String("repo"),
 		Format: catypes.PackageFormatGeneric, Namespace: aws.String("ns"), Package: aws.String("kept"), PackageVersion: aws.String("1.0.0"),
 		Asset: aws.String("kept.bin")})
@@ -219,33 +217,6 @@ func orphanCount(t *testing.T, dir string) int {
 	return len(entries)
 }
 
-// orphanCreds reads the root key pair coffer wrote on first start.
-func orphanCreds(t *testing.T, dataDir string) aws.Credentials {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dataDir, "root-credentials"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := regexp.MustCompile(`aws_access_key_id\s*=\s*(\S+)`).FindStringSubmatch(string(b))
-	secret := regexp.MustCompile(`aws_secret_access_key\s*=\s*(\S+)`).FindStringSubmatch(string(b))
-	if id == nil || secret == nil {
-		t.Fatal("root-credentials has no key pair")
-	}
-	return aws.Credentials{AccessKeyID: id[1], SecretAccessKey: secret[1]}
-}
-
-func orphanClient(t *testing.T, endpoint, dataDir string) *codeartifact.Client {
-	t.Helper()
-	cr := orphanCreds(t, dataDir)
-	cfg, err := awsconfig.LoadDefaultConfig(context.Background(), awsconfig.WithRegion("us-east-1"),
-		awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(cr.AccessKeyID, cr.SecretAccessKey, "")),
-		awsconfig.WithRetryMaxAttempts(1), awsconfig.WithSharedConfigFiles(nil), awsconfig.WithSharedCredentialsFiles(nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return codeartifact.NewFromConfig(cfg, func(o *codeartifact.Options) { o.BaseEndpoint = aws.String(endpoint) })
-}
-
 // orphanPublishRequest is a PublishPackageVersion whose body streams from
 // body, signed as botocore signs it (the asset's SHA-256 as payload hash).
 func orphanPublishRequest(t *testing.T, endpoint, dataDir, pkg, asset string, body io.Reader, sum string) *http.Request {
@@ -257,7 +228,7 @@ func orphanPublishRequest(t *testing.T, endpoint, dataDir, pkg, asset string, bo
 		t.Fatal(err)
 	}
 	req.Header.Set("x-amz-content-sha256", sum)
-	if err := v4.NewSigner().SignHTTP(context.Background(), orphanCreds(t, dataDir), req, sum, "codeartifact", "us-east-1", time.Now()); err != nil {
+	if err := v4.NewSigner().SignHTTP(context.Background(), rootCreds(t, dataDir), req, sum, "codeartifact", "us-east-1", time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	return req

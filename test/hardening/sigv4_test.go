@@ -10,10 +10,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -21,29 +17,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/codeartifact"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
-
-	"coffer/internal/testproc"
 )
-
-// sigCreds reads the root key pair coffer wrote on first start.
-func sigCreds(t *testing.T, c *testproc.Coffer) aws.Credentials {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(c.DataDir, "root-credentials"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	field := func(name string) string {
-		m := regexp.MustCompile(`(?m)^\s*` + name + `\s*=\s*(\S+)`).FindStringSubmatch(string(b))
-		if m == nil {
-			t.Fatalf("root-credentials has no %s", name)
-		}
-		return m[1]
-	}
-	return aws.Credentials{AccessKeyID: field("aws_access_key_id"), SecretAccessKey: field("aws_secret_access_key")}
-}
 
 func sigHash(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
 
@@ -96,11 +72,9 @@ func sigDo(t *testing.T, r *http.Request) (int, string) {
 // nothing, with or without a forged x-amz-content-sha256 header.
 func TestSignedBodiesCannotBeReplayed(t *testing.T) {
 	c := startCoffer(t, t.TempDir())
-	creds := sigCreds(t, c)
-	provider := credentials.StaticCredentialsProvider{Value: creds}
+	creds := rootCreds(t, c.DataDir)
 	ctx := context.Background()
-	ca := codeartifact.New(codeartifact.Options{Region: "us-east-1", Credentials: provider, BaseEndpoint: aws.String(c.URL)})
-	im := iam.New(iam.Options{Region: "us-east-1", Credentials: provider, BaseEndpoint: aws.String(c.URL)})
+	ca, im := caClient(t, c.URL, creds), iamClient(t, c.URL, creds)
 	if _, err := ca.CreateDomain(ctx, &codeartifact.CreateDomainInput{Domain: aws.String("dom")}); err != nil {
 		t.Fatal(err)
 	}
@@ -188,21 +162,6 @@ func TestSignedBodiesCannotBeReplayed(t *testing.T) {
 	})
 }
 
-// sigPeakRSS is the process's peak resident set (VmHWM).
-func sigPeakRSS(t *testing.T, pid int) int64 {
-	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := regexp.MustCompile(`(?m)^VmHWM:\s+(\d+) kB`).FindSubmatch(b)
-	if m == nil {
-		t.Fatalf("no VmHWM in /proc/%d/status", pid)
-	}
-	kb, _ := strconv.ParseInt(string(m[1]), 10, 64)
-	return kb << 10
-}
-
 // TestUnauthenticatedBodiesAreBounded sends 40 requests at once with a
 // valid access key id, a garbage signature and a 10 MiB body that never
 // ends (half with a Content-Length, half chunked): each is answered while
@@ -210,9 +169,9 @@ func sigPeakRSS(t *testing.T, pid int) int64 {
 // below what buffering them would take (40 x 10 MiB).
 func TestUnauthenticatedBodiesAreBounded(t *testing.T) {
 	c := startCoffer(t, t.TempDir())
-	creds := sigCreds(t, c)
+	creds := rootCreds(t, c.DataDir)
 	host := strings.TrimPrefix(c.URL, "http://")
-	before := sigPeakRSS(t, c.Cmd.Process.Pid)
+	before := peakRSS(t, c.Cmd.Process.Pid)
 
 	stop := make(chan struct{})
 	defer close(stop)
@@ -278,7 +237,7 @@ func TestUnauthenticatedBodiesAreBounded(t *testing.T) {
 			t.Errorf("request %d: status %d", i, s)
 		}
 	}
-	after := sigPeakRSS(t, c.Cmd.Process.Pid)
+	after := peakRSS(t, c.Cmd.Process.Pid)
 	t.Logf("peak RSS %d MiB before, %d MiB after 40 unauthenticated 10 MiB bodies", before>>20, after>>20)
 	if grew := after - before; grew > 128<<20 {
 		t.Errorf("peak RSS grew by %d MiB; bodies read before authentication are not bounded", grew>>20)

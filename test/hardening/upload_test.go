@@ -14,7 +14,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -22,8 +21,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/codeartifact"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
@@ -55,36 +52,6 @@ const publishDeniedPolicy = `{"Version":"2012-10-17","Statement":[
 
 var ulCtx = context.Background()
 
-// ulRootKey reads the root access key coffer wrote into its data dir.
-func ulRootKey(t *testing.T, dataDir string) (id, secret string) {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dataDir, "root-credentials"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	i := regexp.MustCompile(`aws_access_key_id = (\S+)`).FindStringSubmatch(string(b))
-	s := regexp.MustCompile(`aws_secret_access_key = (\S+)`).FindStringSubmatch(string(b))
-	if i == nil || s == nil {
-		t.Fatalf("no key in root-credentials:\n%s", b)
-	}
-	return i[1], s[1]
-}
-
-func ulConfig(t *testing.T, id, secret string) aws.Config {
-	t.Helper()
-	cfg, err := awsconfig.LoadDefaultConfig(ulCtx, awsconfig.WithRegion("us-east-1"),
-		awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(id, secret, "")),
-		awsconfig.WithRetryMaxAttempts(1), awsconfig.WithSharedConfigFiles(nil), awsconfig.WithSharedCredentialsFiles(nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
-}
-
-func ulCA(t *testing.T, url, id, secret string) *codeartifact.Client {
-	return codeartifact.NewFromConfig(ulConfig(t, id, secret), func(o *codeartifact.Options) { o.BaseEndpoint = aws.String(url) })
-}
-
 // uploadEnv is a coffer with a domain "up", a repository "repo", and
 // authorization tokens of root and of a read-only IAM user.
 type uploadEnv struct {
@@ -98,8 +65,8 @@ type uploadEnv struct {
 func newUploadEnv(t *testing.T, dataDir string, extraArgs ...string) *uploadEnv {
 	t.Helper()
 	c := startCoffer(t, dataDir, extraArgs...)
-	id, secret := ulRootKey(t, dataDir)
-	root := ulCA(t, c.URL, id, secret)
+	rootCr := rootCreds(t, dataDir)
+	root := caClient(t, c.URL, rootCr)
 	d, err := root.CreateDomain(ulCtx, &codeartifact.CreateDomainInput{Domain: aws.String("up")})
 	if err != nil {
 		t.Fatal(err)
@@ -107,7 +74,7 @@ func newUploadEnv(t *testing.T, dataDir string, extraArgs ...string) *uploadEnv 
 	if _, err := root.CreateRepository(ulCtx, &codeartifact.CreateRepositoryInput{Domain: aws.String("up"), Repository: aws.String("repo")}); err != nil {
 		t.Fatal(err)
 	}
-	ic := iam.NewFromConfig(ulConfig(t, id, secret), func(o *iam.Options) { o.BaseEndpoint = aws.String(c.URL) })
+	ic := iamClient(t, c.URL, rootCr)
 	if _, err := ic.CreateUser(ulCtx, &iam.CreateUserInput{UserName: aws.String("reader")}); err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +86,7 @@ func newUploadEnv(t *testing.T, dataDir string, extraArgs ...string) *uploadEnv 
 	if err != nil {
 		t.Fatal(err)
 	}
-	reader := ulCA(t, c.URL, aws.ToString(k.AccessKey.AccessKeyId), aws.ToString(k.AccessKey.SecretAccessKey))
+	reader := caClient(t, c.URL, aws.Credentials{AccessKeyID: aws.ToString(k.AccessKey.AccessKeyId), SecretAccessKey: aws.ToString(k.AccessKey.SecretAccessKey)})
 	token := func(cl *codeartifact.Client) string {
 		t.Helper()
 		out, err := cl.GetAuthorizationToken(ulCtx, &codeartifact.GetAuthorizationTokenInput{Domain: aws.String("up")})
@@ -272,7 +239,7 @@ func (e *uploadEnv) publishRequest(t *testing.T, pkg string, size int64) func(io
 		t.Fatal(err)
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
-	id, secret := ulRootKey(t, e.c.DataDir)
+	rootCr := rootCreds(t, e.c.DataDir)
 	return func(body io.Reader) *http.Request {
 		q := url.Values{"domain": {"up"}, "repository": {"repo"}, "format": {"generic"}, "namespace": {"ns"},
 			"package": {pkg}, "version": {"1.0.0"}, "asset": {pkg + ".bin"}}
@@ -284,7 +251,7 @@ func (e *uploadEnv) publishRequest(t *testing.T, pkg string, size int64) func(io
 		req.Header.Set("x-amz-content-sha256", sum)
 		req.Header.Set("x-amz-asset-sha256", sum)
 		req.Header.Set("Content-Type", "application/octet-stream")
-		if err := v4.NewSigner().SignHTTP(ulCtx, aws.Credentials{AccessKeyID: id, SecretAccessKey: secret}, req, sum, "codeartifact", "us-east-1", time.Now()); err != nil {
+		if err := v4.NewSigner().SignHTTP(ulCtx, rootCr, req, sum, "codeartifact", "us-east-1", time.Now()); err != nil {
 			t.Fatal(err)
 		}
 		return req

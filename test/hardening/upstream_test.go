@@ -14,10 +14,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -25,7 +22,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/codeartifact"
 	"github.com/aws/aws-sdk-go-v2/service/codeartifact/types"
 
@@ -36,19 +32,7 @@ import (
 // signed with the root key coffer wrote into its data dir.
 func upControlPlane(t *testing.T, c *testproc.Coffer) *codeartifact.Client {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(c.DataDir, "root-credentials"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	field := func(name string) string {
-		m := regexp.MustCompile(`(?m)^\s*` + name + `\s*=\s*(\S+)`).FindStringSubmatch(string(b))
-		if m == nil {
-			t.Fatalf("root-credentials has no %s", name)
-		}
-		return m[1]
-	}
-	creds := credentials.NewStaticCredentialsProvider(field("aws_access_key_id"), field("aws_secret_access_key"), "")
-	return codeartifact.New(codeartifact.Options{Region: "us-east-1", Credentials: creds, BaseEndpoint: aws.String(c.URL)})
+	return caClient(t, c.URL, rootCreds(t, c.DataDir))
 }
 
 // upRepo creates domain (if needed) and a repository holding
@@ -292,21 +276,6 @@ func (c *upCounter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// upPeakRSS is the process's peak resident set (VmHWM), in bytes.
-func upPeakRSS(t *testing.T, pid int) int64 {
-	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := regexp.MustCompile(`(?m)^VmHWM:\s+(\d+) kB`).FindSubmatch(b)
-	if m == nil {
-		t.Fatalf("no VmHWM in /proc/%d/status", pid)
-	}
-	kb, _ := strconv.ParseInt(string(m[1]), 10, 64)
-	return kb << 10
-}
-
 // upHugeVersions makes a packument of about 117 MiB.
 const upHugeVersions = 11800
 
@@ -379,7 +348,7 @@ func TestHugeUpstreamPackumentMemoryBounded(t *testing.T) {
 	ca := upControlPlane(t, c)
 	ep, token := upRepo(t, ca, "mem", "store", "public:npmjs", "npm")
 	pid := c.Cmd.Process.Pid
-	before := upPeakRSS(t, pid)
+	before := peakRSS(t, pid)
 	full := []string{"Accept", "application/json", "Accept-Encoding", "gzip"}
 	check := func(what string, r upHugeResult) {
 		t.Helper()
@@ -390,7 +359,7 @@ func TestHugeUpstreamPackumentMemoryBounded(t *testing.T) {
 
 	start := time.Now()
 	check("one request", upGetPackument(ep+"huge-one", token, full))
-	one := upPeakRSS(t, pid)
+	one := peakRSS(t, pid)
 	t.Logf("upstream packument %d MiB; one answer in %v; coffer's peak RSS %d MiB (%d MiB before)",
 		size.Load()>>20, time.Since(start).Round(time.Millisecond), one>>20, before>>20)
 	if size.Load() < 100<<20 {
@@ -409,7 +378,7 @@ func TestHugeUpstreamPackumentMemoryBounded(t *testing.T) {
 		wg.Go(func() { results[i] = upGetPackument(ep+fmt.Sprintf("huge-three-%d", i), token, h) })
 	}
 	wg.Wait()
-	three := upPeakRSS(t, pid)
+	three := peakRSS(t, pid)
 	t.Logf("three answers at once in %v; coffer's peak RSS %d MiB; the upstream served %d packuments",
 		time.Since(start).Round(time.Millisecond), three>>20, served.Load())
 	for i, r := range results {
