@@ -22,6 +22,7 @@ import (
 
 	"coffer/internal/artifact"
 	"coffer/internal/auth"
+	"coffer/internal/blob/blobtest"
 	blobfs "coffer/internal/blob/fs"
 	"coffer/internal/fault"
 	"coffer/internal/format/maven"
@@ -125,7 +126,7 @@ func (a *allow) Authorize(ctx context.Context, action, resource string) error {
 type env struct {
 	t       testing.TB
 	svc     *artifact.Service
-	blobs   *fullBlobs
+	blobs   *blobtest.Fillable
 	h       *maven.Handler
 	authz   *allow
 	central *central
@@ -147,7 +148,7 @@ func newEnv(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	blobs := &fullBlobs{Store: fsBlobs}
+	blobs := &blobtest.Fillable{Store: fsBlobs}
 	c := newCentral(t)
 	svc := artifact.New(artifact.Config{Region: "us-east-1", AccountID: account,
 		ExternalConnectionURLs: map[string]string{"public:maven-central": c.srv.URL + "/"}}, meta, blobs, slog.New(slog.DiscardHandler))

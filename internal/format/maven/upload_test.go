@@ -4,36 +4,17 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync/atomic"
-	"syscall"
 	"testing"
 
 	"coffer/internal/artifact"
 	"coffer/internal/auth"
-	"coffer/internal/blob"
 	"coffer/internal/fault"
 	"coffer/internal/format/maven"
 	"coffer/internal/server"
 )
-
-// fullBlobs is the domain's blob store, which a test can fill up: Stage
-// then reads a little and fails as the filesystem driver does on ENOSPC.
-type fullBlobs struct {
-	blob.Store
-	full atomic.Bool
-}
-
-func (b *fullBlobs) Stage(ctx context.Context, r io.Reader, maxSize int64) (blob.Staged, error) {
-	if b.full.Load() {
-		_, _ = io.Copy(io.Discard, io.LimitReader(r, 64<<10))
-		return nil, fault.Storage(&fs.PathError{Op: "write", Path: "/data/blobs/tmp/stage-1", Err: syscall.ENOSPC}, "blob store: write staging file")
-	}
-	return b.Store.Stage(ctx, r, maxSize)
-}
 
 // countingReader counts what the server read of a body.
 type countingReader struct {
@@ -121,7 +102,7 @@ func TestPutRefusedBeforeReading(t *testing.T) {
 func TestPutOnFullDisk(t *testing.T) {
 	e := newEnv(t)
 	jar := e.repo + "com/example/hello/1.0/hello-1.0.jar"
-	e.blobs.full.Store(true)
+	e.blobs.Full.Store(true)
 	r := e.do("PUT", jar, []byte("jar bytes"))
 	if r.err != nil || r.status != http.StatusInsufficientStorage || !strings.Contains(string(r.body), "insufficient storage") || strings.Contains(string(r.body), "/data") {
 		t.Fatalf("PUT on a full disk: %d %v %q, want 507 naming no path", r.status, r.err, r.body)
@@ -129,6 +110,6 @@ func TestPutOnFullDisk(t *testing.T) {
 	if _, err := e.svc.DescribePackage(bg, e.pkg("my-repo", "com.example", "hello")); fault.KindOf(err) != fault.KindNotFound {
 		t.Errorf("the failed PUT created the package: %v", err)
 	}
-	e.blobs.full.Store(false)
+	e.blobs.Full.Store(false)
 	e.want("PUT", jar, []byte("jar bytes"), http.StatusCreated)
 }

@@ -20,6 +20,7 @@ import (
 
 	"coffer/internal/artifact"
 	"coffer/internal/auth"
+	"coffer/internal/blob/blobtest"
 	blobfs "coffer/internal/blob/fs"
 	"coffer/internal/fault"
 	"coffer/internal/format/pypi"
@@ -55,7 +56,7 @@ func (a *allow) Authorize(ctx context.Context, action, resource string) error {
 type env struct {
 	t     testing.TB
 	svc   *artifact.Service
-	blobs *fullBlobs
+	blobs *blobtest.Fillable
 	ph    *pypi.Handler
 	spool string // the handler's TempDir
 	// maxUpload is the handler's MaxUploadSize (0: its default).
@@ -105,7 +106,7 @@ func newEnv(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	blobs := &fullBlobs{Store: fsBlobs}
+	blobs := &blobtest.Fillable{Store: fsBlobs}
 	idx := pypitest.NewIndex()
 	up := httptest.NewServer(idx)
 	t.Cleanup(up.Close)

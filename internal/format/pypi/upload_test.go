@@ -10,31 +10,13 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 
 	"coffer/internal/artifact"
-	"coffer/internal/blob"
-	"coffer/internal/fault"
 	"coffer/internal/format/pypi"
 	"coffer/internal/format/pypi/pypitest"
 )
-
-// fullBlobs is the domain's blob store, which a test can fill up: Stage
-// then reads a little and fails as the filesystem driver does on ENOSPC.
-type fullBlobs struct {
-	blob.Store
-	full atomic.Bool
-}
-
-func (b *fullBlobs) Stage(ctx context.Context, r io.Reader, maxSize int64) (blob.Staged, error) {
-	if b.full.Load() {
-		_, _ = io.Copy(io.Discard, io.LimitReader(r, 64<<10))
-		return nil, fault.Storage(&fs.PathError{Op: "write", Path: "/data/blobs/tmp/stage-1", Err: syscall.ENOSPC}, "blob store: write staging file")
-	}
-	return b.Store.Stage(ctx, r, maxSize)
-}
 
 // enospcAfter is a spool file on a disk that is full after room bytes.
 type enospcAfter struct {
@@ -285,7 +267,7 @@ func TestUploadOnFullDisk(t *testing.T) {
 	e.assertSpoolEmpty("spool full")
 	pypi.SetSpoolWriter(e.ph, nil)
 
-	e.blobs.full.Store(true)
+	e.blobs.Full.Store(true)
 	r = e.upload(e.app, form("Foo_Bar", "1.0.0", wn, wheel), wn, wheel)
 	if r.status != http.StatusInsufficientStorage || !strings.Contains(string(r.body), "insufficient storage") {
 		t.Errorf("blob store full: %d %q, want 507", r.status, r.body)
@@ -294,7 +276,7 @@ func TestUploadOnFullDisk(t *testing.T) {
 	if vs := e.versions("app", "foo-bar"); len(vs) != 0 {
 		t.Errorf("a failed upload stored versions %v", vs)
 	}
-	e.blobs.full.Store(false)
+	e.blobs.Full.Store(false)
 	e.mustUpload(e.app, "Foo_Bar", "1.0.0", wn, wheel)
 }
 
