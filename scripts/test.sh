@@ -2,7 +2,8 @@
 # The whole test suite, on a fresh machine or a developer's: installs the
 # clients the tests drive when they are missing (the aws CLI, boto3,
 # Chromium, Maven and its plugins, twine, Node.js with npm, pnpm and yarn),
-# starts the servers the tests need, runs every Go test, then each fuzz
+# starts the servers the tests need, runs go vet, staticcheck and every Go
+# test, then each fuzz
 # target of the parsers of untrusted input for a short, fixed budget.
 #
 #   scripts/test.sh                 everything
@@ -58,6 +59,7 @@ go mod download
 # (None yet: every test starts its own coffer processes and fixtures.)
 
 go vet ./...
+go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./... # pinned: a new release may add checks
 go test -count=1 ./...
 
 # Fuzz every target of the parsers of untrusted input (native protocols,

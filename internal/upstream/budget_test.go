@@ -78,7 +78,7 @@ func TestBudgetBoundsConcurrentGets(t *testing.T) {
 	// a and b draw 2 MiB each (their Content-Length beyond the free MiB).
 	get("/a")
 	get("/b")
-	if next(t, draws) || next(t, draws) || b.Used() != 4*mib {
+	if drewA, drewB := next(t, draws), next(t, draws); drewA || drewB || b.Used() != 4*mib {
 		t.Fatalf("a and b did not draw their 2 MiB each at once (used %d)", b.Used())
 	}
 	get("/c")

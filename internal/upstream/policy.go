@@ -300,10 +300,6 @@ func (p *Policy) client(base *http.Client, connectTimeout time.Duration) *http.C
 		switch {
 		case t.DialContext != nil:
 			t.DialContext = p.wrapDial(t.DialContext)
-		case t.Dial != nil:
-			dial := t.Dial
-			t.DialContext = p.wrapDial(func(_ context.Context, network, addr string) (net.Conn, error) { return dial(network, addr) })
-			t.Dial = nil
 		default:
 			t.DialContext = p.dialContext(dialer)
 		}

@@ -77,10 +77,7 @@ func (g *rateGuard) check(now time.Time) bool {
 	g.samples = g.samples[i:]
 	base := g.samples[0]
 	elapsed := (up - base.up).Seconds()
-	if float64(g.bytes-base.bytes) < float64(g.min)*elapsed {
-		return true
-	}
-	return false
+	return float64(g.bytes-base.bytes) < float64(g.min)*elapsed
 }
 
 func (g *rateGuard) enter() {

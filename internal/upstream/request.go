@@ -20,12 +20,11 @@ var (
 // exchange is a response being read: a 200 (or a 304 when asked for one),
 // whose body is wrapped in the size limit and the rate guard.
 type exchange struct {
-	url      string
-	resp     *http.Response
-	body     *bodyReader
-	ctx      context.Context // the attempt's context
-	cancel   context.CancelCauseFunc
-	attempts int
+	url    string
+	resp   *http.Response
+	body   *bodyReader
+	ctx    context.Context // the attempt's context
+	cancel context.CancelCauseFunc
 }
 
 func (x *exchange) close() {

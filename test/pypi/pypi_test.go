@@ -112,14 +112,13 @@ func newHTMLProxy(t *testing.T, target string) *htmlProxy {
 		t.Fatal(err)
 	}
 	p := &htmlProxy{}
-	rp := httputil.NewSingleHostReverseProxy(u)
-	director := rp.Director
-	rp.Director = func(r *http.Request) {
-		director(r)
-		if strings.Contains(r.URL.Path, "/simple/") {
-			r.Header.Set("Accept", "text/html")
+	rp := &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
+		pr.SetURL(u)
+		pr.Out.Host = pr.In.Host // as NewSingleHostReverseProxy leaves it
+		if strings.Contains(pr.Out.URL.Path, "/simple/") {
+			pr.Out.Header.Set("Accept", "text/html")
 		}
-	}
+	}}
 	rp.ModifyResponse = func(resp *http.Response) error {
 		if strings.Contains(resp.Request.URL.Path, "/simple/") {
 			p.mu.Lock()

@@ -41,14 +41,13 @@ var bg = context.Background()
 // central is a fake Maven Central: files by path, optional .sha1 files,
 // request counts, and a switch that takes it down.
 type central struct {
-	mu      sync.Mutex
-	files   map[string][]byte
-	sums    map[string]string // path -> .sha1 content (absent: no checksum file)
-	counts  map[string]int
-	down    atomic.Bool
-	gate    chan struct{} // when set, file bodies wait for it
-	srv     *httptest.Server
-	bodyMid func(w http.ResponseWriter) // called after half of a body (tests of broken downloads)
+	mu     sync.Mutex
+	files  map[string][]byte
+	sums   map[string]string // path -> .sha1 content (absent: no checksum file)
+	counts map[string]int
+	down   atomic.Bool
+	gate   chan struct{} // when set, file bodies wait for it
+	srv    *httptest.Server
 }
 
 func newCentral(t testing.TB) *central {

@@ -3,7 +3,6 @@ package pypi
 import (
 	"archive/tar"
 	"archive/zip"
-	"bytes"
 	"compress/bzip2"
 	"compress/gzip"
 	"errors"
@@ -134,11 +133,7 @@ func unfoldDescription(val []string) string {
 	out := make([]string, len(val))
 	for i, l := range val {
 		if i > 0 {
-			t := strings.TrimLeft(l, " \t")
-			if strings.HasPrefix(t, "|") {
-				t = t[1:]
-			}
-			l = t
+			l = strings.TrimPrefix(strings.TrimLeft(l, " \t"), "|")
 		}
 		out[i] = l
 	}
@@ -371,6 +366,3 @@ func DistributionMetadata(r io.ReaderAt, size int64, f File) ([]byte, error) {
 	}
 	return SdistMetadata(r, size, f)
 }
-
-// bytesReaderAt lets a byte slice be read as a distribution.
-func bytesReaderAt(b []byte) (io.ReaderAt, int64) { return bytes.NewReader(b), int64(len(b)) }
