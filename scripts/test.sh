@@ -3,8 +3,8 @@
 # clients the tests drive when they are missing (the aws CLI, boto3,
 # Chromium, Maven and its plugins, twine, Node.js with npm, pnpm and yarn),
 # starts the servers the tests need, runs go vet, staticcheck and every Go
-# test, then each fuzz
-# target of the parsers of untrusted input for a short, fixed budget.
+# test, then each fuzz target of the parsers of untrusted input for a
+# short, fixed budget.
 #
 #   scripts/test.sh                 everything
 #   FUZZTIME=0 scripts/test.sh      no fuzzing
