@@ -3,6 +3,7 @@ package server
 import (
 	"io"
 	"net/http"
+	"sync/atomic"
 	"time"
 )
 
@@ -24,7 +25,9 @@ func idleBodies(timeout time.Duration, next http.Handler) http.Handler {
 			// half-close before closing so an early answer reaches the
 			// client), and must find it as it made it.
 			r = r.WithContext(r.Context())
-			r.Body = &idleBody{ReadCloser: r.Body, rc: http.NewResponseController(w), timeout: timeout}
+			body := &idleBody{ReadCloser: r.Body, rc: http.NewResponseController(w), timeout: timeout}
+			r.Body = body
+			w = &answerWriter{ResponseWriter: w, body: body}
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -36,6 +39,7 @@ type idleBody struct {
 	timeout time.Duration
 	moved   time.Time // when the deadline was last moved
 	done    bool
+	ended   atomic.Bool // the body was read to its end
 }
 
 func (b *idleBody) Read(p []byte) (int, error) {
@@ -46,7 +50,49 @@ func (b *idleBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	if err != nil && !b.done {
 		b.done = true
+		b.ended.Store(err == io.EOF)
 		_ = b.rc.SetReadDeadline(time.Time{})
 	}
 	return n, err
 }
+
+// answerWriter closes the connection after an answer given before the
+// request body was read to its end (a refusal: 401, 403, 413, ...). Left
+// open, net/http would first try to read up to 256 KiB of the unread body
+// to keep the connection, so a client trickling its body, or stalled,
+// would never hear the refusal. It forwards ReadFrom (sendfile) and
+// Unwrap (http.ResponseController).
+type answerWriter struct {
+	http.ResponseWriter
+	body  *idleBody
+	wrote bool
+}
+
+func (a *answerWriter) WriteHeader(code int) {
+	if !a.wrote {
+		a.wrote = true
+		if !a.body.ended.Load() {
+			a.Header().Set("Connection", "close")
+		}
+	}
+	a.ResponseWriter.WriteHeader(code)
+}
+
+func (a *answerWriter) Write(p []byte) (int, error) {
+	if !a.wrote {
+		a.WriteHeader(http.StatusOK)
+	}
+	return a.ResponseWriter.Write(p)
+}
+
+func (a *answerWriter) ReadFrom(r io.Reader) (int64, error) {
+	if !a.wrote {
+		a.WriteHeader(http.StatusOK)
+	}
+	if rf, ok := a.ResponseWriter.(io.ReaderFrom); ok {
+		return rf.ReadFrom(r)
+	}
+	return io.Copy(struct{ io.Writer }{a.ResponseWriter}, r)
+}
+
+func (a *answerWriter) Unwrap() http.ResponseWriter { return a.ResponseWriter }

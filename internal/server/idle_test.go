@@ -91,3 +91,43 @@ func TestIdleBodiesLeaveTheServersRequest(t *testing.T) {
 		t.Fatalf("status %d, handler saw the wrapper: %v", resp.StatusCode, sawWrapper)
 	}
 }
+
+// TestIdleBodiesRefusalsReachStalledClients: a refusal given before the
+// body is read reaches a client whose body trickles or stalls, at once,
+// and the connection is closed rather than kept for a body nobody reads.
+func TestIdleBodiesRefusalsReachStalledClients(t *testing.T) {
+	srv := httptest.NewServer(idleBodies(time.Minute, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/read" {
+			_, _ = io.Copy(io.Discard, r.Body)
+			fmt.Fprint(w, "read")
+			return
+		}
+		http.Error(w, "refused", http.StatusUnauthorized)
+	})))
+	defer srv.Close()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetReadDeadline(time.Now().Add(20 * time.Second)) // a bound on the test only: the answer is due at once
+	fmt.Fprintf(conn, "POST /refuse HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nten bytes.")
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer while the body stalls: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized || !resp.Close {
+		t.Fatalf("status %d, close %v", resp.StatusCode, resp.Close)
+	}
+
+	// A body read to its end keeps the connection.
+	resp, err = srv.Client().Post(srv.URL+"/read", "text/plain", strings.NewReader("all of it"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Close {
+		t.Fatalf("read body: status %d, close %v", resp.StatusCode, resp.Close)
+	}
+}
