@@ -114,8 +114,8 @@ func (s *Service) CopyPackageVersions(ctx context.Context, req CopyRequest) (*Ba
 			}
 			res.Successful[name] = VersionOutcome{Revision: cp.Revision, Status: cp.Status}
 		}
-		if src.Format == FormatNpm && len(res.Successful) > 0 {
-			return copyDistTags(tx, searched, src, dstPkg, res.Successful)
+		if hook := formatOf(src.Format).CopyMetadata; hook != nil && len(res.Successful) > 0 {
+			return copyMetadata(tx, hook, searched, src, dstPkg, res.Successful)
 		}
 		return nil
 	})
@@ -148,36 +148,25 @@ func versionWithAssets(tx store.Tx, repos []*store.Repository, ref PackageRef, v
 	return nil, nil, nil
 }
 
-// copyDistTags gives the destination package the npm dist-tags that name
-// copied versions, as CodeArtifact does, replacing tags of the same name;
-// a tag is taken from the first searched repository that sets it.
-func copyDistTags(tx store.Tx, searched []*store.Repository, ref PackageRef, dst *store.Package, copied map[string]VersionOutcome) error {
-	tags := map[string]string{}
+// copyMetadata gives the destination package the package-level Metadata
+// that the format's CopyMetadata hook takes from the searched repositories'
+// packages for the copied versions (npm: their dist-tags).
+func copyMetadata(tx store.Tx, hook func(string, []string, func(string) bool) (string, bool), searched []*store.Repository, ref PackageRef,
+	dst *store.Package, copied map[string]VersionOutcome) error {
+	var sources []string
 	for _, r := range searched {
 		p, err := orNil(tx.GetPackage(r.ID, ref.Format, ref.Namespace, ref.Package))
 		if err != nil {
 			return err
 		}
-		if p == nil {
-			continue
-		}
-		for tag, v := range ParseNpmPackageMetadata(p.Metadata).DistTags {
-			if _, seen := tags[tag]; !seen {
-				tags[tag] = v
-			}
+		if p != nil {
+			sources = append(sources, p.Metadata)
 		}
 	}
-	m := ParseNpmPackageMetadata(dst.Metadata)
-	changed := false
-	for tag, v := range tags {
-		if _, ok := copied[v]; ok && m.DistTags[tag] != v {
-			m.DistTags[tag] = v
-			changed = true
-		}
-	}
+	m, changed := hook(dst.Metadata, sources, func(v string) bool { _, ok := copied[v]; return ok })
 	if !changed {
 		return nil
 	}
-	dst.Metadata = m.Encode()
+	dst.Metadata = m
 	return tx.UpdatePackage(dst)
 }

@@ -19,23 +19,6 @@ import (
 	"coffer/internal/store"
 )
 
-// DefaultExternalURLs are where the public:* external connections point
-// unless the operator overrides them (Config.ExternalConnectionURLs). Each
-// is a base URL that a format appends its paths to (NuGet's service index
-// is index.json under its base).
-var DefaultExternalURLs = map[string]string{
-	"public:npmjs":               "https://registry.npmjs.org/",
-	"public:pypi":                "https://pypi.org/",
-	"public:maven-central":       "https://repo.maven.apache.org/maven2/",
-	"public:maven-googleandroid": "https://maven.google.com/",
-	"public:maven-gradleplugins": "https://plugins.gradle.org/m2/",
-	"public:maven-commonsware":   "https://s3.amazonaws.com/repo.commonsware.com/",
-	"public:maven-clojars":       "https://repo.clojars.org/",
-	"public:nuget-org":           "https://api.nuget.org/v3/",
-	"public:ruby-gems-org":       "https://rubygems.org/",
-	"public:crates-io":           "https://index.crates.io/",
-}
-
 // ExternalSource is an external connection reachable from a repository for
 // one package, after origin controls and package groups allowed it.
 type ExternalSource struct {

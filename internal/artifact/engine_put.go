@@ -100,12 +100,7 @@ func (s *Service) putAsset(ctx context.Context, req PutAssetRequest, body io.Rea
 	if err := validateCoordinate("version", req.Version); err != nil {
 		return nil, err
 	}
-	if ref.Format == FormatGeneric {
-		err = validateGenericAssetName(req.Asset)
-	} else {
-		err = validateAssetName(req.Asset)
-	}
-	if err != nil {
+	if err := formatOf(ref.Format).validateAsset(req.Asset); err != nil {
 		return nil, err
 	}
 	status := req.NewStatus

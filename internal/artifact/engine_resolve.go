@@ -122,9 +122,10 @@ func (rc *reach) packageIn(tx store.Tx, repo *store.Repository) (*store.Package,
 // connection serves the package's format and may be ingested from for r:
 // r's package (if any) has upstream=ALLOW, the holder's package (if any)
 // has upstream=ALLOW, and the package group allows EXTERNAL_UPSTREAM for
-// the holder and for r. Generic packages are never fetched.
+// the holder and for r. Packages of a format without external connections
+// (generic) are never fetched.
 func (rc *reach) externals(tx store.Tx) ([]holder, error) {
-	if !rc.upstreams || rc.ref.Format == FormatGeneric {
+	if !rc.upstreams || !formatOf(rc.ref.Format).ingests() {
 		return nil, nil
 	}
 	if err := rc.expand(tx); err != nil || !rc.external {

@@ -32,3 +32,35 @@ func (m NpmPackageMetadata) Encode() string {
 	b, _ := json.Marshal(m)
 	return string(b)
 }
+
+// npmDisplayVersion is npm's DisplayVersion hook: the version the "latest"
+// dist-tag names.
+func npmDisplayVersion(metadata string) string {
+	return ParseNpmPackageMetadata(metadata).DistTags["latest"]
+}
+
+// npmCopyDistTags is npm's CopyMetadata hook: the destination gets the
+// dist-tags that name copied versions, as CodeArtifact does, replacing tags
+// of the same name; a tag is taken from the first source that sets it.
+func npmCopyDistTags(dst string, sources []string, copied func(version string) bool) (string, bool) {
+	tags := map[string]string{}
+	for _, s := range sources {
+		for tag, v := range ParseNpmPackageMetadata(s).DistTags {
+			if _, seen := tags[tag]; !seen {
+				tags[tag] = v
+			}
+		}
+	}
+	m := ParseNpmPackageMetadata(dst)
+	changed := false
+	for tag, v := range tags {
+		if copied(v) && m.DistTags[tag] != v {
+			m.DistTags[tag] = v
+			changed = true
+		}
+	}
+	if !changed {
+		return dst, false
+	}
+	return m.Encode(), true
+}

@@ -20,7 +20,8 @@ const MaxAssetsPerVersion = 150
 // already Published accepts no new asset names; re-sending an existing asset
 // with identical bytes succeeds, with other bytes it is a Conflict.
 func (s *Service) PublishPackageVersion(ctx context.Context, req PublishRequest, body io.Reader) (*PublishResult, error) {
-	if req.Format != FormatGeneric {
+	format := formatOf(req.Format)
+	if !format.APIPublish {
 		return nil, fault.Validation("PublishPackageVersion supports only the generic format, not '%s'", req.Format)
 	}
 	ref, err := normalizedRef(req.PackageRef)
@@ -30,7 +31,7 @@ func (s *Service) PublishPackageVersion(ctx context.Context, req PublishRequest,
 	if err := validateCoordinate("version", req.Version); err != nil {
 		return nil, err
 	}
-	if err := validateGenericAssetName(req.Asset); err != nil {
+	if err := format.validateAsset(req.Asset); err != nil {
 		return nil, err
 	}
 	if !sha256Pattern.MatchString(req.SHA256) {

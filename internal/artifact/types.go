@@ -6,21 +6,6 @@ import (
 	"coffer/internal/store"
 )
 
-// Formats, as the CodeArtifact API spells them.
-const (
-	FormatNpm     = "npm"
-	FormatPypi    = "pypi"
-	FormatMaven   = "maven"
-	FormatNuget   = "nuget"
-	FormatGeneric = "generic"
-	FormatRuby    = "ruby"
-	FormatSwift   = "swift"
-	FormatCargo   = "cargo"
-)
-
-// Formats lists every package format in the API's order.
-var Formats = []string{FormatNpm, FormatPypi, FormatMaven, FormatNuget, FormatGeneric, FormatRuby, FormatSwift, FormatCargo}
-
 // Version statuses.
 const (
 	StatusPublished  = "Published"

@@ -22,21 +22,6 @@ var (
 	sha256Pattern         = regexp.MustCompile(`^[0-9a-f]{64}$`)
 )
 
-// ExternalConnections maps each supported external connection name to the
-// package format it serves.
-var ExternalConnections = map[string]string{
-	"public:npmjs":               FormatNpm,
-	"public:pypi":                FormatPypi,
-	"public:maven-central":       FormatMaven,
-	"public:maven-googleandroid": FormatMaven,
-	"public:maven-gradleplugins": FormatMaven,
-	"public:maven-commonsware":   FormatMaven,
-	"public:maven-clojars":       FormatMaven,
-	"public:nuget-org":           FormatNuget,
-	"public:ruby-gems-org":       FormatRuby,
-	"public:crates-io":           FormatCargo,
-}
-
 func validateDomainName(name string) error {
 	if !domainNamePattern.MatchString(name) {
 		return fault.Validation("Value '%s' at 'domain' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-z][a-z0-9\\-]{0,48}[a-z0-9]", name)
@@ -63,17 +48,6 @@ func validateFormat(format string) error {
 		return fault.Validation("Value '%s' at 'format' failed to satisfy constraint: Member must satisfy enum value set: [%s]", format, strings.Join(Formats, ", "))
 	}
 	return nil
-}
-
-// namespaceRule says whether a format requires, allows or forbids namespaces.
-func namespaceRule(format string) (required, allowed bool) {
-	switch format {
-	case FormatMaven, FormatSwift, FormatGeneric:
-		return true, true
-	case FormatNpm:
-		return false, true
-	}
-	return false, false
 }
 
 // validateCoordinate applies the rules for a namespace, package name or
@@ -154,22 +128,24 @@ func ShowName(value string) string {
 	return b.String()
 }
 
+// validatePackage applies the format's row: its namespace rule, then its
+// rule for namespaces and names.
 func validatePackage(format, namespace, pkg string) error {
 	if err := validateFormat(format); err != nil {
 		return err
 	}
-	required, allowed := namespaceRule(format)
+	f := formatOf(format)
 	switch {
-	case namespace == "" && required:
+	case namespace == "" && f.Namespace == NamespaceRequired:
 		return fault.Validation("namespace is required for %s packages", format)
-	case namespace != "" && !allowed:
+	case namespace != "" && f.Namespace == NamespaceForbidden:
 		return fault.Validation("%s packages have no namespace; remove the namespace '%s'", format, namespace)
 	case namespace != "":
-		if err := validateCoordinate("namespace", namespace); err != nil {
+		if err := f.validateName("namespace", namespace); err != nil {
 			return err
 		}
 	}
-	return validateCoordinate("package", pkg)
+	return f.validateName("package", pkg)
 }
 
 func validateStatusValue(field, status string, allowed ...string) error {
@@ -220,21 +196,11 @@ func validateAssetName(name string) error {
 	return nil
 }
 
-// normalizePypi is PEP 503 normalisation: runs of -, _ and . become one "-",
-// lower case.
+// pypiSeparators are the runs PEP 503 folds into one "-".
 var pypiSeparators = regexp.MustCompile(`[-_.]+`)
 
-// Normalize returns the stored form of a package's namespace and name: PEP 503
-// for PyPI, lower case for NuGet and Swift, unchanged otherwise. API lookups,
-// ARNs and package groups use the normalised form.
-func Normalize(format, namespace, name string) (string, string) {
-	switch format {
-	case FormatPypi:
-		return namespace, strings.ToLower(pypiSeparators.ReplaceAllString(name, "-"))
-	case FormatNuget:
-		return namespace, strings.ToLower(name)
-	case FormatSwift:
-		return strings.ToLower(namespace), strings.ToLower(name)
-	}
-	return namespace, name
+// normalizePypi is PEP 503 normalisation: runs of -, _ and . become one "-",
+// lower case. The namespace (always empty) is kept.
+func normalizePypi(namespace, name string) (string, string) {
+	return namespace, strings.ToLower(pypiSeparators.ReplaceAllString(name, "-"))
 }

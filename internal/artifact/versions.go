@@ -33,12 +33,13 @@ func describeVersion(p *store.Package, v *store.Version) *Version {
 }
 
 // displayVersion is the version CodeArtifact reports as a package's
-// defaultDisplayVersion: for npm the Published version its "latest"
-// dist-tag names, otherwise (and for every other format) the most recently
-// published version with status Published; nil when there is none.
+// defaultDisplayVersion: the Published version the format's DisplayVersion
+// hook names (npm: the "latest" dist-tag), otherwise (and for every format
+// without the hook) the most recently published version with status
+// Published; nil when there is none.
 func displayVersion(tx store.Tx, p *store.Package) (*store.Version, error) {
-	if p.Format == FormatNpm {
-		if latest := ParseNpmPackageMetadata(p.Metadata).DistTags["latest"]; latest != "" {
+	if hook := formatOf(p.Format).DisplayVersion; hook != nil {
+		if latest := hook(p.Metadata); latest != "" {
 			v, err := orNil(tx.GetVersion(p.ID, latest))
 			if err != nil {
 				return nil, err

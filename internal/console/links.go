@@ -139,17 +139,9 @@ func stampOf(t time.Time) stamp {
 	return stamp{Text: t.Format("2006-01-02 15:04:05 UTC"), ISO: t.Format(time.RFC3339)}
 }
 
-// displayName is how a package manager shows a package: npm "@scope/name",
-// Maven "group:artifact", generic and swift "namespace/name".
+// displayName is how a package manager shows a package (the format
+// table's ClientName): npm "@scope/name", Maven "group:artifact", generic
+// and swift "namespace/name".
 func displayName(format, namespace, name string) string {
-	if namespace == "" {
-		return name
-	}
-	switch format {
-	case artifact.FormatNpm:
-		return "@" + namespace + "/" + name
-	case artifact.FormatMaven:
-		return namespace + ":" + name
-	}
-	return namespace + "/" + name
+	return artifact.ClientName(format, namespace, name)
 }

@@ -66,7 +66,7 @@ var (
 	specToken          = patternSpec(1, 2000, `\S+`, `[^\s\x0B]+`)
 	specSHA256         = patternSpec(64, 64, `[0-9a-f]+`, "")
 
-	specFormat        = enumSpec("npm", "pypi", "maven", "nuget", "generic", "ruby", "swift", "cargo")
+	specFormat        = enumSpec(artifact.Formats...) // the format table's rows
 	specAllowBlock    = enumSpec("ALLOW", "BLOCK")
 	specVersionStatus = enumSpec("Published", "Unfinished", "Unlisted", "Archived", "Disposed", "Deleted")
 	specSortBy        = enumSpec("PUBLISHED_TIME")
