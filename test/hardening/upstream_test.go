@@ -2,6 +2,7 @@ package hardening
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
@@ -14,7 +15,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -391,5 +394,201 @@ func TestHugeUpstreamPackumentMemoryBounded(t *testing.T) {
 	if three > upMaxPeakRSSThree {
 		t.Errorf("coffer's peak RSS was %d MiB serving three requests for %d MiB upstream packuments at once; want under %d MiB",
 			three>>20, size.Load()>>20, upMaxPeakRSSThree>>20)
+	}
+}
+
+// upHugeSimplePage streams a PyPI simple page of about size bytes, HTML
+// (PEP 503) or PEP 691 JSON, each file a distinct version of project.
+func upHugeSimplePage(w io.Writer, project string, size int64, asJSON bool) (int64, error) {
+	bw := bufio.NewWriterSize(w, 256<<10)
+	cw := &upCounter{w: bw}
+	norm := strings.ReplaceAll(project, "-", "_")
+	files := int(size / 200)
+	if asJSON {
+		files = int(size / 260)
+		fmt.Fprintf(cw, `{"meta":{"api-version":"1.1"},"name":%q,"versions":[`, project)
+		for i := range files {
+			if i > 0 {
+				cw.Write([]byte{','})
+			}
+			fmt.Fprintf(cw, `"1.0.%d"`, i)
+		}
+		io.WriteString(cw, `],"files":[`)
+	} else {
+		io.WriteString(cw, "<!DOCTYPE html><html><head><meta name=\"pypi:repository-version\" content=\"1.0\"></head><body>\n")
+	}
+	for i := 0; i < files && cw.err == nil; i++ {
+		s := sha256.Sum256([]byte(strconv.Itoa(i % 64)))
+		sha := hex.EncodeToString(s[:])
+		if asJSON {
+			if i > 0 {
+				cw.Write([]byte{','})
+			}
+			fmt.Fprintf(cw, `{"filename":"%s-1.0.%d.tar.gz","url":"../../files/%s-1.0.%d.tar.gz","hashes":{"sha256":"%s"},"requires-python":">=3.8","size":%d,"upload-time":"2020-01-01T00:00:00.000000Z"}`,
+				norm, i, norm, i, sha, 1000+i)
+		} else {
+			fmt.Fprintf(cw, "<a href=\"../../files/%s-1.0.%d.tar.gz#sha256=%s\" data-requires-python=\"&gt;=3.8\">%s-1.0.%d.tar.gz</a><br/>\n",
+				norm, i, sha, norm, i)
+		}
+	}
+	if asJSON {
+		io.WriteString(cw, "]}")
+	} else {
+		io.WriteString(cw, "</body></html>\n")
+	}
+	if err := bw.Flush(); err != nil {
+		return cw.n, err
+	}
+	return cw.n, cw.err
+}
+
+// upHugePageBytes is the size of the huge simple pages.
+const upHugePageBytes = 100 << 20
+
+// Bound of coffer's peak RSS while it serves a 100 MiB upstream simple
+// page, HTML then JSON. Before the fix the peak was about 1,800 MiB.
+const upMaxPeakRSSPage = 450 << 20
+
+// TestHugeUpstreamSimplePageMemoryBounded: a client asks for a project
+// whose upstream simple page is about 100 MiB of HTML (generated as it is
+// sent), then another whose page is 100 MiB of PEP 691 JSON; coffer
+// serves both and its peak RSS stays bounded.
+func TestHugeUpstreamSimplePageMemoryBounded(t *testing.T) {
+	var size atomic.Int64
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		project := strings.Trim(strings.TrimPrefix(r.URL.Path, "/simple/"), "/")
+		if !strings.HasPrefix(project, "huge-") {
+			http.NotFound(w, r)
+			return
+		}
+		asJSON := strings.HasPrefix(project, "huge-json")
+		if asJSON {
+			w.Header().Set("Content-Type", "application/vnd.pypi.simple.v1+json")
+		} else {
+			w.Header().Set("Content-Type", "text/html")
+		}
+		n, _ := upHugeSimplePage(w, project, upHugePageBytes, asJSON)
+		size.Store(n)
+	}))
+	defer up.Close()
+
+	c := startCoffer(t, t.TempDir(), "--external-connection", "public:pypi="+up.URL+"/simple/")
+	ca := upControlPlane(t, c)
+	ep, token := upRepo(t, ca, "mem", "store", "public:pypi", "pypi")
+	pid := c.Cmd.Process.Pid
+	before := peakRSS(t, pid)
+	for _, tc := range []struct{ project, accept string }{
+		{"huge-html", "text/html"},
+		{"huge-json", "application/vnd.pypi.simple.v1+json"},
+	} {
+		start := time.Now()
+		r := upGetPackument(ep+"simple/"+tc.project+"/", token, []string{"Accept", tc.accept})
+		if r.err != nil || r.status != http.StatusOK || r.n < 20<<20 {
+			t.Errorf("%s: status %d, %d bytes, %v", tc.project, r.status, r.n, r.err)
+		}
+		t.Logf("%s: upstream page %d MiB, answer of %d MiB in %v; coffer's peak RSS %d MiB (%d MiB before), RSS now %d MiB",
+			tc.project, size.Load()>>20, r.n>>20, time.Since(start).Round(time.Millisecond), peakRSS(t, pid)>>20, before>>20, upRSS(t, pid)>>20)
+	}
+	if size.Load() < 90<<20 {
+		t.Fatalf("the generated page is %d bytes, not the ~100 MiB the test is about", size.Load())
+	}
+	if peak := peakRSS(t, pid); peak > upMaxPeakRSSPage {
+		t.Errorf("coffer's peak RSS was %d MiB serving 100 MiB upstream simple pages; want under %d MiB", peak>>20, upMaxPeakRSSPage>>20)
+	}
+}
+
+// upRSS is the process's current resident set (VmRSS), in bytes.
+func upRSS(t *testing.T, pid int) int64 {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^VmRSS:\s+(\d+) kB`).FindSubmatch(b)
+	if m == nil {
+		t.Fatalf("no VmRSS in /proc/%d/status", pid)
+	}
+	kb, _ := strconv.ParseInt(string(m[1]), 10, 64)
+	return kb << 10
+}
+
+// upGzipBomb is 512 MiB of spaces after prefix, gzipped (about 0.5 MiB).
+func upGzipBomb(prefix string) []byte {
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	zw.Write([]byte(prefix))
+	chunk := bytes.Repeat([]byte{' '}, 1<<20)
+	for range 512 {
+		zw.Write(chunk)
+	}
+	zw.Close()
+	return buf.Bytes()
+}
+
+// Bound of coffer's peak RSS while three gzip bombs (npm, PyPI HTML, PyPI
+// JSON) are read at once. Before the fix the peak was 828 MiB (after: 28 MiB).
+const upMaxPeakRSSBombs = 200 << 20
+
+// TestUpstreamGzipBombsMemoryBounded: the upstreams answer with a gzip
+// bomb (0.5 MiB that unpacks to 512 MiB, Content-Encoding: gzip) for an
+// npm packument, a PyPI HTML page and a PyPI JSON page, asked for at once:
+// coffer refuses them all (413) and its peak RSS stays bounded, because
+// the decompressed bytes are cut at the document limit and not kept.
+func TestUpstreamGzipBombsMemoryBounded(t *testing.T) {
+	npmBomb := upGzipBomb(`{"name":"bomb","versions":{`)
+	htmlBomb := upGzipBomb("<!DOCTYPE html><html><body>\n")
+	jsonBomb := upGzipBomb(`{"meta":{"api-version":"1.1"},"files":[`)
+	var served atomic.Int64
+	bomb := func(ct string, b []byte) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			served.Add(1)
+			w.Header().Set("Content-Type", ct)
+			w.Header().Set("Content-Encoding", "gzip")
+			w.Write(b)
+		}
+	}
+	npmUp := httptest.NewServer(bomb("application/json", npmBomb))
+	defer npmUp.Close()
+	pyMux := http.NewServeMux()
+	pyMux.Handle("/simple/bomb-html/", bomb("text/html", htmlBomb))
+	pyMux.Handle("/simple/bomb-json/", bomb("application/vnd.pypi.simple.v1+json", jsonBomb))
+	pyUp := httptest.NewServer(pyMux)
+	defer pyUp.Close()
+
+	c := startCoffer(t, t.TempDir(), "--external-connection", "public:npmjs="+npmUp.URL+"/",
+		"--external-connection", "public:pypi="+pyUp.URL+"/simple/")
+	ca := upControlPlane(t, c)
+	npmEP, token := upRepo(t, ca, "bombs", "npm-store", "public:npmjs", "npm")
+	pyEP, _ := upRepo(t, ca, "bombs", "pypi-store", "public:pypi", "pypi")
+	pid := c.Cmd.Process.Pid
+	before := peakRSS(t, pid)
+
+	type req struct{ u, accept string }
+	reqs := []req{
+		{npmEP + "bomb", "application/json"},
+		{pyEP + "simple/bomb-html/", "text/html"},
+		{pyEP + "simple/bomb-json/", "application/vnd.pypi.simple.v1+json"},
+	}
+	for round := range 2 {
+		results := make([]upHugeResult, len(reqs))
+		start := time.Now()
+		var wg sync.WaitGroup
+		for i, r := range reqs {
+			wg.Go(func() { results[i] = upGetPackument(r.u, token, []string{"Accept", r.accept}) })
+		}
+		wg.Wait()
+		for i, r := range results {
+			if r.err != nil || r.status != http.StatusRequestEntityTooLarge {
+				t.Errorf("round %d, %s: status %d, %v; want 413", round, reqs[i].u, r.status, r.err)
+			}
+		}
+		t.Logf("round %d: three bombs refused in %v; coffer's peak RSS %d MiB (%d MiB before)",
+			round, time.Since(start).Round(time.Millisecond), peakRSS(t, pid)>>20, before>>20)
+	}
+	if served.Load() < 6 {
+		t.Errorf("the upstreams served %d bombs, want 6", served.Load())
+	}
+	if peak := peakRSS(t, pid); peak > upMaxPeakRSSBombs {
+		t.Errorf("coffer's peak RSS was %d MiB refusing three gzip bombs at once; want under %d MiB", peak>>20, upMaxPeakRSSBombs>>20)
 	}
 }

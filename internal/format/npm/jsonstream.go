@@ -116,9 +116,13 @@ func (s *jsonStream) member(first bool) (key string, ok bool, err error) {
 	if c != '"' {
 		return "", false, s.syntax("expected a member name, found %q", c)
 	}
-	raw, err := s.appendString([]byte{'"'}, true)
+	keep, tooBig := true, false
+	raw, err := s.appendStringEmit([]byte{'"'}, &keep, &tooBig, maxMemberName)
 	if err != nil {
 		return "", false, err
+	}
+	if tooBig {
+		return "", false, s.syntax("member name over %d bytes", maxMemberName)
 	}
 	if err := json.Unmarshal(raw, &key); err != nil {
 		return "", false, s.syntax("invalid member name")
@@ -131,6 +135,9 @@ func (s *jsonStream) member(first bool) (key string, ok bool, err error) {
 	}
 	return key, true, nil
 }
+
+// maxMemberName bounds the member names member reads.
+const maxMemberName = 64 << 10
 
 // end reads what follows the top-level value: white space only.
 func (s *jsonStream) end() error {
@@ -240,15 +247,9 @@ func (s *jsonStream) read(out []byte, keep bool, limit int) ([]byte, error) {
 	return out, nil
 }
 
-// appendString appends the rest of a string (its opening quote read) to
-// b, closing quote included.
-func (s *jsonStream) appendString(b []byte, keep bool) ([]byte, error) {
-	tooBig := false
-	return s.appendStringEmit(b, &keep, &tooBig, int(^uint(0)>>1))
-}
-
-// appendStringEmit is appendString for read: it stops keeping (and sets
-// tooBig) when b would exceed limit.
+// appendStringEmit appends the rest of a string (its opening quote
+// read) to b, closing quote included, while keep holds; it stops keeping
+// (and sets tooBig) when b would exceed limit.
 func (s *jsonStream) appendStringEmit(b []byte, keep, tooBig *bool, limit int) ([]byte, error) {
 	for {
 		if s.r.Buffered() == 0 {

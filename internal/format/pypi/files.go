@@ -112,7 +112,7 @@ func (ff *fileFetch) fetch(ctx context.Context, src artifact.ExternalSource) (bl
 		return blob.Digests{}, false, fault.NotFound("asset", ff.file.Name, "%s is not listed by %s", ff.file.Name, src.Connection)
 	}
 	ff.entry = e
-	exp := upstream.Expectation{SHA256: e.Hashes["sha256"], SHA512: e.Hashes["sha512"], SHA1: e.Hashes["sha1"], MD5: e.Hashes["md5"]}
+	exp := upstream.Expectation{SHA256: e.Hashes.SHA256, SHA512: e.Hashes.Get("sha512"), SHA1: e.Hashes.Get("sha1"), MD5: e.Hashes.Get("md5")}
 	if e.Size > 0 {
 		exp.Size = e.Size
 	}
@@ -222,7 +222,7 @@ func (mf *metadataFetch) fetch(ctx context.Context, src artifact.ExternalSource)
 	}
 	if e := mf.entry; e != nil && e.CoreMetadata != nil {
 		u := e.URL + metadataSuffix
-		res, err := mf.h.up.Fetch(ctx, src.Connection+"\x00"+u, u, upstream.Expectation{SHA256: e.CoreMetadata["sha256"]},
+		res, err := mf.h.up.Fetch(ctx, src.Connection+"\x00"+u, u, upstream.Expectation{SHA256: e.CoreMetadata.SHA256},
 			mf.h.blobs, upstream.WithMaxSize(MaxMetadataSize))
 		if err == nil {
 			mf.data, _ = mf.h.blobBytes(ctx, res.Digests.SHA256)
@@ -272,7 +272,7 @@ func (h *Handler) extractMetadata(ctx context.Context, wheelSHA string, f File, 
 	}
 	defer staged.Discard()
 	dg := staged.Digests()
-	if e != nil && e.CoreMetadata != nil && e.CoreMetadata["sha256"] != "" && e.CoreMetadata["sha256"] != dg.SHA256 {
+	if e != nil && e.CoreMetadata != nil && e.CoreMetadata.SHA256 != "" && e.CoreMetadata.SHA256 != dg.SHA256 {
 		return blob.Digests{}, false, &fault.Error{Kind: fault.KindUnavailable,
 			Message: "the METADATA of " + f.Name + " does not match the core-metadata hash its upstream page gives"}
 	}

@@ -26,7 +26,16 @@ type renderedPage struct {
 	html, json         []byte
 	htmlETag, jsonETag string
 	modTime            time.Time
+	// page is set, and html and json are not, for a page of more than
+	// maxRenderedFiles: it is rendered as it is served, and not cached.
+	page *ProjectPage
 }
+
+// maxRenderedFiles is the most files a page kept rendered (in both
+// representations, about 700 bytes a file) may have: bigger pages (a huge
+// upstream page) are rendered as they are served, and their parse is
+// dropped after the request.
+const maxRenderedFiles = 20000
 
 func etag(b []byte) string {
 	s := sha256.Sum256(b)
@@ -45,16 +54,55 @@ func (h *Handler) serveProject(w http.ResponseWriter, r *http.Request, t *format
 		h.writeError(w, r, err)
 		return
 	}
+	hd := w.Header()
+	hd.Set("Content-Type", ContentType(media))
+	hd.Set("Vary", "Accept")
+	hd.Set("Cache-Control", "max-age=0, must-revalidate")
+	if p.page != nil {
+		h.streamPage(w, r, p, media)
+		return
+	}
 	body, tag := p.html, p.htmlETag
 	if media == MediaJSON {
 		body, tag = p.json, p.jsonETag
 	}
-	hd := w.Header()
-	hd.Set("Content-Type", ContentType(media))
-	hd.Set("Vary", "Accept")
 	hd.Set("ETag", tag)
-	hd.Set("Cache-Control", "max-age=0, must-revalidate")
 	http.ServeContent(w, r, "", p.modTime, bytes.NewReader(body))
+}
+
+// streamPage serves a page too big to be kept rendered: it is rendered
+// twice, a chunk at a time, first for its ETag, then to the client.
+func (h *Handler) streamPage(w http.ResponseWriter, r *http.Request, p *renderedPage, media string) {
+	sum := sha256.New()
+	p.page.render(media, sum)
+	tag := `"` + hex.EncodeToString(sum.Sum(nil)[:16]) + `"`
+	hd := w.Header()
+	hd.Set("ETag", tag)
+	if !p.modTime.IsZero() {
+		hd.Set("Last-Modified", p.modTime.UTC().Format(http.TimeFormat))
+	}
+	if etagMatch(r.Header.Get("If-None-Match"), tag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	if r.Method == http.MethodHead {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	if _, err := p.page.render(media, w); err != nil {
+		h.log.Debug("serving a simple page failed", "project", p.page.Name, "err", err)
+	}
+}
+
+// etagMatch reports whether an If-None-Match header matches tag (weakly).
+func etagMatch(header, tag string) bool {
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		if t == "*" || t == tag {
+			return true
+		}
+	}
+	return false
 }
 
 // negotiateRequest reads the representation from ?format= (as PyPI
@@ -115,20 +163,25 @@ func (h *Handler) projectPage(ctx context.Context, t *format.Target, project str
 	if err != nil {
 		return nil, err
 	}
-	if len(page.Files) == 0 && upErr != nil {
+	if page.Len() == 0 && upErr != nil {
 		return nil, upErr
 	}
-	if len(page.Files) == 0 && len(view.Versions) == 0 {
+	if page.Len() == 0 && len(view.Versions) == 0 {
 		return nil, fault.NotFound("package", project, "No distributions of %s in this repository", project)
 	}
-	rp := &renderedPage{html: page.RenderHTML(), json: page.RenderJSON()}
-	rp.htmlETag, rp.jsonETag = etag(rp.html), etag(rp.json)
-	for _, f := range page.Files {
-		if f.UploadTime.After(rp.modTime) {
-			rp.modTime = f.UploadTime
+	rp := &renderedPage{}
+	for i := range page.Len() {
+		if t := page.uploadTime(i); t.After(rp.modTime) {
+			rp.modTime = t
 		}
 	}
 	rp.modTime = rp.modTime.Truncate(time.Second)
+	if page.Len() > maxRenderedFiles {
+		rp.page = page
+		return rp, nil
+	}
+	rp.html, rp.json = page.RenderHTML(), page.RenderJSON()
+	rp.htmlETag, rp.jsonETag = etag(rp.html), etag(rp.json)
 	h.pages.Put(key, fp, rp, int64(len(rp.html)+len(rp.json)))
 	return rp, nil
 }
@@ -237,12 +290,32 @@ func (m versionMeta) encode() string {
 // unlistedReason is the PEP 592 yank reason of an Unlisted version's files.
 const unlistedReason = "Unlisted"
 
-// buildPage merges the stored versions' files and the upstream's.
+// buildPage merges the stored versions' files and the upstream's. The
+// upstream files are not copied: the page refers to the parsed upstream
+// pages' entries (pageRef), and keeps one version string per release.
 func (h *Handler) buildPage(ctx context.Context, t *format.Target, project string, view *artifact.PackageView, ups []*parsedUpstream) (*ProjectPage, error) {
-	page := &ProjectPage{Name: project}
-	listed := map[string]bool{}
-	release := map[string]string{} // release key -> version string on the page
-	stored := map[string]bool{}    // release keys of stored versions
+	page := &ProjectPage{Name: project, sized: true}
+	listed := map[string]bool{} // the stored files
+	type rel struct {
+		order   string // Version.order
+		version string // on the page
+		stored  bool
+	}
+	var rels []rel
+	release := map[string]int32{} // Version.order -> index in rels
+	relOf := func(pv Version, version string, stored bool) int32 {
+		o := pv.order()
+		if i, ok := release[o]; ok {
+			r := &rels[i]
+			if !stored && !r.stored && len(version) < len(r.version) {
+				r.version = version
+			}
+			return i
+		}
+		release[o] = int32(len(rels))
+		rels = append(rels, rel{order: o, version: version, stored: stored})
+		return int32(len(rels) - 1)
+	}
 	upstreamEntry := func(name string) *UpstreamFile {
 		for _, u := range ups {
 			if e, ok := u.page.File(name); ok {
@@ -261,10 +334,7 @@ func (h *Handler) buildPage(ctx context.Context, t *format.Target, project strin
 			continue
 		}
 		pv, _ := ParseVersion(v.Version.Version)
-		if _, ok := release[pv.Key()]; !ok {
-			release[pv.Key()] = v.Version.Version
-			stored[pv.Key()] = true
-		}
+		ri := relOf(pv, v.Version.Version, true)
 		vm := parseVersionMeta(v.Metadata)
 		for _, sf := range files {
 			if listed[sf.name] {
@@ -272,8 +342,8 @@ func (h *Handler) buildPage(ctx context.Context, t *format.Target, project strin
 			}
 			listed[sf.name] = true
 			pf := PageFile{Filename: sf.name, URL: fileURL(project, v.Version.Version, sf.name),
-				Hashes: map[string]string{"sha256": sf.sha256}, RequiresPython: vm.RequiresPython,
-				Size: sf.size, UploadTime: sf.created, version: pv}
+				Hashes: Hashes{SHA256: sf.sha256}, RequiresPython: vm.RequiresPython,
+				Size: sf.size, UploadTime: sf.created}
 			fm := vm.Files[sf.name]
 			if fm.RequiresPython != nil {
 				pf.RequiresPython = *fm.RequiresPython
@@ -292,11 +362,15 @@ func (h *Handler) buildPage(ctx context.Context, t *format.Target, project strin
 				pf.Yanked = fm.Yanked
 			}
 			if sf.metaSHA256 != "" {
-				pf.CoreMetadata = map[string]string{"sha256": sf.metaSHA256}
+				pf.CoreMetadata = &Hashes{SHA256: sf.metaSHA256}
 			} else if e != nil && e.CoreMetadata != nil {
 				pf.CoreMetadata = e.CoreMetadata
 			}
-			page.Files = append(page.Files, pf)
+			if pf.Size < 0 {
+				page.sized = false
+			}
+			page.refs = append(page.refs, pageRef{up: -1, idx: int32(len(page.stored)), rel: ri})
+			page.stored = append(page.stored, pf)
 		}
 	}
 	// Files only the upstream has yet. Their version on the page is the
@@ -306,51 +380,94 @@ func (h *Handler) buildPage(ctx context.Context, t *format.Target, project strin
 	withheld := map[string]bool{}
 	for _, v := range view.Withheld {
 		if pv, ok := ParseVersion(v); ok {
-			withheld[pv.Key()] = true
+			withheld[pv.order()] = true
 		}
 	}
-	type pending struct {
-		e  *UpstreamFile
-		pv Version
-	}
-	var todo []pending
-	for _, u := range ups {
-		for i := range u.page.Files {
-			e := &u.page.Files[i]
-			if listed[e.Filename] {
+	for ui, u := range ups {
+		page.ups = append(page.ups, u.page)
+		for i := range u.page.Len() {
+			name := u.page.name(i)
+			if listed[name] || u.page.lookup(name) != i {
+				continue // stored, or listed before on this page
+			}
+			seen := false
+			for _, o := range ups[:ui] {
+				if o.page.lookup(name) >= 0 {
+					seen = true // listed (or refused) for an earlier upstream
+					break
+				}
+			}
+			if seen {
 				continue
 			}
-			f, ok := ParseFileName(e.Filename, project)
+			f, ok := ParseFileName(name, project)
 			if !ok {
 				continue
 			}
 			pv, ok := ParseVersion(f.Version)
-			if !ok || withheld[pv.Key()] {
+			if !ok {
 				continue
 			}
-			listed[e.Filename] = true
-			todo = append(todo, pending{e: e, pv: pv})
-			k := pv.Key()
-			if cur, ok := release[k]; !ok || (!stored[k] && len(pv.String()) < len(cur)) {
-				release[k] = pv.String()
+			if len(withheld) > 0 && withheld[pv.order()] {
+				continue
 			}
+			ri := relOf(pv, pv.String(), false)
+			if u.page.entry(i).size < 0 {
+				page.sized = false
+			}
+			page.refs = append(page.refs, pageRef{up: int32(ui), idx: int32(i), rel: ri})
 		}
 	}
-	for _, p := range todo {
-		e, vs := p.e, release[p.pv.Key()]
-		page.Files = append(page.Files, PageFile{Filename: e.Filename, URL: fileURL(project, vs, e.Filename), Hashes: e.Hashes,
-			RequiresPython: e.RequiresPython, Yanked: e.Yanked, CoreMetadata: e.CoreMetadata, Size: e.Size, UploadTime: e.UploadTime, version: p.pv})
+	// Releases in version order; files by release, then name.
+	order := make([]int32, len(rels))
+	for i := range order {
+		order[i] = int32(i)
 	}
-	page.sort()
-	seen := map[string]bool{}
-	for _, f := range page.Files {
-		vs := release[f.version.Key()]
-		if !seen[vs] {
-			seen[vs] = true
-			page.Versions = append(page.Versions, vs)
+	slices.SortFunc(order, func(a, b int32) int { return strings.Compare(rels[a].order, rels[b].order) })
+	rank := make([]int32, len(rels))
+	page.releases = make([]string, len(rels))
+	for r, i := range order {
+		rank[i] = int32(r)
+		page.releases[r] = rels[i].version
+	}
+	rels, release, order = nil, nil, nil
+	for i := range page.refs {
+		page.refs[i].rel = rank[page.refs[i].rel]
+	}
+	name := func(r pageRef) string {
+		if r.up < 0 {
+			return page.stored[r.idx].Filename
 		}
+		return page.ups[r.up].name(int(r.idx))
+	}
+	slices.SortFunc(page.refs, func(a, b pageRef) int {
+		if a.rel != b.rel {
+			return int(a.rel) - int(b.rel)
+		}
+		return strings.Compare(name(a), name(b))
+	})
+	for i, r := range page.refs {
+		if i == 0 || r.rel != page.refs[i-1].rel {
+			page.Versions = append(page.Versions, page.releases[r.rel])
+		}
+	}
+	if page.refs == nil {
+		page.refs = []pageRef{}
 	}
 	return page, nil
+}
+
+// uploadTime is the upload time of the i-th file of a merged page.
+func (p *ProjectPage) uploadTime(i int) time.Time {
+	r := p.refs[i]
+	if r.up < 0 {
+		return p.stored[r.idx].UploadTime
+	}
+	e := p.ups[r.up].entry(int(r.idx))
+	if e.flags&entryTime == 0 {
+		return time.Time{}
+	}
+	return time.Unix(e.sec, int64(e.nsec))
 }
 
 // storedFile is a distribution file of a stored version.

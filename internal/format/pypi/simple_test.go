@@ -39,9 +39,9 @@ func samplePage() *ProjectPage {
 	reason := "broken"
 	up := time.Date(2026, 11, 25, 18, 0, 0, 0, time.UTC)
 	p := &ProjectPage{Name: "foo-bar", Files: []PageFile{
-		{Filename: "foo_bar-1.0-py3-none-any.whl", URL: fileURL("foo-bar", "1.0", "foo_bar-1.0-py3-none-any.whl"), Hashes: map[string]string{"sha256": "ab"},
-			RequiresPython: ">=3.8", CoreMetadata: map[string]string{"sha256": "cd"}, Size: 10, UploadTime: up},
-		{Filename: "foo_bar-0.9.tar.gz", URL: fileURL("foo-bar", "0.9", "foo_bar-0.9.tar.gz"), Hashes: map[string]string{"sha256": "ef"},
+		{Filename: "foo_bar-1.0-py3-none-any.whl", URL: fileURL("foo-bar", "1.0", "foo_bar-1.0-py3-none-any.whl"), Hashes: Hashes{SHA256: "ab"},
+			RequiresPython: ">=3.8", CoreMetadata: &Hashes{SHA256: "cd"}, Size: 10, UploadTime: up},
+		{Filename: "foo_bar-0.9.tar.gz", URL: fileURL("foo-bar", "0.9", "foo_bar-0.9.tar.gz"), Hashes: Hashes{SHA256: "ef"},
 			Yanked: &reason, Size: 20, UploadTime: up},
 	}}
 	for i := range p.Files {
@@ -90,8 +90,8 @@ func TestRenderHTMLRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	f, ok := up.File("foo_bar-1.0-py3-none-any.whl")
-	if !ok || f.URL != "http://idx.example/files/foo-bar/1.0/foo_bar-1.0-py3-none-any.whl" || f.Hashes["sha256"] != "ab" ||
-		f.RequiresPython != ">=3.8" || f.CoreMetadata["sha256"] != "cd" || f.Yanked != nil {
+	if !ok || f.URL != "http://idx.example/files/foo-bar/1.0/foo_bar-1.0-py3-none-any.whl" || f.Hashes.SHA256 != "ab" ||
+		f.RequiresPython != ">=3.8" || f.CoreMetadata == nil || f.CoreMetadata.SHA256 != "cd" || f.Yanked != nil {
 		t.Errorf("parsed %+v", f)
 	}
 	g, ok := up.File("foo_bar-0.9.tar.gz")
@@ -102,7 +102,7 @@ func TestRenderHTMLRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f, ok := upj.File("foo_bar-1.0-py3-none-any.whl"); !ok || f.Size != 10 || f.CoreMetadata["sha256"] != "cd" || f.UploadTime.IsZero() {
+	if f, ok := upj.File("foo_bar-1.0-py3-none-any.whl"); !ok || f.Size != 10 || f.CoreMetadata == nil || f.CoreMetadata.SHA256 != "cd" || f.UploadTime.IsZero() {
 		t.Errorf("parsed JSON %+v", f)
 	}
 }
@@ -118,15 +118,15 @@ func TestParseUpstreamHTMLVariants(t *testing.T) {
 		t.Fatal(err)
 	}
 	a, ok := up.File("a-1.0.tar.gz")
-	if !ok || a.URL != "https://files.example/pkgs/a-1.0.tar.gz" || a.Hashes["sha256"] != "abcdef" || a.RequiresPython != "<4,>=3.7" || a.Yanked == nil || *a.Yanked != "" {
+	if !ok || a.URL != "https://files.example/pkgs/a-1.0.tar.gz" || a.Hashes.SHA256 != "abcdef" || a.RequiresPython != "<4,>=3.7" || a.Yanked == nil || *a.Yanked != "" {
 		t.Errorf("a-1.0: %+v", a)
 	}
 	b, ok := up.File("a-2.0-py3-none-any.whl")
-	if !ok || b.CoreMetadata == nil || len(b.CoreMetadata) != 0 {
+	if !ok || b.CoreMetadata == nil || b.CoreMetadata.Len() != 0 {
 		t.Errorf("a-2.0: %+v", b)
 	}
-	if len(up.Files) != 2 {
-		t.Errorf("files %+v", up.Files)
+	if up.Len() != 2 {
+		t.Errorf("%d files", up.Len())
 	}
 	if _, err := ParseUpstreamPage([]byte(`{"meta":{"api-version":"2.0"},"files":[]}`), MediaJSON, "https://idx.example/simple/a/"); err == nil {
 		t.Error("api-version 2.0 accepted")
@@ -146,8 +146,10 @@ func FuzzParseUpstreamPage(f *testing.F) {
 		if err != nil {
 			return
 		}
-		for _, f := range p.Files {
-			if _, ok := p.File(f.Filename); !ok {
+		for i := range p.Len() {
+			f := p.At(i)
+			g, ok := p.File(f.Filename)
+			if !ok || g.Filename != f.Filename {
 				t.Fatalf("file %q not indexed", f.Filename)
 			}
 		}

@@ -304,3 +304,48 @@ func compareLocal(a, b []string) int {
 	}
 	return cmpInt(len(a), len(b))
 }
+
+// order is a byte string that sorts (bytes.Compare) as the version does
+// (Compare), and is equal for two versions exactly when they are the same
+// release (Key): numbers are written as their length then their digits,
+// each part behind a marker byte that ranks it.
+func (v Version) order() string {
+	b := make([]byte, 0, 32)
+	num := func(s string) {
+		b = append(b, byte(len(s)))
+		b = append(b, s...)
+	}
+	num(v.Epoch)
+	for _, r := range v.trimmedRelease() {
+		b = append(b, 1)
+		num(r)
+	}
+	b = append(b, 0, byte(v.preRank()))
+	if v.PreL != "" {
+		b = append(b, v.PreL[0]) // 'a' < 'b' < 'r'
+		num(v.PreN)
+	}
+	if v.HasPost {
+		b = append(b, 1)
+		num(v.Post)
+	} else {
+		b = append(b, 0)
+	}
+	if v.HasDev {
+		b = append(b, 0)
+		num(v.Dev)
+	} else {
+		b = append(b, 1)
+	}
+	for _, l := range v.Local {
+		if isDigits(l) {
+			b = append(b, 2)
+			num(l)
+		} else {
+			b = append(b, 1)
+			b = append(b, l...)
+			b = append(b, 0)
+		}
+	}
+	return string(append(b, 0))
+}

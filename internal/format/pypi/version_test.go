@@ -2,6 +2,7 @@ package pypi
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -77,5 +78,48 @@ func TestCompareVersions(t *testing.T) {
 	b, _ := ParseVersion("1.0.0")
 	if a.Compare(b) != 0 {
 		t.Error("1.0 and 1.0.0 should compare equal")
+	}
+}
+
+// TestVersionOrder: Version.order sorts as Compare does, and is equal
+// exactly for versions of the same release (Key).
+func TestVersionOrder(t *testing.T) {
+	parts := []string{"0", "1", "2", "10", "01", "0.0", "1.0", "1.0.0", "1.2", "1.10", "2!1", "1!0"}
+	pre := []string{"", "a1", "a2", "b0", "rc1", "c1", "alpha10", "pre3"}
+	post := []string{"", ".post0", ".post1", "-3", ".post10"}
+	dev := []string{"", ".dev0", ".dev2", ".dev10"}
+	local := []string{"", "+abc", "+abc.1", "+1", "+2.a", "+abd", "+ab", "+1.2", "+01"}
+	var vs []Version
+	var names []string
+	for _, r := range parts {
+		for _, p := range pre {
+			for _, po := range post {
+				for _, d := range dev {
+					for _, l := range local {
+						s := r + p + po + d + l
+						v, ok := ParseVersion(s)
+						if !ok {
+							t.Fatalf("%q does not parse", s)
+						}
+						vs, names = append(vs, v), append(names, s)
+					}
+				}
+			}
+		}
+	}
+	orders, keys := make([]string, len(vs)), make([]string, len(vs))
+	for i, v := range vs {
+		orders[i], keys[i] = v.order(), v.Key()
+	}
+	for i := 0; i < len(vs); i++ {
+		for j := i; j < len(vs); j += 1 + j%61 {
+			want := vs[i].Compare(vs[j])
+			if got := strings.Compare(orders[i], orders[j]); got != want {
+				t.Fatalf("%q vs %q: order %d, Compare %d", names[i], names[j], got, want)
+			}
+			if (orders[i] == orders[j]) != (keys[i] == keys[j]) {
+				t.Fatalf("%q vs %q: order equal %v, Key equal %v", names[i], names[j], orders[i] == orders[j], keys[i] == keys[j])
+			}
+		}
 	}
 }
