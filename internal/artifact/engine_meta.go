@@ -89,17 +89,8 @@ func (s *Service) UpdateVersionMetadata(ctx context.Context, ref PackageRef, ver
 				res.Failed[name] = VersionFailure{Code: ErrCodeNotAllowed, Message: "A Disposed version can only be deleted"}
 				continue
 			}
-			before := *v
-			var hookErr error
-			fillVersion(v, func(v *store.Version) { hookErr = update(v) })
-			if hookErr != nil {
-				return hookErr
-			}
-			if !sameDescription(&before, v) {
-				v.Revision = newRevision()
-				if err := tx.UpdateVersion(v); err != nil {
-					return err
-				}
+			if err := editVersion(tx, v, update); err != nil {
+				return err
 			}
 			res.Successful[name] = VersionOutcome{Revision: v.Revision, Status: v.Status}
 		}
@@ -109,6 +100,22 @@ func (s *Service) UpdateVersionMetadata(ctx context.Context, ref PackageRef, ver
 		return nil, err
 	}
 	return res, nil
+}
+
+// editVersion lets update change the descriptive metadata of v (see
+// UpdateVersionMetadata) and stores v with a new revision if it changed.
+func editVersion(tx store.Tx, v *store.Version, update func(v *store.Version) error) error {
+	before := *v
+	var hookErr error
+	fillVersion(v, func(v *store.Version) { hookErr = update(v) })
+	if hookErr != nil {
+		return hookErr
+	}
+	if sameDescription(&before, v) {
+		return nil
+	}
+	v.Revision = newRevision()
+	return tx.UpdateVersion(v)
 }
 
 // sameDescription reports whether two records of a version carry the same

@@ -46,8 +46,8 @@ func New(svc *artifact.Service, identity IdentityPolicies, log *audit.Log) *Auth
 	return &Authorizer{svc: svc, identity: identity, audit: log, now: time.Now, resources: gencache.New[string, resourceContext](4096)}
 }
 
-// serviceBearerToken is the STS permission GetAuthorizationToken also needs.
-const serviceBearerToken = "sts:GetServiceBearerToken"
+// *Authorizer is the auth.Authorizer every surface asks.
+var _ auth.Authorizer = (*Authorizer)(nil)
 
 // Authorize allows or refuses the principal in ctx the action on resource.
 func (a *Authorizer) Authorize(ctx context.Context, action, resource string) error {
@@ -130,7 +130,7 @@ func (a *Authorizer) decide(ctx context.Context, p *auth.Principal, ri auth.Requ
 	if ri.SourceIP != "" {
 		req.Set("aws:SourceIp", ri.SourceIP)
 	}
-	if action == serviceBearerToken {
+	if action == auth.ActionGetServiceBearerToken {
 		req.Set("sts:AWSServiceName", "codeartifact.amazonaws.com")
 	}
 	resourcePolicies, err := a.resourcePolicies(ctx, req, action, resource)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"coffer/internal/artifact"
+	"coffer/internal/auth"
 	"coffer/internal/fault"
 )
 
@@ -34,14 +35,14 @@ func attachment(name string) string {
 func (c *Console) putOrigin(w http.ResponseWriter, r *http.Request, s *state) error {
 	f := r.PostForm
 	ref := packageRef(r, f)
-	if err := c.authorize(r.Context(), actPutOrigin, c.packageARN(ref)); err != nil {
+	if err := c.authorize(r.Context(), auth.ActionPutPackageOriginConfiguration, c.packageARN(ref)); err != nil {
 		return err
 	}
 	p, err := c.svc.PutPackageOriginConfiguration(r.Context(), ref, f.Get("publish"), f.Get("upstream"))
 	if err != nil {
 		return err
 	}
-	c.log.Info("console action", "action", actPutOrigin, "resource", c.packageARN(ref), "principal", s.principal.ARN,
+	c.log.Info("console action", "action", auth.ActionPutPackageOriginConfiguration, "resource", c.packageARN(ref), "principal", s.principal.ARN,
 		"publish", p.Publish, "upstream", p.Upstream)
 	http.Redirect(w, r, packageURL(ref.Name, ref.Repository, p.Format, p.Namespace, p.Name)+"&done=origin", http.StatusSeeOther)
 	return nil
@@ -70,7 +71,7 @@ func batchError(res *artifact.BatchResult, version string) error {
 func (c *Console) updateStatus(w http.ResponseWriter, r *http.Request, s *state) error {
 	f := r.PostForm
 	ref := versionRef(r, f)
-	if err := c.authorize(r.Context(), actUpdateStatus, c.packageARN(ref.PackageRef)); err != nil {
+	if err := c.authorize(r.Context(), auth.ActionUpdatePackageVersionsStatus, c.packageARN(ref.PackageRef)); err != nil {
 		return err
 	}
 	target := f.Get("status")
@@ -88,7 +89,7 @@ func (c *Console) updateStatus(w http.ResponseWriter, r *http.Request, s *state)
 	if err := batchError(res, ref.Version); err != nil {
 		return err
 	}
-	c.log.Info("console action", "action", actUpdateStatus, "resource", c.packageARN(ref.PackageRef), "principal", s.principal.ARN,
+	c.log.Info("console action", "action", auth.ActionUpdatePackageVersionsStatus, "resource", c.packageARN(ref.PackageRef), "principal", s.principal.ARN,
 		"version", ref.Version, "status", target)
 	http.Redirect(w, r, versionURL(ref.Name, ref.Repository, ref.Format, ref.Namespace, ref.Package, ref.Version)+"&done=status", http.StatusSeeOther)
 	return nil
@@ -129,7 +130,7 @@ func (c *Console) confirmed(w http.ResponseWriter, r *http.Request, s *state, re
 func (c *Console) deleteVersion(w http.ResponseWriter, r *http.Request, s *state) error {
 	f := r.PostForm
 	ref := versionRef(r, f)
-	if ok, err := c.confirmed(w, r, s, ref, actDeleteVersions, "Delete",
+	if ok, err := c.confirmed(w, r, s, ref, auth.ActionDeletePackageVersions, "Delete",
 		"Deleting removes the version and its assets for good. The same version can be published again later."); !ok || err != nil {
 		return err
 	}
@@ -140,7 +141,7 @@ func (c *Console) deleteVersion(w http.ResponseWriter, r *http.Request, s *state
 	if err := batchError(res, ref.Version); err != nil {
 		return err
 	}
-	c.log.Info("console action", "action", actDeleteVersions, "resource", c.packageARN(ref.PackageRef), "principal", s.principal.ARN, "version", ref.Version)
+	c.log.Info("console action", "action", auth.ActionDeletePackageVersions, "resource", c.packageARN(ref.PackageRef), "principal", s.principal.ARN, "version", ref.Version)
 	http.Redirect(w, r, packageURL(ref.Name, ref.Repository, ref.Format, ref.Namespace, ref.Package)+"&done=deleted", http.StatusSeeOther)
 	return nil
 }
@@ -148,7 +149,7 @@ func (c *Console) deleteVersion(w http.ResponseWriter, r *http.Request, s *state
 func (c *Console) disposeVersion(w http.ResponseWriter, r *http.Request, s *state) error {
 	f := r.PostForm
 	ref := versionRef(r, f)
-	if ok, err := c.confirmed(w, r, s, ref, actDisposeVersions, "Dispose",
+	if ok, err := c.confirmed(w, r, s, ref, auth.ActionDisposePackageVersions, "Dispose",
 		"Disposing deletes the version's assets for good and keeps the version record with status Disposed. It cannot be undone."); !ok || err != nil {
 		return err
 	}
@@ -163,7 +164,7 @@ func (c *Console) disposeVersion(w http.ResponseWriter, r *http.Request, s *stat
 	if err := batchError(res, ref.Version); err != nil {
 		return err
 	}
-	c.log.Info("console action", "action", actDisposeVersions, "resource", c.packageARN(ref.PackageRef), "principal", s.principal.ARN, "version", ref.Version)
+	c.log.Info("console action", "action", auth.ActionDisposePackageVersions, "resource", c.packageARN(ref.PackageRef), "principal", s.principal.ARN, "version", ref.Version)
 	http.Redirect(w, r, versionURL(ref.Name, ref.Repository, ref.Format, ref.Namespace, ref.Package, ref.Version)+"&done=disposed", http.StatusSeeOther)
 	return nil
 }
@@ -183,10 +184,10 @@ var tokenDurations = map[string]time.Duration{"900": 15 * time.Minute, "3600": t
 func (c *Console) mintToken(w http.ResponseWriter, r *http.Request, s *state) error {
 	ref := domainRef(r)
 	ctx := r.Context()
-	if err := c.authorize(ctx, actGetToken, c.domainARN(ref)); err != nil {
+	if err := c.authorize(ctx, auth.ActionGetAuthorizationToken, c.domainARN(ref)); err != nil {
 		return err
 	}
-	if err := c.authorize(ctx, actBearerToken, "*"); err != nil {
+	if err := c.authorize(ctx, auth.ActionGetServiceBearerToken, "*"); err != nil {
 		return err
 	}
 	dur, ok := tokenDurations[r.PostForm.Get("duration")]

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"coffer/internal/artifact"
+	"coffer/internal/auth"
 )
 
 // Connection instructions: for each client, the configuration that points it
@@ -59,7 +60,7 @@ type tabLink struct {
 func (c *Console) connectPage(w http.ResponseWriter, r *http.Request, s *state) error {
 	ref := repoRef(r)
 	ctx := r.Context()
-	if err := c.authorize(ctx, actGetEndpoint, c.repoARN(ref)); err != nil {
+	if err := c.authorize(ctx, auth.ActionGetRepositoryEndpoint, c.repoARN(ref)); err != nil {
 		return err
 	}
 	repo, err := c.svc.DescribeRepository(ctx, ref)

@@ -65,13 +65,6 @@ import (
 // Prefix is the path the console is mounted at.
 const Prefix = "/console/"
 
-// Authorizer decides whether the principal in ctx may perform action (an
-// API action name such as "codeartifact:DescribeDomain") on resourceARN; it
-// returns a fault.AccessDenied error to refuse. *authz.Authorizer is one.
-type Authorizer interface {
-	Authorize(ctx context.Context, action, resourceARN string) error
-}
-
 // CredentialLookup finds an access key's secret and principal, as the SigV4
 // verifier does; unknown or inactive keys are fault.ErrNotFound.
 // (*iam.Identity).Lookup is one.
@@ -86,12 +79,12 @@ type Config struct {
 	// Service is the artifact service every page reads from. Required.
 	Service *artifact.Service
 	// Authorizer decides (and audits) every page and action. Required.
-	Authorizer Authorizer
+	Authorizer auth.Authorizer
 	// Probe answers "may the principal do this?" to decide which buttons
 	// and forms to show. It must decide like Authorizer but should not
 	// write audit records (a page view is not an attempted action). When
 	// nil, Authorizer is used.
-	Probe Authorizer
+	Probe auth.Authorizer
 	// Lookup checks access keys at sign-in and on every request. Required.
 	Lookup CredentialLookup
 	// MintToken issues tokens for the "Get a token" button. Required.

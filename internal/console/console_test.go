@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"coffer/internal/artifact"
+	"coffer/internal/auth"
 	"coffer/internal/store"
 )
 
@@ -476,12 +477,12 @@ func TestReadOnlyPrincipal(t *testing.T) {
 		form   url.Values
 		action string
 	}{
-		appRepo + "package/origin":    {with("publish", "BLOCK", "upstream", "ALLOW"), actPutOrigin},
-		appRepo + "version/status":    {with("status", "Archived"), actUpdateStatus},
-		appRepo + "version/delete":    {with("confirm", "yes"), actDeleteVersions},
-		appRepo + "version/dispose":   {with("confirm", "yes"), actDisposeVersions},
-		appRepo + "version/dispose#2": {with(), actDisposeVersions}, // unconfirmed: refused, not a confirmation page
-		"/console/domains/acme/token": {with(), actGetToken},
+		appRepo + "package/origin":    {with("publish", "BLOCK", "upstream", "ALLOW"), auth.ActionPutPackageOriginConfiguration},
+		appRepo + "version/status":    {with("status", "Archived"), auth.ActionUpdatePackageVersionsStatus},
+		appRepo + "version/delete":    {with("confirm", "yes"), auth.ActionDeletePackageVersions},
+		appRepo + "version/dispose":   {with("confirm", "yes"), auth.ActionDisposePackageVersions},
+		appRepo + "version/dispose#2": {with(), auth.ActionDisposePackageVersions},
+		"/console/domains/acme/token": {with(), auth.ActionGetAuthorizationToken},
 	} {
 		path, _, _ = strings.Cut(path, "#")
 		r := b.post(path, c.form)

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"coffer/internal/artifact"
+	"coffer/internal/auth"
 	"coffer/internal/fault"
 )
 
@@ -85,7 +86,7 @@ func (c *Console) flowGraph(r *http.Request, repo *artifact.Repository) (*flowGr
 			n.children = append(n.children, u)
 			g.edges = append(g.edges, flowEdge{u, n})
 			ref := artifact.RepoRef{DomainRef: artifact.DomainRef{Name: domain}, Repository: name}
-			if !c.allowed(ctx, actDescribeRepository, c.repoARN(ref)) {
+			if !c.allowed(ctx, auth.ActionDescribeRepository, c.repoARN(ref)) {
 				// Searched here, but what it searches next is unknown, so
 				// later positions cannot be told.
 				order++
@@ -264,7 +265,7 @@ func truncate(s string, n int) string {
 // flowSVG serves the diagram on its own.
 func (c *Console) flowSVG(w http.ResponseWriter, r *http.Request, s *state) error {
 	ref := repoRef(r)
-	if err := c.authorize(r.Context(), actDescribeRepository, c.repoARN(ref)); err != nil {
+	if err := c.authorize(r.Context(), auth.ActionDescribeRepository, c.repoARN(ref)); err != nil {
 		return err
 	}
 	repo, err := c.svc.DescribeRepository(r.Context(), ref)

@@ -10,33 +10,8 @@ import (
 	"slices"
 
 	"coffer/internal/artifact"
+	"coffer/internal/auth"
 	"coffer/internal/fault"
-)
-
-// Actions, as the API names them.
-const (
-	actListDomains        = "codeartifact:ListDomains"
-	actDescribeDomain     = "codeartifact:DescribeDomain"
-	actGetDomainPolicy    = "codeartifact:GetDomainPermissionsPolicy"
-	actListRepositoriesIn = "codeartifact:ListRepositoriesInDomain"
-	actListPackageGroups  = "codeartifact:ListPackageGroups"
-	actAssociatedGroup    = "codeartifact:GetAssociatedPackageGroup"
-	actGetToken           = "codeartifact:GetAuthorizationToken"
-	actBearerToken        = "sts:GetServiceBearerToken"
-	actDescribeRepository = "codeartifact:DescribeRepository"
-	actGetEndpoint        = "codeartifact:GetRepositoryEndpoint"
-	actListPackages       = "codeartifact:ListPackages"
-	actDescribePackage    = "codeartifact:DescribePackage"
-	actPutOrigin          = "codeartifact:PutPackageOriginConfiguration"
-	actListVersions       = "codeartifact:ListPackageVersions"
-	actDescribeVersion    = "codeartifact:DescribePackageVersion"
-	actListAssets         = "codeartifact:ListPackageVersionAssets"
-	actGetAsset           = "codeartifact:GetPackageVersionAsset"
-	actGetReadme          = "codeartifact:GetPackageVersionReadme"
-	actListDependencies   = "codeartifact:ListPackageVersionDependencies"
-	actUpdateStatus       = "codeartifact:UpdatePackageVersionsStatus"
-	actDeleteVersions     = "codeartifact:DeletePackageVersions"
-	actDisposeVersions    = "codeartifact:DisposePackageVersions"
 )
 
 // ---- domains ----
@@ -57,7 +32,7 @@ type domainRow struct {
 }
 
 func (c *Console) domainsPage(w http.ResponseWriter, r *http.Request, s *state) error {
-	if err := c.authorize(r.Context(), actListDomains, "*"); err != nil {
+	if err := c.authorize(r.Context(), auth.ActionListDomains, "*"); err != nil {
 		return err
 	}
 	after, ok := decodeKey(r.URL.Query().Get("after"))
@@ -117,14 +92,14 @@ type tokenForm struct {
 }
 
 func (c *Console) tokenForm(r *http.Request, s *state, d artifact.DomainRef, back string) tokenForm {
-	ok := c.allowed(r.Context(), actGetToken, c.domainARN(d)) && c.allowed(r.Context(), actBearerToken, "*")
+	ok := c.allowed(r.Context(), auth.ActionGetAuthorizationToken, c.domainARN(d)) && c.allowed(r.Context(), auth.ActionGetServiceBearerToken, "*")
 	return tokenForm{Allowed: ok, Action: domainURL(d.Name) + "token", Return: back, CSRF: s.csrf}
 }
 
 func (c *Console) domainPage(w http.ResponseWriter, r *http.Request, s *state) error {
 	ref := domainRef(r)
 	ctx := r.Context()
-	if err := c.authorize(ctx, actDescribeDomain, c.domainARN(ref)); err != nil {
+	if err := c.authorize(ctx, auth.ActionDescribeDomain, c.domainARN(ref)); err != nil {
 		return err
 	}
 	d, err := c.svc.DescribeDomain(ctx, ref)
@@ -133,7 +108,7 @@ func (c *Console) domainPage(w http.ResponseWriter, r *http.Request, s *state) e
 	}
 	dv := domainView{Domain: d, Size: humanBytes(d.AssetSizeBytes), Created: stampOf(d.CreatedTime), GroupsURL: domainURL(d.Name) + "groups",
 		Token: c.tokenForm(r, s, ref, domainURL(d.Name))}
-	if c.allowed(ctx, actListRepositoriesIn, c.domainARN(ref)) {
+	if c.allowed(ctx, auth.ActionListRepositoriesInDomain, c.domainARN(ref)) {
 		after, ok := decodeKey(r.URL.Query().Get("after"))
 		if !ok {
 			return fault.Validation("The page link is not valid.")
@@ -156,7 +131,7 @@ func (c *Console) domainPage(w http.ResponseWriter, r *http.Request, s *state) e
 		dv.ReposDenied = true
 	}
 	dv.PolicyState = "denied"
-	if c.allowed(ctx, actGetDomainPolicy, c.domainARN(ref)) {
+	if c.allowed(ctx, auth.ActionGetDomainPermissionsPolicy, c.domainARN(ref)) {
 		p, err := c.svc.GetDomainPolicy(ctx, ref)
 		switch {
 		case errors.Is(err, fault.ErrNotFound):
@@ -220,7 +195,7 @@ func restrictionCells(g *artifact.PackageGroup) []restrictionCell {
 
 func (c *Console) groupsPage(w http.ResponseWriter, r *http.Request, s *state) error {
 	ref := domainRef(r)
-	if err := c.authorize(r.Context(), actListPackageGroups, c.domainARN(ref)); err != nil {
+	if err := c.authorize(r.Context(), auth.ActionListPackageGroups, c.domainARN(ref)); err != nil {
 		return err
 	}
 	after, ok := decodeKey(r.URL.Query().Get("after"))
@@ -277,7 +252,7 @@ type upstreamLink struct {
 func (c *Console) repositoryPage(w http.ResponseWriter, r *http.Request, s *state) error {
 	ref := repoRef(r)
 	ctx := r.Context()
-	if err := c.authorize(ctx, actDescribeRepository, c.repoARN(ref)); err != nil {
+	if err := c.authorize(ctx, auth.ActionDescribeRepository, c.repoARN(ref)); err != nil {
 		return err
 	}
 	repo, err := c.svc.DescribeRepository(ctx, ref)
@@ -290,7 +265,7 @@ func (c *Console) repositoryPage(w http.ResponseWriter, r *http.Request, s *stat
 	}
 	base := repoURL(ref.Name, ref.Repository)
 	rv := repoView{Repo: repo, Created: stampOf(repo.CreatedTime), Flow: template.HTML(g.svg()), FlowURL: base + "flow.svg",
-		ConnectURL: base + "connect", CanConnect: c.allowed(ctx, actGetEndpoint, c.repoARN(ref)), DomainURL: domainURL(ref.Name)}
+		ConnectURL: base + "connect", CanConnect: c.allowed(ctx, auth.ActionGetRepositoryEndpoint, c.repoARN(ref)), DomainURL: domainURL(ref.Name)}
 	missing := g.missing()
 	for _, u := range repo.Upstreams {
 		rv.Upstreams = append(rv.Upstreams, upstreamLink{Name: u, URL: repoURL(ref.Name, u), Missing: missing[u]})
@@ -298,7 +273,7 @@ func (c *Console) repositoryPage(w http.ResponseWriter, r *http.Request, s *stat
 	for _, ec := range repo.ExternalConnections {
 		rv.External = append(rv.External, ec.Name)
 	}
-	if c.allowed(ctx, actListPackages, c.repoARN(ref)) {
+	if c.allowed(ctx, auth.ActionListPackages, c.repoARN(ref)) {
 		t, err := c.packagesTable(r, ref)
 		if err != nil {
 			return err
@@ -376,7 +351,7 @@ func (c *Console) packagesTable(r *http.Request, ref artifact.RepoRef) (*package
 	ids := make([]int64, 0, len(pkgs))
 	for _, p := range pkgs {
 		pr := artifact.PackageRef{RepoRef: ref, Format: p.Format, Namespace: p.Namespace, Package: p.Name}
-		if c.allowed(r.Context(), actListVersions, c.packageARN(pr)) {
+		if c.allowed(r.Context(), auth.ActionListPackageVersions, c.packageARN(pr)) {
 			ids = append(ids, p.ID)
 		}
 	}
@@ -446,7 +421,7 @@ func (c *Console) packagePage(w http.ResponseWriter, r *http.Request, s *state) 
 	q := r.URL.Query()
 	ref := packageRef(r, q)
 	ctx := r.Context()
-	if err := c.authorize(ctx, actDescribePackage, c.packageARN(ref)); err != nil {
+	if err := c.authorize(ctx, auth.ActionDescribePackage, c.packageARN(ref)); err != nil {
 		return err
 	}
 	p, err := c.svc.DescribePackage(ctx, ref)
@@ -456,9 +431,9 @@ func (c *Console) packagePage(w http.ResponseWriter, r *http.Request, s *state) 
 	// Links use the stored (normalised) coordinates.
 	ref.Namespace, ref.Package = p.Namespace, p.Name
 	pv := packageView{Pkg: p, Display: displayName(p.Format, p.Namespace, p.Name), ARN: c.packageARN(ref),
-		CanOrigin: c.allowed(ctx, actPutOrigin, c.packageARN(ref)), OriginForm: repoURL(ref.Name, ref.Repository) + "package/origin",
+		CanOrigin: c.allowed(ctx, auth.ActionPutPackageOriginConfiguration, c.packageARN(ref)), OriginForm: repoURL(ref.Name, ref.Repository) + "package/origin",
 		Coordinates: pkgQuery(p.Format, p.Namespace, p.Name)}
-	if c.allowed(ctx, actAssociatedGroup, c.domainARN(ref.DomainRef)) {
+	if c.allowed(ctx, auth.ActionGetAssociatedPackageGroup, c.domainARN(ref.DomainRef)) {
 		g, _, err := c.svc.GetAssociatedPackageGroup(ctx, ref.DomainRef, p.Format, p.Namespace, p.Name)
 		if err != nil {
 			return err
@@ -472,7 +447,7 @@ func (c *Console) packagePage(w http.ResponseWriter, r *http.Request, s *state) 
 	case "deleted":
 		pv.Notice = "The version was deleted."
 	}
-	if c.allowed(ctx, actListVersions, c.packageARN(ref)) {
+	if c.allowed(ctx, auth.ActionListPackageVersions, c.packageARN(ref)) {
 		after, ok := decodeKey(q.Get("after"))
 		if !ok {
 			return fault.Validation("The page link is not valid.")
@@ -550,7 +525,7 @@ func (c *Console) versionPage(w http.ResponseWriter, r *http.Request, s *state) 
 	ref := versionRef(r, q)
 	ctx := r.Context()
 	arn := c.packageARN(ref.PackageRef)
-	if err := c.authorize(ctx, actDescribeVersion, arn); err != nil {
+	if err := c.authorize(ctx, auth.ActionDescribePackageVersion, arn); err != nil {
 		return err
 	}
 	v, err := c.svc.DescribePackageVersion(ctx, ref)
@@ -569,13 +544,13 @@ func (c *Console) versionPage(w http.ResponseWriter, r *http.Request, s *state) 
 	case v.OriginExternalConnection != "":
 		vv.EntryPoint = "external connection " + v.OriginExternalConnection
 	}
-	if c.allowed(ctx, actListAssets, arn) {
+	if c.allowed(ctx, auth.ActionListPackageVersionAssets, arn) {
 		al, err := c.svc.ListPackageVersionAssets(ctx, ref, artifact.PageRequest{Max: 1000})
 		if err != nil {
 			return err
 		}
 		vv.AssetsMore = al.Next != ""
-		vv.CanDownload = c.allowed(ctx, actGetAsset, arn) && v.Status != artifact.StatusArchived && v.Status != artifact.StatusDisposed
+		vv.CanDownload = c.allowed(ctx, auth.ActionGetPackageVersionAsset, arn) && v.Status != artifact.StatusArchived && v.Status != artifact.StatusDisposed
 		for _, a := range al.Assets {
 			row := assetRow{Name: a.Name, Size: humanBytes(a.Blob.Size), SizeBytes: a.Blob.Size, MD5: a.Blob.MD5, SHA1: a.Blob.SHA1,
 				SHA256: a.Blob.SHA256, SHA512: a.Blob.SHA512}
@@ -587,19 +562,19 @@ func (c *Console) versionPage(w http.ResponseWriter, r *http.Request, s *state) 
 	} else {
 		vv.AssetsDenied = true
 	}
-	if c.allowed(ctx, actListDependencies, arn) {
+	if c.allowed(ctx, auth.ActionListPackageVersionDependencies, arn) {
 		for _, d := range v.Dependencies {
 			vv.Deps = append(vv.Deps, depRow{Name: displayName(v.Format, d.Namespace, d.Package), Type: d.DependencyType, Requirement: d.VersionRequirement})
 		}
 	} else {
 		vv.DepsDenied = true
 	}
-	if c.allowed(ctx, actGetReadme, arn) {
+	if c.allowed(ctx, auth.ActionGetPackageVersionReadme, arn) {
 		vv.Readme = renderReadme(v.Readme)
 	} else {
 		vv.ReadmeDenied = true
 	}
-	if v.Status != artifact.StatusDisposed && c.allowed(ctx, actUpdateStatus, arn) {
+	if v.Status != artifact.StatusDisposed && c.allowed(ctx, auth.ActionUpdatePackageVersionsStatus, arn) {
 		vv.CanStatus, vv.StatusForm = true, base+"version/status"
 		for _, t := range []string{artifact.StatusPublished, artifact.StatusUnlisted, artifact.StatusArchived} {
 			if t != v.Status {
@@ -607,8 +582,8 @@ func (c *Console) versionPage(w http.ResponseWriter, r *http.Request, s *state) 
 			}
 		}
 	}
-	vv.CanDelete, vv.DeleteForm = c.allowed(ctx, actDeleteVersions, arn), base+"version/delete"
-	vv.CanDispose = v.Status != artifact.StatusDisposed && c.allowed(ctx, actDisposeVersions, arn)
+	vv.CanDelete, vv.DeleteForm = c.allowed(ctx, auth.ActionDeletePackageVersions, arn), base+"version/delete"
+	vv.CanDispose = v.Status != artifact.StatusDisposed && c.allowed(ctx, auth.ActionDisposePackageVersions, arn)
 	vv.DisposeForm = base + "version/dispose"
 	notice := ""
 	switch q.Get("done") {
@@ -627,7 +602,7 @@ func (c *Console) versionPage(w http.ResponseWriter, r *http.Request, s *state) 
 func (c *Console) download(w http.ResponseWriter, r *http.Request, s *state) error {
 	q := r.URL.Query()
 	ref := versionRef(r, q)
-	if err := c.authorize(r.Context(), actGetAsset, c.packageARN(ref.PackageRef)); err != nil {
+	if err := c.authorize(r.Context(), auth.ActionGetPackageVersionAsset, c.packageARN(ref.PackageRef)); err != nil {
 		return err
 	}
 	_, a, obj, err := c.svc.GetPackageVersionAsset(r.Context(), ref, q.Get("asset"), "")

@@ -17,16 +17,10 @@ import (
 	"time"
 
 	"coffer/internal/artifact"
+	"coffer/internal/auth"
 )
 
-// Authorizer decides whether the caller may perform an action.
-type Authorizer interface {
-	// Authorize decides whether the principal in ctx may perform action (e.g. "codeartifact:DescribeDomain")
-	// on resourceARN ("*" for actions without a resource). It returns a fault.AccessDenied error to refuse.
-	Authorize(ctx context.Context, action, resourceARN string) error
-}
-
-// AllowAll is an Authorizer that allows everything (root-only installations, tests).
+// AllowAll is an auth.Authorizer that allows everything (root-only installations, tests).
 type AllowAll struct{}
 
 // Authorize allows every action.
@@ -49,7 +43,7 @@ type Config struct {
 // New returns the CodeArtifact API handler. svc is required. A nil authz
 // refuses every request (fail closed); a nil tokens makes
 // GetAuthorizationToken fail with an internal error; a nil log discards.
-func New(cfg Config, svc *artifact.Service, authz Authorizer, tokens TokenMinter, log *slog.Logger) http.Handler {
+func New(cfg Config, svc *artifact.Service, authz auth.Authorizer, tokens TokenMinter, log *slog.Logger) http.Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -65,7 +59,7 @@ func New(cfg Config, svc *artifact.Service, authz Authorizer, tokens TokenMinter
 type handler struct {
 	cfg    Config
 	svc    *artifact.Service
-	authz  Authorizer
+	authz  auth.Authorizer
 	tokens TokenMinter
 	log    *slog.Logger
 	mux    *http.ServeMux

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"time"
 
+	"coffer/internal/auth"
 	"coffer/internal/fault"
 )
 
@@ -35,7 +36,7 @@ func (h *handler) getAuthorizationToken(w http.ResponseWriter, r *http.Request) 
 		return err
 	}
 	// The authorizer attaches the sts:AWSServiceName condition key itself.
-	if err := h.authz.Authorize(r.Context(), "sts:GetServiceBearerToken", "*"); err != nil {
+	if err := h.authz.Authorize(r.Context(), auth.ActionGetServiceBearerToken, "*"); err != nil {
 		return err
 	}
 	d, err := h.svc.DescribeDomain(r.Context(), ref)

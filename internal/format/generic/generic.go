@@ -10,7 +10,6 @@
 package generic
 
 import (
-	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -18,23 +17,21 @@ import (
 	"strings"
 
 	"coffer/internal/artifact"
+	"coffer/internal/auth"
 	"coffer/internal/fault"
 	"coffer/internal/format"
 )
 
-// Authorizer decides whether the caller in ctx may perform action on resource.
-type Authorizer interface {
-	Authorize(ctx context.Context, action, resource string) error
-}
-
 // Handler serves generic assets.
 type Handler struct {
 	svc   *artifact.Service
-	authz Authorizer
+	authz auth.Authorizer
 }
 
 // New returns the generic-format handler.
-func New(svc *artifact.Service, authz Authorizer) *Handler { return &Handler{svc: svc, authz: authz} }
+func New(svc *artifact.Service, authz auth.Authorizer) *Handler {
+	return &Handler{svc: svc, authz: authz}
+}
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	t := format.TargetFrom(r.Context())
@@ -43,7 +40,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "generic packages are published with the PublishPackageVersion API", http.StatusMethodNotAllowed)
 		return
 	}
-	if err := h.authz.Authorize(r.Context(), "codeartifact:ReadFromRepository", h.svc.RepositoryARN(t.DomainOwner, t.Domain, t.Repository)); err != nil {
+	if err := h.authz.Authorize(r.Context(), auth.ActionReadFromRepository, h.svc.RepositoryARN(t.DomainOwner, t.Domain, t.Repository)); err != nil {
 		writeError(w, r, err)
 		return
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"coffer/internal/artifact"
+	"coffer/internal/auth"
 	"coffer/internal/blob"
 	"coffer/internal/format"
 	"coffer/internal/lru"
@@ -35,18 +36,6 @@ type Engine interface {
 
 var _ Engine = (*artifact.Service)(nil)
 
-// Authorizer decides whether the caller in ctx may perform action on resource.
-type Authorizer interface {
-	Authorize(ctx context.Context, action, resource string) error
-}
-
-// The codeartifact actions this protocol checks.
-const (
-	actionRead        = "codeartifact:ReadFromRepository"
-	actionPublish     = "codeartifact:PublishPackageVersion"
-	actionPutMetadata = "codeartifact:PutPackageMetadata"
-)
-
 // Config configures a Handler.
 type Config struct {
 	// Sink stages and commits what is fetched from external connections
@@ -71,7 +60,7 @@ type Config struct {
 // Handler serves the Maven repository protocol on a repository endpoint.
 type Handler struct {
 	svc       Engine
-	authz     Authorizer
+	authz     auth.Authorizer
 	sink      upstream.Sink
 	up        *upstream.Client
 	log       *slog.Logger
@@ -82,7 +71,7 @@ type Handler struct {
 
 // New returns the Maven handler, with the process's one upstream client
 // for the Maven external connections.
-func New(svc Engine, authz Authorizer, cfg Config) *Handler {
+func New(svc Engine, authz auth.Authorizer, cfg Config) *Handler {
 	log := cfg.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -114,7 +103,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if t.Path == "" || strings.HasSuffix(t.Path, "/") {
 		// Directory listings are not served.
-		if err := h.authz.Authorize(r.Context(), actionRead, h.repoARN(t)); err != nil {
+		if err := h.authz.Authorize(r.Context(), auth.ActionReadFromRepository, h.repoARN(t)); err != nil {
 			h.writeError(w, r, err)
 			return
 		}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"coffer/internal/artifact"
+	"coffer/internal/auth"
 	"coffer/internal/blob"
 	"coffer/internal/fault"
 	"coffer/internal/format"
@@ -25,7 +26,7 @@ import (
 // get serves GET and HEAD: files, their checksums and metadata.
 func (h *Handler) get(w http.ResponseWriter, r *http.Request, t *format.Target, p Path) {
 	ctx := r.Context()
-	if err := h.authz.Authorize(ctx, actionRead, h.repoARN(t)); err != nil {
+	if err := h.authz.Authorize(ctx, auth.ActionReadFromRepository, h.repoARN(t)); err != nil {
 		h.writeError(w, r, err)
 		return
 	}

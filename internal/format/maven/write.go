@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"coffer/internal/artifact"
+	"coffer/internal/auth"
 	"coffer/internal/fault"
 	"coffer/internal/format"
 	"coffer/internal/store"
@@ -67,7 +68,7 @@ func (h *Handler) putFile(r *http.Request, t *format.Target, p Path) error {
 		return fault.Validation("Non-unique SNAPSHOT file names such as %s are not supported; deploy timestamped builds (Maven 3 does)", p.File)
 	}
 	ctx := r.Context()
-	if err := h.authorize(ctx, t, p, actionPublish); err != nil {
+	if err := h.authorize(ctx, t, p, auth.ActionPublishPackageVersion); err != nil {
 		return err
 	}
 	req := artifact.PutAssetRequest{VersionRef: versionRef(t, p, p.AssetVersion()), Asset: p.File, NewStatus: artifact.StatusUnfinished}
@@ -122,9 +123,9 @@ func readSmall(r *http.Request, max int64, what string) ([]byte, error) {
 // publish it; a file not uploaded yet is 404.
 func (h *Handler) putChecksum(r *http.Request, t *format.Target, p Path) error {
 	ctx := r.Context()
-	action := actionPublish
+	action := auth.ActionPublishPackageVersion
 	if p.Kind == KindArtifactMetadata {
-		action = actionPutMetadata
+		action = auth.ActionPutPackageMetadata
 	}
 	if err := h.authorize(ctx, t, p, action); err != nil {
 		return err
@@ -267,7 +268,7 @@ func hashHex(alg string, b []byte) string {
 // document is kept as the package's metadata.
 func (h *Handler) putArtifactMetadata(r *http.Request, t *format.Target, p Path) error {
 	ctx := r.Context()
-	if err := h.authorize(ctx, t, p, actionPutMetadata); err != nil {
+	if err := h.authorize(ctx, t, p, auth.ActionPutPackageMetadata); err != nil {
 		return err
 	}
 	data, err := readSmall(r, MaxMetadataSize, "maven-metadata.xml")
@@ -322,7 +323,7 @@ func (h *Handler) putArtifactMetadata(r *http.Request, t *format.Target, p Path)
 // of the SNAPSHOT in this repository become Unlisted.
 func (h *Handler) putSnapshotMetadata(r *http.Request, t *format.Target, p Path) error {
 	ctx := r.Context()
-	if err := h.authorize(ctx, t, p, actionPublish, actionPutMetadata); err != nil {
+	if err := h.authorize(ctx, t, p, auth.ActionPublishPackageVersion, auth.ActionPutPackageMetadata); err != nil {
 		return err
 	}
 	data, err := readSmall(r, MaxMetadataSize, "maven-metadata.xml")

@@ -24,6 +24,7 @@ import (
 	"coffer/internal/format/npm"
 	"coffer/internal/format/npm/npmtest"
 	"coffer/internal/server"
+	"coffer/internal/store"
 	"coffer/internal/store/sqlite"
 	"coffer/internal/upstream"
 )
@@ -93,14 +94,20 @@ type env struct {
 	tune func(*npm.Config)
 }
 
-func newEnv(t testing.TB) *env {
+// newEnv builds the environment; wrap, if given, wraps its metadata store
+// (to inject failures).
+func newEnv(t testing.TB, wrap ...func(store.Store) store.Store) *env {
 	t.Helper()
 	dir := t.TempDir()
-	meta, err := sqlite.Open(filepath.Join(dir, "metadata.db"))
+	db, err := sqlite.Open(filepath.Join(dir, "metadata.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { meta.Close() })
+	t.Cleanup(func() { db.Close() })
+	var meta store.Store = db
+	for _, w := range wrap {
+		meta = w(meta)
+	}
 	blobDir := filepath.Join(dir, "blobs")
 	blobs, err := blobfs.New(blobDir)
 	if err != nil {

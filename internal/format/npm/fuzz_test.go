@@ -226,35 +226,59 @@ func (m *memEngine) UpdatePackageMetadata(_ context.Context, _ artifact.PackageR
 	return m.pkg(), nil
 }
 
-func (m *memEngine) UpdateVersionMetadata(_ context.Context, _ artifact.PackageRef, versions []string, update func(*store.Version) error) (*artifact.BatchResult, error) {
+// UpdatePackage applies the change to copies and keeps them only when all
+// of it succeeded, as the service's one transaction does.
+func (m *memEngine) UpdatePackage(_ context.Context, ref artifact.PackageRef, expectedRev string, c artifact.PackageChange) (*artifact.PackageUpdate, error) {
+	if len(m.versions) == 0 {
+		return nil, fault.NotFound("package", ref.Package, "no package %s", ref.Package)
+	}
+	if expectedRev != "" && expectedRev != m.pkg().Revision() {
+		return nil, fault.Conflict("package", ref.Package, "stale revision %s", expectedRev)
+	}
 	res := &artifact.BatchResult{Successful: map[string]artifact.VersionOutcome{}, Failed: map[string]artifact.VersionFailure{}}
-	for _, name := range versions {
-		v, ok := m.versions[name]
+	if c.DeletePackage {
+		p := m.pkg()
+		m.versions = map[string]*store.Version{}
+		return &artifact.PackageUpdate{Package: p, Versions: res}, nil
+	}
+	versions := map[string]*store.Version{}
+	for k, v := range m.versions {
+		versions[k] = v
+	}
+	seq, md := m.seq, m.metadata
+	for _, name := range c.Delete {
+		if _, ok := versions[name]; !ok {
+			res.Failed[name] = artifact.VersionFailure{Code: artifact.ErrCodeNotFound}
+			continue
+		}
+		delete(versions, name)
+		res.Successful[name] = artifact.VersionOutcome{Status: artifact.StatusDeleted}
+		seq++
+	}
+	for _, name := range c.Edit {
+		v, ok := versions[name]
 		if !ok {
 			res.Failed[name] = artifact.VersionFailure{Code: artifact.ErrCodeNotFound}
 			continue
 		}
-		if err := update(v); err != nil {
+		cp := *v
+		if err := c.EditVersion(&cp); err != nil {
 			return nil, err
 		}
-		res.Successful[name] = artifact.VersionOutcome{Status: v.Status}
-		m.seq++
+		versions[name] = &cp
+		res.Successful[name] = artifact.VersionOutcome{Status: cp.Status}
+		seq++
 	}
-	return res, nil
-}
-
-func (m *memEngine) DeletePackageVersions(_ context.Context, _ artifact.PackageRef, versions []string, _ string) (*artifact.BatchResult, error) {
-	res := &artifact.BatchResult{Successful: map[string]artifact.VersionOutcome{}, Failed: map[string]artifact.VersionFailure{}}
-	for _, name := range versions {
-		if _, ok := m.versions[name]; !ok {
-			res.Failed[name] = artifact.VersionFailure{Code: artifact.ErrCodeNotFound}
-			continue
+	if c.Metadata != nil {
+		next, err := c.Metadata(md)
+		if err != nil {
+			return nil, err
 		}
-		delete(m.versions, name)
-		res.Successful[name] = artifact.VersionOutcome{Status: artifact.StatusDeleted}
-		m.seq++
+		md = next
+		seq++
 	}
-	return res, nil
+	m.versions, m.seq, m.metadata = versions, seq, md
+	return &artifact.PackageUpdate{Package: m.pkg(), Versions: res}, nil
 }
 
 func (m *memEngine) RepositoryARN(owner, domain, repository string) string {

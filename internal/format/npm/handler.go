@@ -34,6 +34,7 @@ type Engine interface {
 	PutAsset(ctx context.Context, req artifact.PutAssetRequest, body io.Reader) (*artifact.PublishResult, error)
 	UpdatePackageMetadata(ctx context.Context, ref artifact.PackageRef, update func(current string) (string, error)) (*artifact.Package, error)
 	UpdateVersionMetadata(ctx context.Context, ref artifact.PackageRef, versions []string, update func(v *store.Version) error) (*artifact.BatchResult, error)
+	UpdatePackage(ctx context.Context, ref artifact.PackageRef, expectedRev string, change artifact.PackageChange) (*artifact.PackageUpdate, error)
 	DescribePackage(ctx context.Context, ref artifact.PackageRef) (*artifact.Package, error)
 	DescribePackageVersion(ctx context.Context, ref artifact.VersionRef) (*artifact.Version, error)
 	ListPackageVersions(ctx context.Context, ref artifact.PackageRef, f artifact.VersionFilter, page artifact.PageRequest) (*artifact.VersionList, error)
@@ -50,17 +51,12 @@ type Engine interface {
 
 var _ Engine = (*artifact.Service)(nil)
 
-// Authorizer decides whether the caller in ctx may perform action on resource.
-type Authorizer interface {
-	Authorize(ctx context.Context, action, resource string) error
-}
-
-// The codeartifact actions this protocol checks.
+// The codeartifact actions this protocol checks, by short names.
 const (
-	actionRead     = "codeartifact:ReadFromRepository"
-	actionPublish  = "codeartifact:PublishPackageVersion"
-	actionMetadata = "codeartifact:PutPackageMetadata"
-	actionDelete   = "codeartifact:DeletePackageVersions"
+	actionRead     = auth.ActionReadFromRepository
+	actionPublish  = auth.ActionPublishPackageVersion
+	actionMetadata = auth.ActionPutPackageMetadata
+	actionDelete   = auth.ActionDeletePackageVersions
 )
 
 // npmjs is the external connection of the public npm registry.
@@ -110,7 +106,7 @@ type Config struct {
 // Handler serves the npm registry protocol on a repository endpoint.
 type Handler struct {
 	svc        Engine
-	authz      Authorizer
+	authz      auth.Authorizer
 	blobs      blob.Store
 	up         *upstream.Client
 	httpClient *http.Client
@@ -128,7 +124,7 @@ type Handler struct {
 
 // New returns the npm handler, with the process's one upstream client for
 // public:npmjs.
-func New(svc Engine, authz Authorizer, cfg Config) *Handler {
+func New(svc Engine, authz auth.Authorizer, cfg Config) *Handler {
 	log := cfg.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

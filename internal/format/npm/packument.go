@@ -690,8 +690,8 @@ func (h *Handler) ownVersions(ctx context.Context, rq *request, n Name) (*artifa
 	}
 }
 
-// revision is a package's _rev: it changes with every change to the
-// package, its versions or their assets.
+// revision is a package's _rev (artifact.Package.Revision, which the -rev
+// routes' UpdatePackage checks).
 func revision(p *artifact.Package) string {
-	return strconv.FormatInt(p.ChangeSeq, 10) + "-" + strconv.FormatInt(p.ID, 16)
+	return p.Revision()
 }

@@ -531,7 +531,9 @@ func (pub *publication) fill(v *store.Version, dg blob.Digests, st tarballStats,
 // repository stores: each version's "deprecated" message as the body gives
 // it (an empty message removes it). With rev (npm unpublish of a version),
 // versions missing from the body are deleted and the body's dist-tags
-// replace the repository's (restricted to versions that remain).
+// replace the repository's (restricted to versions that remain). All of it
+// is one UpdatePackage: it happens wholly or not at all, and not when the
+// package moved past rev (409).
 func (h *Handler) updateMetadata(w http.ResponseWriter, r *http.Request, rq *request, n Name, members map[string]json.RawMessage, rev string) {
 	ctx := r.Context()
 	if s := str(members, "name"); s != "" && s != n.String() {
@@ -564,7 +566,7 @@ func (h *Handler) updateMetadata(w http.ResponseWriter, r *http.Request, rq *req
 		return
 	}
 	if rev != "" && rev != revision(p) {
-		h.writeError(w, r, fault.Conflict("package", n.String(), "Document update conflict: the package's _rev is %s, not %s", revision(p), rev))
+		h.writeError(w, r, staleRev(n, p, rev))
 		return
 	}
 	deprecations := map[string]string{} // version -> message ("" removes it)
@@ -612,7 +614,6 @@ func (h *Handler) updateMetadata(w http.ResponseWriter, r *http.Request, rq *req
 			newTags = nil
 		}
 	}
-	ref := packageRef(rq.t, n)
 	arn := h.packageARN(rq.t, n)
 	if len(removed) > 0 {
 		if err := h.authz.Authorize(ctx, actionDelete, arn); err != nil {
@@ -626,48 +627,56 @@ func (h *Handler) updateMetadata(w http.ResponseWriter, r *http.Request, rq *req
 			return
 		}
 	}
-	if err := h.deleteVersions(ctx, ref, removed); err != nil {
-		h.writeError(w, r, err)
-		return
-	}
+	change := artifact.PackageChange{Delete: removed}
 	if len(deprecations) > 0 {
-		names := slices.Sorted(mapKeys(deprecations))
-		_, err := h.svc.UpdateVersionMetadata(ctx, ref, names, func(v *store.Version) error {
-			d, err := decodeVersionDoc([]byte(v.Metadata))
-			if err != nil {
-				d = &versionDoc{members: map[string]json.RawMessage{}, dist: map[string]json.RawMessage{}}
-				setStr(d.members, "name", n.String())
-				setStr(d.members, "version", v.Version)
-			}
-			if msg := deprecations[v.Version]; msg == "" {
-				delete(d.members, "deprecated")
-			} else {
-				setStr(d.members, "deprecated", msg)
-			}
-			frag, err := d.encode()
-			if err != nil {
-				return fault.Internal(err, "could not write the document of %s@%s", n, v.Version)
-			}
-			v.Metadata = string(frag)
-			return nil
-		})
-		if err != nil {
-			h.writeError(w, r, err)
-			return
+		change.Edit = slices.Sorted(mapKeys(deprecations))
+		change.EditVersion = func(v *store.Version) error {
+			return deprecate(v, n, deprecations[v.Version])
 		}
 	}
 	if newTags != nil {
-		_, err := h.svc.UpdatePackageMetadata(ctx, ref, func(cur string) (string, error) {
+		change.Metadata = func(cur string) (string, error) {
 			m := artifact.ParseNpmPackageMetadata(cur)
 			m.DistTags = newTags
 			return m.Encode(), nil
-		})
-		if err != nil {
+		}
+	}
+	// A change without rev that changes nothing needs no transaction; one
+	// with rev still has its rev checked.
+	if rev != "" || len(removed) > 0 || change.Edit != nil || change.Metadata != nil {
+		if _, err := h.svc.UpdatePackage(ctx, packageRef(rq.t, n), rev, change); err != nil {
 			h.writeError(w, r, err)
 			return
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "id": n.String()})
+}
+
+// deprecate sets (msg "" removes) the "deprecated" message of the stored
+// document of v.
+func deprecate(v *store.Version, n Name, msg string) error {
+	d, err := decodeVersionDoc([]byte(v.Metadata))
+	if err != nil {
+		d = &versionDoc{members: map[string]json.RawMessage{}, dist: map[string]json.RawMessage{}}
+		setStr(d.members, "name", n.String())
+		setStr(d.members, "version", v.Version)
+	}
+	if msg == "" {
+		delete(d.members, "deprecated")
+	} else {
+		setStr(d.members, "deprecated", msg)
+	}
+	frag, err := d.encode()
+	if err != nil {
+		return fault.Internal(err, "could not write the document of %s@%s", n, v.Version)
+	}
+	v.Metadata = string(frag)
+	return nil
+}
+
+// staleRev is the answer to a -rev request whose rev is not the package's.
+func staleRev(n Name, p *artifact.Package, rev string) error {
+	return fault.Conflict("package", n.String(), "Document update conflict: the package's _rev is %s, not %s", revision(p), rev)
 }
 
 // deprecatedOf reads the deprecation message of a stored document.
@@ -691,45 +700,16 @@ func equalTags(a, b map[string]string) bool {
 	return true
 }
 
-// deleteVersions deletes versions of the requested repository's package,
-// in batches the service accepts.
-func (h *Handler) deleteVersions(ctx context.Context, ref artifact.PackageRef, versions []string) error {
-	for len(versions) > 0 {
-		batch := versions[:min(len(versions), artifact.MaxBatchVersions)]
-		versions = versions[len(batch):]
-		res, err := h.svc.DeletePackageVersions(ctx, ref, batch, "")
-		if err != nil {
-			return err
-		}
-		for v, f := range res.Failed {
-			if f.Code != artifact.ErrCodeNotFound {
-				return fault.Conflict("package-version", v, "Version %s could not be deleted: %s", v, f.Message)
-			}
-		}
-	}
-	return nil
-}
-
 // unpublishPackage serves DELETE <name>/-rev/<rev> (npm unpublish of a
 // whole package): the package and every version it has in the requested
-// repository only.
+// repository only, unless the package moved past rev (409).
 func (h *Handler) unpublishPackage(w http.ResponseWriter, r *http.Request, rq *request, n Name, rev string) {
 	ctx := r.Context()
 	if err := h.authz.Authorize(ctx, actionDelete, h.packageARN(rq.t, n)); err != nil {
 		h.writeError(w, r, err)
 		return
 	}
-	ref := packageRef(rq.t, n)
-	p, err := h.svc.DescribePackage(ctx, ref)
-	if err != nil {
-		h.writeError(w, r, err)
-		return
-	}
-	if rev != revision(p) {
-		h.writeError(w, r, fault.Conflict("package", n.String(), "Document update conflict: the package's _rev is %s, not %s", revision(p), rev))
-		return
-	}
-	if _, err := h.svc.DeletePackage(ctx, ref); err != nil {
+	if _, err := h.svc.UpdatePackage(ctx, packageRef(rq.t, n), rev, artifact.PackageChange{DeletePackage: true}); err != nil {
 		h.writeError(w, r, err)
 		return
 	}
@@ -738,7 +718,8 @@ func (h *Handler) unpublishPackage(w http.ResponseWriter, r *http.Request, rq *r
 
 // unpublishTarball serves DELETE <name>/-/<file>/-rev/<rev>, the last step
 // of npm unpublish of one version: the version (already gone after the
-// -rev PUT, normally) is deleted from the requested repository.
+// -rev PUT, normally) is deleted from the requested repository, unless the
+// package moved past rev (409).
 func (h *Handler) unpublishTarball(w http.ResponseWriter, r *http.Request, rq *request, n Name, file, rev string) {
 	ctx := r.Context()
 	if err := h.authz.Authorize(ctx, actionDelete, h.packageARN(rq.t, n)); err != nil {
@@ -750,17 +731,7 @@ func (h *Handler) unpublishTarball(w http.ResponseWriter, r *http.Request, rq *r
 		h.writeError(w, r, fault.NotFound("asset", file, "%s is not a tarball of %s", file, n))
 		return
 	}
-	ref := packageRef(rq.t, n)
-	p, err := h.svc.DescribePackage(ctx, ref)
-	if err != nil {
-		h.writeError(w, r, err)
-		return
-	}
-	if rev != revision(p) {
-		h.writeError(w, r, fault.Conflict("package", n.String(), "Document update conflict: the package's _rev is %s, not %s", revision(p), rev))
-		return
-	}
-	if err := h.deleteVersions(ctx, ref, []string{version}); err != nil {
+	if _, err := h.svc.UpdatePackage(ctx, packageRef(rq.t, n), rev, artifact.PackageChange{Delete: []string{version}}); err != nil {
 		h.writeError(w, r, err)
 		return
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"coffer/internal/artifact"
+	"coffer/internal/auth"
 	"coffer/internal/blob"
 	"coffer/internal/format"
 	"coffer/internal/lru"
@@ -32,15 +33,10 @@ type Engine interface {
 
 var _ Engine = (*artifact.Service)(nil)
 
-// Authorizer decides whether the caller in ctx may perform action on resource.
-type Authorizer interface {
-	Authorize(ctx context.Context, action, resource string) error
-}
-
-// The codeartifact actions this protocol checks.
+// The codeartifact actions this protocol checks, by short names.
 const (
-	actionRead    = "codeartifact:ReadFromRepository"
-	actionPublish = "codeartifact:PublishPackageVersion"
+	actionRead    = auth.ActionReadFromRepository
+	actionPublish = auth.ActionPublishPackageVersion
 )
 
 // Config configures a Handler.
@@ -68,7 +64,7 @@ type Config struct {
 // on a repository endpoint.
 type Handler struct {
 	svc       Engine
-	authz     Authorizer
+	authz     auth.Authorizer
 	blobs     blob.Store
 	up        *upstream.Client
 	log       *slog.Logger
@@ -83,7 +79,7 @@ type Handler struct {
 
 // New returns the PyPI handler, with the process's one upstream client for
 // public:pypi.
-func New(svc Engine, authz Authorizer, cfg Config) *Handler {
+func New(svc Engine, authz auth.Authorizer, cfg Config) *Handler {
 	log := cfg.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
