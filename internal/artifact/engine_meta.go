@@ -24,29 +24,11 @@ import (
 // upstream versions. Requires codeartifact:PutPackageMetadata to have been
 // authorized.
 func (s *Service) UpdatePackageMetadata(ctx context.Context, ref PackageRef, update func(current string) (string, error)) (*Package, error) {
-	var out *Package
-	err := s.meta.Write(ctx, func(tx store.Tx) error {
-		_, _, p, err := s.findPackage(tx, ref)
-		if err != nil {
-			return err
-		}
-		next, err := update(p.Metadata)
-		if err != nil {
-			return err
-		}
-		if next != p.Metadata {
-			p.Metadata = next
-			if err := tx.UpdatePackage(p); err != nil {
-				return err
-			}
-			if p, err = tx.GetPackageByID(p.ID); err != nil { // the driver's ChangeSeq
-				return err
-			}
-		}
-		out = &Package{Package: *p}
-		return nil
-	})
-	return out, err
+	out, err := s.UpdatePackage(ctx, ref, "", PackageChange{Metadata: update})
+	if err != nil {
+		return nil, err
+	}
+	return out.Package, nil
 }
 
 // UpdateVersionMetadata changes the descriptive metadata of versions stored
@@ -81,7 +63,7 @@ func (s *Service) UpdateVersionMetadata(ctx context.Context, ref PackageRef, ver
 			v, err := tx.GetVersion(p.ID, name)
 			switch {
 			case errors.Is(err, fault.ErrNotFound):
-				res.Failed[name] = VersionFailure{Code: ErrCodeNotFound, Message: "Package version " + name + " not found"}
+				res.Failed[name] = notFoundVersion(name)
 				continue
 			case err != nil:
 				return err

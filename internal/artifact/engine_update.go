@@ -93,14 +93,11 @@ func (s *Service) UpdatePackage(ctx context.Context, ref PackageRef, expectedRev
 			case err != nil:
 				return err
 			}
-			vshas, err := versionBlobs(tx, v.ID)
+			vshas, err := dropVersion(tx, v)
 			if err != nil {
 				return err
 			}
 			shas = append(shas, vshas...)
-			if err := tx.DeleteVersion(v.ID); err != nil {
-				return err
-			}
 			res.Successful[name] = VersionOutcome{Revision: v.Revision, Status: StatusDeleted}
 		}
 		for _, name := range change.Edit {
@@ -170,6 +167,17 @@ func (c *PackageChange) validate() error {
 	return nil
 }
 
+// dropVersion deletes v in tx and returns the blobs its assets held, to be
+// released after the commit.
+func dropVersion(tx store.Tx, v *store.Version) ([]string, error) {
+	shas, err := versionBlobs(tx, v.ID)
+	if err != nil {
+		return nil, err
+	}
+	return shas, tx.DeleteVersion(v.ID)
+}
+
+// notFoundVersion is the batch failure for a version that does not exist.
 func notFoundVersion(name string) VersionFailure {
 	return VersionFailure{Code: ErrCodeNotFound, Message: "Package version " + name + " not found"}
 }

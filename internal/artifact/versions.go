@@ -274,7 +274,7 @@ func (s *Service) UpdatePackageVersionsStatus(ctx context.Context, ref PackageRe
 			v, err := tx.GetVersion(p.ID, name)
 			switch {
 			case errors.Is(err, fault.ErrNotFound):
-				failed[name] = VersionFailure{Code: ErrCodeNotFound, Message: "Package version " + name + " not found"}
+				failed[name] = notFoundVersion(name)
 				continue
 			case err != nil:
 				return err
@@ -336,7 +336,7 @@ func (s *Service) DeletePackageVersions(ctx context.Context, ref PackageRef, ver
 			v, err := tx.GetVersion(p.ID, name)
 			switch {
 			case errors.Is(err, fault.ErrNotFound):
-				res.Failed[name] = VersionFailure{Code: ErrCodeNotFound, Message: "Package version " + name + " not found"}
+				res.Failed[name] = notFoundVersion(name)
 				continue
 			case err != nil:
 				return err
@@ -345,14 +345,11 @@ func (s *Service) DeletePackageVersions(ctx context.Context, ref PackageRef, ver
 				res.Failed[name] = VersionFailure{Code: ErrCodeMismatchedStatus, Message: "Version " + name + " is " + v.Status + ", not " + expectedStatus}
 				continue
 			}
-			vshas, err := versionBlobs(tx, v.ID)
+			vshas, err := dropVersion(tx, v)
 			if err != nil {
 				return err
 			}
 			shas = append(shas, vshas...)
-			if err := tx.DeleteVersion(v.ID); err != nil {
-				return err
-			}
 			res.Successful[name] = VersionOutcome{Revision: v.Revision, Status: StatusDeleted}
 		}
 		return nil
@@ -390,7 +387,7 @@ func (s *Service) DisposePackageVersions(ctx context.Context, ref PackageRef, se
 			v, err := tx.GetVersion(p.ID, name)
 			switch {
 			case errors.Is(err, fault.ErrNotFound):
-				res.Failed[name] = VersionFailure{Code: ErrCodeNotFound, Message: "Package version " + name + " not found"}
+				res.Failed[name] = notFoundVersion(name)
 				continue
 			case err != nil:
 				return err
