@@ -70,47 +70,30 @@ func (h *Handler) getFile(w http.ResponseWriter, r *http.Request, t *format.Targ
 		ref.Version = b.Version()
 		asset = FileName(p.ArtifactID, b.Version(), p.Classifier, p.Extension)
 	}
-	var client http.ResponseWriter
-	if p.Checksum == "" && r.Method == http.MethodGet {
-		client = w // stream the first download to this client while it is stored
-	}
-	f := &fetchState{h: h, path: p.GroupPath() + "/" + p.ArtifactID + "/" + p.Version + "/" + asset, contentType: contentType(asset), tee: format.NewTee(client)}
-	if p.Extension == "pom" && p.Classifier == "" {
-		f.capture = &bytes.Buffer{}
-	}
-	req := artifact.ReadRequest{VersionRef: ref, Asset: asset, NewVersion: f.newVersion}
-	if !IsSnapshot(p.Version) { // SNAPSHOTs are never ingested from external connections
-		req.Fetch = f.fetch
-	}
-	res, err := h.svc.ReadAsset(ctx, req)
-	if err != nil {
-		if f.tee.Started() {
-			// Part of the body went out: only a cut connection tells the
-			// client that it is not the artifact.
-			panic(http.ErrAbortHandler)
-		}
-		h.writeError(w, r, err)
-		return
-	}
-	defer res.Object.Close()
-	if f.tee.Started() {
-		if !f.tee.Complete(res.Asset.Blob.SHA256) {
-			panic(http.ErrAbortHandler)
-		}
-		return
-	}
-	a := res.Asset
+	o := format.AssetResponse{ContentType: contentType(asset), WriteError: h.writeError, Headers: checksumHeaders}
 	if p.Checksum != "" {
-		serveChecksum(w, r, digestOf(a.Blob, p.Checksum), a.CreatedTime)
-		return
+		o.Respond = func(w http.ResponseWriter, r *http.Request, a store.Asset) {
+			serveChecksum(w, r, digestOf(a.Blob, p.Checksum), a.CreatedTime)
+		}
 	}
-	hd := w.Header()
-	hd.Set("Content-Type", contentType(asset))
-	hd.Set("ETag", `"`+a.Blob.SHA1+`"`)
-	hd.Set("X-Checksum-Sha1", a.Blob.SHA1)
-	hd.Set("X-Checksum-Md5", a.Blob.MD5)
-	hd.Set("X-Checksum-Sha256", a.Blob.SHA256)
-	http.ServeContent(w, r, asset, a.CreatedTime, res.Object.Reader())
+	path := p.GroupPath() + "/" + p.ArtifactID + "/" + p.Version + "/" + asset
+	format.ServeAsset(w, r, h.svc, o, func(d *format.Download) artifact.ReadRequest {
+		req := artifact.ReadRequest{VersionRef: ref, Asset: asset}
+		fetch, newVersion := h.fileFetch(path, p.Extension == "pom" && p.Classifier == "", d)
+		req.NewVersion = newVersion
+		if !IsSnapshot(p.Version) { // SNAPSHOTs are never ingested from external connections
+			req.Fetch = fetch
+		}
+		return req
+	})
+}
+
+// checksumHeaders are a stored file's ETag (its SHA-1) and checksums.
+func checksumHeaders(hd http.Header, b store.Blob) {
+	hd.Set("ETag", `"`+b.SHA1+`"`)
+	hd.Set("X-Checksum-Sha1", b.SHA1)
+	hd.Set("X-Checksum-Md5", b.MD5)
+	hd.Set("X-Checksum-Sha256", b.SHA256)
 }
 
 func serveChecksum(w http.ResponseWriter, r *http.Request, digest string, mod time.Time) {
@@ -122,78 +105,66 @@ func serveChecksum(w http.ResponseWriter, r *http.Request, digest string, mod ti
 	http.ServeContent(w, r, "", mod, bytes.NewReader([]byte(digest)))
 }
 
-// fetchState is one read's FetchFunc: it fetches the file from an external
-// connection, verified against the upstream's .sha1, streams it to the
-// client while it is stored (a format.Tee), and reads a POM's metadata on
-// the way.
-type fetchState struct {
-	h           *Handler
-	path        string // repository path of the file
-	contentType string
-	tee         *format.Tee
-	client      io.Writer     // where the tee takes the body, nil if nowhere
-	capture     *bytes.Buffer // POM bytes, nil unless a POM
-	overflow    bool
-	pom         *POM
-}
-
-func (f *fetchState) fetch(ctx context.Context, src artifact.ExternalSource) (blob.Digests, bool, error) {
-	u := src.BaseURL + (&url.URL{Path: f.path}).EscapedPath()
-	var exp upstream.Expectation
-	sum, err := f.h.up.Checksum(ctx, u+".sha1")
-	switch {
-	case err == nil:
-		exp.SHA1 = sum
-	case fault.KindOf(err) == fault.KindNotFound:
-		f.h.log.Warn("upstream has no .sha1 for a Maven file; storing it unverified", "connection", src.Connection, "url", u)
-	default:
-		return blob.Digests{}, false, err
+// fileFetch is one read's FetchFunc for the file at path: it fetches the
+// file from an external connection, verified against the upstream's .sha1,
+// through d, and reads a POM's metadata on the way for newVersion.
+func (h *Handler) fileFetch(path string, isPOM bool, d *format.Download) (artifact.FetchFunc, func(*store.Version)) {
+	var capture *pomBuffer
+	if isPOM {
+		capture = &pomBuffer{}
+		d.CopyTo(capture)
 	}
-	res, err := f.h.up.Fetch(ctx, u, u, exp, f.h.sink, upstream.WithTee(f.start))
-	if err != nil {
-		return blob.Digests{}, false, err
+	var pom *POM
+	fetch := func(ctx context.Context, src artifact.ExternalSource) (blob.Digests, bool, error) {
+		u := src.BaseURL + (&url.URL{Path: path}).EscapedPath()
+		var exp upstream.Expectation
+		sum, err := h.up.Checksum(ctx, u+".sha1")
+		switch {
+		case err == nil:
+			exp.SHA1 = sum
+		case fault.KindOf(err) == fault.KindNotFound:
+			h.log.Warn("upstream has no .sha1 for a Maven file; storing it unverified", "connection", src.Connection, "url", u)
+		default:
+			return blob.Digests{}, false, err
+		}
+		res, err := d.Fetch(ctx, h.up, u, u, exp, h.sink)
+		if err != nil {
+			return blob.Digests{}, false, err
+		}
+		if capture != nil && !res.Shared && !capture.overflow {
+			if p, err := ParsePOM(capture.buf.Bytes()); err == nil {
+				pom = p
+			} else {
+				h.log.Warn("could not read the metadata of an upstream POM", "url", u, "err", err)
+			}
+		}
+		return res.Digests, res.Created, nil
 	}
-	f.tee.Fetched(res)
-	if f.capture != nil && !res.Shared && !f.overflow {
-		if pom, err := ParsePOM(f.capture.Bytes()); err == nil {
-			f.pom = pom
-		} else {
-			f.h.log.Warn("could not read the metadata of an upstream POM", "url", u, "err", err)
+	newVersion := func(v *store.Version) {
+		if pom != nil {
+			pom.Apply(v)
 		}
 	}
-	return res.Digests, res.Created, nil
+	return fetch, newVersion
 }
 
-// start is the tee's start: called once the upstream answered 200.
-func (f *fetchState) start(m upstream.Meta) io.Writer {
-	if f.tee.Enabled() {
-		f.client = f.tee.Begin(f.contentType, m)
-	} else if f.capture == nil {
-		return nil
-	}
-	return f
+// pomBuffer keeps the bytes of a POM as they are downloaded, none once
+// they are over MaxPOMSize.
+type pomBuffer struct {
+	buf      bytes.Buffer
+	overflow bool
 }
 
-// Write receives the body as it arrives from the upstream.
-func (f *fetchState) Write(p []byte) (int, error) {
-	if f.capture != nil && !f.overflow {
-		if f.capture.Len()+len(p) > MaxPOMSize {
-			f.overflow = true
-			f.capture = nil
+func (b *pomBuffer) Write(p []byte) (int, error) {
+	if !b.overflow {
+		if b.buf.Len()+len(p) > MaxPOMSize {
+			b.overflow = true
+			b.buf = bytes.Buffer{}
 		} else {
-			f.capture.Write(p)
+			b.buf.Write(p)
 		}
 	}
-	if f.client == nil {
-		return len(p), nil
-	}
-	return f.client.Write(p)
-}
-
-func (f *fetchState) newVersion(v *store.Version) {
-	if f.pom != nil {
-		f.pom.Apply(v)
-	}
+	return len(p), nil
 }
 
 // document is a rendered or stored metadata document with its digests.

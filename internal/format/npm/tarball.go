@@ -2,7 +2,6 @@ package npm
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"strings"
 
@@ -39,92 +38,57 @@ func (h *Handler) serveTarball(w http.ResponseWriter, r *http.Request, rq *reque
 		h.writeError(w, r, fault.NotFound("asset", file, "%s is not a tarball of %s (expected %s)", file, n, n.TarballName("<version>")))
 		return
 	}
-	var client http.ResponseWriter
-	if r.Method == http.MethodGet {
-		client = w // stream the first download to this client while it is stored
-	}
-	tf := &tarballFetch{h: h, name: n, version: version, tee: format.NewTee(client)}
-	res, err := h.svc.ReadAsset(r.Context(), artifact.ReadRequest{VersionRef: versionRef(rq.t, n, version), Asset: assetName,
-		Fetch: tf.fetch, NewVersion: tf.newVersion})
-	if err != nil {
-		if tf.tee.Started() {
-			// Part of the body went out: only a cut connection tells the
-			// client that it is not the tarball.
-			panic(http.ErrAbortHandler)
-		}
-		h.writeError(w, r, err)
-		return
-	}
-	defer res.Object.Close()
-	if tf.tee.Started() {
-		if !tf.tee.Complete(res.Asset.Blob.SHA256) {
-			panic(http.ErrAbortHandler)
-		}
-		return
-	}
-	a := res.Asset
-	hd := w.Header()
-	hd.Set("Content-Type", "application/octet-stream")
-	hd.Set("ETag", `"`+a.Blob.SHA256+`"`)
-	http.ServeContent(w, r, "", a.CreatedTime, res.Object.Reader())
+	format.ServeAsset(w, r, h.svc, format.AssetResponse{ContentType: "application/octet-stream", WriteError: h.writeError},
+		func(d *format.Download) artifact.ReadRequest {
+			fetch, newVersion := h.tarballFetch(n, version, d)
+			return artifact.ReadRequest{VersionRef: versionRef(rq.t, n, version), Asset: assetName, Fetch: fetch, NewVersion: newVersion}
+		})
 }
 
 // tarballFetch is one read's FetchFunc: it finds the version in the
-// upstream's packument, downloads its tarball verified against the
-// packument's digests, streams it to the client while it is stored (a
-// format.Tee), and gives the new version the upstream's document.
-type tarballFetch struct {
-	h       *Handler
-	name    Name
-	version string
-	tee     *format.Tee
-
+// upstream's packument and downloads its tarball verified against the
+// packument's digests, through d; newVersion gives the version it creates
+// the upstream's document (a version retained from an upstream repository
+// keeps its own).
+func (h *Handler) tarballFetch(name Name, version string, d *format.Download) (artifact.FetchFunc, func(*store.Version)) {
 	// full and readme are the fetched version's upstream document and
 	// readme, once fetched.
-	full, readme string
-}
-
-func (tf *tarballFetch) fetch(ctx context.Context, src artifact.ExternalSource) (blob.Digests, bool, error) {
-	if tf.h.blobs == nil {
-		return blob.Digests{}, false, &fault.Error{Kind: fault.KindUnavailable, Message: "this server has no blob store to fetch tarballs into"}
+	var full, readme string
+	fetch := func(ctx context.Context, src artifact.ExternalSource) (blob.Digests, bool, error) {
+		if h.blobs == nil {
+			return blob.Digests{}, false, &fault.Error{Kind: fault.KindUnavailable, Message: "this server has no blob store to fetch tarballs into"}
+		}
+		up, err := h.upstreamPackument(ctx, src, name)
+		if err != nil {
+			return blob.Digests{}, false, err
+		}
+		uv, ok := up.versions[version]
+		if !ok {
+			return blob.Digests{}, false, fault.NotFound("package-version", version, "%s@%s is not listed by %s", name, version, src.Connection)
+		}
+		r := up.reader()
+		dist := up.dist(r, uv)
+		if dist.tarball == "" {
+			return blob.Digests{}, false, fault.Internal(nil, "the upstream document of %s@%s is unreadable", name, version)
+		}
+		exp := upstream.Expectation{SHA512: dist.sha512, SHA1: dist.sha1}
+		res, err := d.Fetch(ctx, h.up, src.Connection+"\x00"+dist.tarball, dist.tarball, exp, h.blobs)
+		if err != nil {
+			return blob.Digests{}, false, err
+		}
+		full, readme = r.text(uv.full), r.text(uv.readme)
+		return res.Digests, res.Created, nil
 	}
-	up, err := tf.h.upstreamPackument(ctx, src, tf.name)
-	if err != nil {
-		return blob.Digests{}, false, err
+	newVersion := func(v *store.Version) {
+		if full == "" {
+			return
+		}
+		dv, err := decodeVersionDoc([]byte(full))
+		if err != nil {
+			return
+		}
+		fillVersion(v, name, dv, readme)
+		v.Metadata = full
 	}
-	uv, ok := up.versions[tf.version]
-	if !ok {
-		return blob.Digests{}, false, fault.NotFound("package-version", tf.version, "%s@%s is not listed by %s", tf.name, tf.version, src.Connection)
-	}
-	r := up.reader()
-	dist := up.dist(r, uv)
-	if dist.tarball == "" {
-		return blob.Digests{}, false, fault.Internal(nil, "the upstream document of %s@%s is unreadable", tf.name, tf.version)
-	}
-	exp := upstream.Expectation{SHA512: dist.sha512, SHA1: dist.sha1}
-	var opts []upstream.Option
-	if tf.tee.Enabled() {
-		opts = append(opts, upstream.WithTee(func(m upstream.Meta) io.Writer { return tf.tee.Begin("application/octet-stream", m) }))
-	}
-	res, err := tf.h.up.Fetch(ctx, src.Connection+"\x00"+dist.tarball, dist.tarball, exp, tf.h.blobs, opts...)
-	if err != nil {
-		return blob.Digests{}, false, err
-	}
-	tf.full, tf.readme = r.text(uv.full), r.text(uv.readme)
-	tf.tee.Fetched(res)
-	return res.Digests, res.Created, nil
-}
-
-// newVersion fills a version created by this fetch from the upstream's
-// document (a version retained from an upstream repository keeps its own).
-func (tf *tarballFetch) newVersion(v *store.Version) {
-	if tf.full == "" {
-		return
-	}
-	d, err := decodeVersionDoc([]byte(tf.full))
-	if err != nil {
-		return
-	}
-	fillVersion(v, tf.name, d, tf.readme)
-	v.Metadata = tf.full
+	return fetch, newVersion
 }

@@ -33,39 +33,21 @@ func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, t *format.Ta
 		h.serveMetadata(w, r, t, ref, f)
 		return
 	}
-	var client http.ResponseWriter
-	if r.Method == http.MethodGet {
-		client = w // stream the first download to this client while it is stored
-	}
-	ff := &fileFetch{h: h, project: project, file: f, tee: format.NewTee(client)}
-	res, err := h.svc.ReadAsset(ctx, artifact.ReadRequest{VersionRef: ref, Asset: name, Fetch: ff.fetch, NewVersion: ff.newVersion, UpdateVersion: ff.updateVersion})
-	if err != nil {
-		if ff.tee.Started() {
-			// Part of the body went out: only a cut connection tells the
-			// client that it is not the file.
-			panic(http.ErrAbortHandler)
-		}
-		h.writeError(w, r, err)
-		return
-	}
-	defer res.Object.Close()
-	if ff.called {
-		// Freshly ingested: give a wheel its PEP 658 file too, so that the
-		// page offers it from now on, even when the upstream did not.
-		defer h.deriveMetadata(ctx, ref, f, res.Asset.Blob.SHA256, ff.entry)
-	}
-	if ff.tee.Started() {
-		if !ff.tee.Complete(res.Asset.Blob.SHA256) {
-			panic(http.ErrAbortHandler)
-		}
-		return
-	}
-	a := res.Asset
-	hd := w.Header()
-	hd.Set("Content-Type", "application/octet-stream")
-	hd.Set("ETag", `"`+a.Blob.SHA256+`"`)
-	hd.Set("X-Checksum-Sha256", a.Blob.SHA256)
-	http.ServeContent(w, r, name, a.CreatedTime, res.Object.Reader())
+	var ingested func() (*UpstreamFile, bool)
+	o := format.AssetResponse{ContentType: "application/octet-stream", WriteError: h.writeError,
+		Headers: func(hd http.Header, b store.Blob) { hd.Set("X-Checksum-Sha256", b.SHA256) },
+		Served: func(res *artifact.ReadResult) {
+			if e, ok := ingested(); ok {
+				// Freshly ingested: give a wheel its PEP 658 file too, so that the
+				// page offers it from now on, even when the upstream did not.
+				h.deriveMetadata(ctx, ref, f, res.Asset.Blob.SHA256, e)
+			}
+		}}
+	format.ServeAsset(w, r, h.svc, o, func(d *format.Download) artifact.ReadRequest {
+		var req artifact.ReadRequest
+		req, ingested = h.fileRequest(ref, project, f, d)
+		return req
+	})
 }
 
 // serveMetadata serves <file>.metadata: stored with an upload, fetched from
@@ -85,75 +67,64 @@ func (h *Handler) serveMetadata(w http.ResponseWriter, r *http.Request, t *forma
 	http.ServeContent(w, r, "", a.CreatedTime, res.Object.Reader())
 }
 
-// fileFetch is one read's FetchFunc for a distribution file: it finds the
-// file on the upstream's page, downloads it verified against the page's
-// hashes, streams it to the client while it is stored (holding back the
-// last byte until the engine has recorded it: a format.Tee), and reads its
-// core metadata for the new version.
-type fileFetch struct {
-	h       *Handler
-	project string
-	file    File
-	tee     *format.Tee
-
-	called bool
-	entry  *UpstreamFile
-	meta   *CoreMetadata
-}
-
-func (ff *fileFetch) fetch(ctx context.Context, src artifact.ExternalSource) (blob.Digests, bool, error) {
-	ff.called = true
-	up, err := ff.h.upstreamPage(ctx, src, ff.project)
-	if err != nil {
-		return blob.Digests{}, false, err
-	}
-	e, ok := up.page.File(ff.file.Name)
-	if !ok {
-		return blob.Digests{}, false, fault.NotFound("asset", ff.file.Name, "%s is not listed by %s", ff.file.Name, src.Connection)
-	}
-	ff.entry = e
-	exp := upstream.Expectation{SHA256: e.Hashes.SHA256, SHA512: e.Hashes.Get("sha512"), SHA1: e.Hashes.Get("sha1"), MD5: e.Hashes.Get("md5")}
-	if e.Size > 0 {
-		exp.Size = e.Size
-	}
-	if exp.SHA256 == "" && exp.SHA512 == "" && exp.SHA1 == "" && exp.MD5 == "" {
-		ff.h.log.Warn("upstream lists a PyPI file without a hash; storing it unverified", "connection", src.Connection, "url", e.URL)
-	}
-	var opts []upstream.Option
-	if ff.tee.Enabled() {
-		opts = append(opts, upstream.WithTee(func(m upstream.Meta) io.Writer { return ff.tee.Begin("application/octet-stream", m) }))
-	}
-	res, err := ff.h.up.Fetch(ctx, src.Connection+"\x00"+e.URL, e.URL, exp, ff.h.blobs, opts...)
-	if err != nil {
-		return blob.Digests{}, false, err
-	}
-	ff.tee.Fetched(res)
-	if data, err := ff.h.blobMetadata(ctx, res.Digests.SHA256, ff.file); err == nil {
-		if m, err := ParseCoreMetadata(data); err == nil {
-			ff.meta = m
+// fileRequest is the read of a distribution file. Its FetchFunc finds the
+// file on the upstream's page and downloads it verified against the page's
+// hashes, through d, and reads its core metadata for the version it creates
+// or adds to. ingested reports, after the read, whether it fetched the file
+// and the upstream page's entry for it.
+func (h *Handler) fileRequest(ref artifact.VersionRef, project string, f File, d *format.Download) (req artifact.ReadRequest, ingested func() (*UpstreamFile, bool)) {
+	var (
+		called bool
+		entry  *UpstreamFile
+		meta   *CoreMetadata
+	)
+	fetch := func(ctx context.Context, src artifact.ExternalSource) (blob.Digests, bool, error) {
+		called = true
+		up, err := h.upstreamPage(ctx, src, project)
+		if err != nil {
+			return blob.Digests{}, false, err
 		}
-	} else {
-		ff.h.log.Warn("could not read the core metadata of an upstream distribution", "url", e.URL, "err", err)
+		e, ok := up.page.File(f.Name)
+		if !ok {
+			return blob.Digests{}, false, fault.NotFound("asset", f.Name, "%s is not listed by %s", f.Name, src.Connection)
+		}
+		entry = e
+		exp := upstream.Expectation{SHA256: e.Hashes.SHA256, SHA512: e.Hashes.Get("sha512"), SHA1: e.Hashes.Get("sha1"), MD5: e.Hashes.Get("md5")}
+		if e.Size > 0 {
+			exp.Size = e.Size
+		}
+		if exp.SHA256 == "" && exp.SHA512 == "" && exp.SHA1 == "" && exp.MD5 == "" {
+			h.log.Warn("upstream lists a PyPI file without a hash; storing it unverified", "connection", src.Connection, "url", e.URL)
+		}
+		res, err := d.Fetch(ctx, h.up, src.Connection+"\x00"+e.URL, e.URL, exp, h.blobs)
+		if err != nil {
+			return blob.Digests{}, false, err
+		}
+		if data, err := h.blobMetadata(ctx, res.Digests.SHA256, f); err == nil {
+			if m, err := ParseCoreMetadata(data); err == nil {
+				meta = m
+			}
+		} else {
+			h.log.Warn("could not read the core metadata of an upstream distribution", "url", e.URL, "err", err)
+		}
+		return res.Digests, res.Created, nil
 	}
-	return res.Digests, res.Created, nil
-}
-
-// newVersion fills a version created by this fetch (not one retained from
-// an upstream repository: that keeps its own metadata).
-func (ff *fileFetch) newVersion(v *store.Version) {
-	if !ff.called {
-		return
-	}
-	fillIngested(v, ff.meta, ff.entry, ff.file.Name)
-}
-
-// updateVersion records what the upstream said of this file in a release
-// that existed before it was fetched (another of its files came first).
-func (ff *fileFetch) updateVersion(v *store.Version) {
-	if !ff.called {
-		return
-	}
-	addIngestedFile(v, ff.meta, ff.entry, ff.file.Name)
+	req = artifact.ReadRequest{VersionRef: ref, Asset: f.Name, Fetch: fetch,
+		// A version created by this fetch (not one retained from an
+		// upstream repository: that keeps its own metadata).
+		NewVersion: func(v *store.Version) {
+			if called {
+				fillIngested(v, meta, entry, f.Name)
+			}
+		},
+		// What the upstream said of this file in a release that existed
+		// before it was fetched (another of its files came first).
+		UpdateVersion: func(v *store.Version) {
+			if called {
+				addIngestedFile(v, meta, entry, f.Name)
+			}
+		}}
+	return req, func() (*UpstreamFile, bool) { return entry, called }
 }
 
 // addIngestedFile keeps, in a release's metadata, what differs for one more
@@ -236,14 +207,14 @@ func (mf *metadataFetch) fetch(ctx context.Context, src artifact.ExternalSource)
 		return blob.Digests{}, false, fault.NotFound("asset", mf.file.Name+metadataSuffix, "No core metadata file for %s", mf.file.Name)
 	}
 	// Extract it from the wheel, fetching the wheel first if need be.
-	wf := &fileFetch{h: mf.h, project: mf.ref.Package, file: mf.file}
-	res, err := mf.h.svc.ReadAsset(ctx, artifact.ReadRequest{VersionRef: mf.ref, Asset: mf.file.Name, Fetch: wf.fetch, NewVersion: wf.newVersion, UpdateVersion: wf.updateVersion})
+	req, ingested := mf.h.fileRequest(mf.ref, mf.ref.Package, mf.file, format.NewDownload(nil, ""))
+	res, err := mf.h.svc.ReadAsset(ctx, req)
 	if err != nil {
 		return blob.Digests{}, false, err
 	}
 	res.Object.Close()
 	if mf.entry == nil {
-		mf.entry = wf.entry
+		mf.entry, _ = ingested()
 	}
 	return mf.h.extractMetadata(ctx, res.Asset.Blob.SHA256, mf.file, mf.entry, &mf.data)
 }
