@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"coffer/internal/artifact"
 	"coffer/internal/fault"
 )
 
@@ -22,8 +23,6 @@ const (
 	auditTimeout = 30 * time.Second
 	// maxAuditReply bounds what is relayed from the upstream.
 	maxAuditReply = 64 << 20
-	// maxSearched is how many repositories a request searches (spec 3.1).
-	maxSearched = 25
 )
 
 func (k auditKind) path() string {
@@ -74,38 +73,20 @@ func (h *Handler) audit(w http.ResponseWriter, r *http.Request, rq *request, kin
 	writeJSON(w, http.StatusOK, emptyAudit(kind, deps))
 }
 
-// reachesNpmjs reports whether the repository or one of its upstreams
-// (search order, at most 25) holds the public:npmjs connection, and where
+// reachesNpmjs reports whether the repository or one of its upstreams (in
+// the engine's search order) holds the public:npmjs connection, and where
 // it points.
 func (h *Handler) reachesNpmjs(ctx context.Context, rq *request) (string, bool) {
-	visited := map[string]bool{}
-	var walk func(name string) bool
-	walk = func(name string) bool {
-		if visited[name] || len(visited) >= maxSearched {
-			return false
-		}
-		visited[name] = true
-		repo, err := h.svc.DescribeRepository(ctx, repoRef(rq.t, name))
-		if err != nil {
-			return false
-		}
-		for _, c := range repo.ExternalConnections {
-			if c.Name == npmjs {
-				return true
-			}
-		}
-		for _, u := range repo.Upstreams {
-			if walk(u) {
-				return true
-			}
-		}
-		return false
-	}
-	if !walk(rq.t.Repository) {
+	srcs, err := h.svc.ExternalConnectionsReached(ctx, repoRef(rq.t, rq.t.Repository), artifact.FormatNpm)
+	if err != nil {
 		return "", false
 	}
-	base := h.svc.ExternalURL(npmjs)
-	return base, base != ""
+	for _, src := range srcs {
+		if src.Connection == npmjs {
+			return src.BaseURL, src.BaseURL != ""
+		}
+	}
+	return "", false
 }
 
 // relayAudit posts the request to the registry and copies a 200 answer;

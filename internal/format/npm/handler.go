@@ -45,6 +45,7 @@ type Engine interface {
 	DeletePackage(ctx context.Context, ref artifact.PackageRef) (*artifact.Package, error)
 	DescribeRepository(ctx context.Context, ref artifact.RepoRef) (*artifact.Repository, error)
 	ExternalURL(connection string) string
+	ExternalConnectionsReached(ctx context.Context, ref artifact.RepoRef, format string) ([]artifact.ExternalSource, error)
 	RepositoryARN(owner, domain, repository string) string
 	PackageARN(owner, domain, repository, format, namespace, pkg string) string
 }

@@ -27,6 +27,7 @@ type Engine interface {
 	ListPackageVersionAssets(ctx context.Context, ref artifact.VersionRef, page artifact.PageRequest) (*artifact.AssetList, error)
 	ListPackages(ctx context.Context, ref artifact.RepoRef, f artifact.PackageFilter, page artifact.PageRequest) ([]artifact.Package, string, error)
 	DescribeRepository(ctx context.Context, ref artifact.RepoRef) (*artifact.Repository, error)
+	SearchOrder(ctx context.Context, ref artifact.RepoRef) ([]string, error)
 	RepositoryARN(owner, domain, repository string) string
 	PackageARN(owner, domain, repository, format, namespace, pkg string) string
 }

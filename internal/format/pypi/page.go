@@ -628,39 +628,14 @@ func (h *Handler) serveIndex(w http.ResponseWriter, r *http.Request, t *format.T
 	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
 }
 
-// maxSearched is how many repositories a request searches (spec 3.1).
-const maxSearched = 25
-
-// projects lists the PyPI packages of the repository and its upstreams in
-// search order (depth-first, pre-order), sorted by name.
+// projects lists the PyPI packages of the repository and its upstreams, in
+// the engine's search order, sorted by name.
 func (h *Handler) projects(ctx context.Context, t *format.Target) ([]string, error) {
-	seen := map[string]bool{}
-	visited := map[string]bool{}
-	var order []string
-	var walk func(name string) error
-	walk = func(name string) error {
-		if visited[name] || len(order) >= maxSearched {
-			return nil
-		}
-		visited[name] = true
-		repo, err := h.svc.DescribeRepository(ctx, repoRef(t, name))
-		if err != nil {
-			if len(order) > 0 && fault.KindOf(err) == fault.KindNotFound {
-				return nil // a dangling upstream
-			}
-			return err
-		}
-		order = append(order, name)
-		for _, u := range repo.Upstreams {
-			if err := walk(u); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	if err := walk(t.Repository); err != nil {
+	order, err := h.svc.SearchOrder(ctx, repoRef(t, t.Repository))
+	if err != nil {
 		return nil, err
 	}
+	seen := map[string]bool{}
 	var names []string
 	for _, repo := range order {
 		after := ""
