@@ -3,8 +3,8 @@ package npm
 import (
 	"bufio"
 	"encoding/json"
-	"fmt"
 	"io"
+	"strconv"
 	"unicode/utf8"
 
 	"coffer/internal/fault"
@@ -409,8 +409,9 @@ func (sr *stringReader) Read(p []byte) (int, error) {
 				if _, err := io.ReadFull(s.r, hexs[:]); err != nil {
 					return n, s.malformed("the body ends inside the attachment data")
 				}
-				var r rune
-				if _, err := fmt.Sscanf(string(hexs[:]), "%04x", &r); err != nil || r >= utf8.RuneSelf {
+				// Exactly four hex digits, as JSON has them (no sign, no 0x).
+				r, err := strconv.ParseUint(string(hexs[:]), 16, 16)
+				if err != nil || r >= utf8.RuneSelf {
 					return n, s.malformed("unexpected character in the attachment data")
 				}
 				p[n] = byte(r)
