@@ -14,6 +14,7 @@ import (
 
 	"coffer/internal/artifact"
 	"coffer/internal/fault"
+	"coffer/internal/jsonstream"
 	"coffer/internal/upstream"
 )
 
@@ -91,15 +92,15 @@ const upstreamCost = 160
 // the last of duplicates winning).
 func parseUpstreamPackument(body io.Reader, maxVersion int) (*upstreamPackument, error) {
 	p := &upstreamPackument{versions: map[string]*upstreamVersion{}, tags: map[string]string{}}
-	s := newJSONStream(body)
+	s := jsonstream.New(body)
 	times := map[string]time.Time{}
 	var buf []byte
-	isObject, err := s.object()
+	isObject, err := s.Object()
 	if err != nil {
 		return nil, fmt.Errorf("upstream packument: %w", err)
 	}
 	for first := true; isObject; first = false {
-		key, ok, err := s.member(first)
+		key, ok, err := s.Member(first)
 		if err != nil {
 			return nil, fmt.Errorf("upstream packument: %w", err)
 		}
@@ -130,23 +131,23 @@ func parseUpstreamPackument(body io.Reader, maxVersion int) (*upstreamPackument,
 			})
 		case strings.EqualFold(key, "readme"):
 			var readme string
-			switch buf, err = s.value(buf, maxVersion); {
+			switch buf, err = s.Value(buf, maxVersion); {
 			case err == nil:
 				if json.Unmarshal(buf, &readme) != nil {
 					readme = ""
 				}
-			case errors.Is(err, errJSONTooBig):
+			case errors.Is(err, jsonstream.ErrTooBig):
 				err = nil
 			}
 			p.readme = p.arena.add([]byte(readme))
 		default:
-			err = s.skip()
+			err = s.Skip()
 		}
 		if err != nil {
 			return nil, fmt.Errorf("upstream packument: %w", err)
 		}
 	}
-	if err := s.end(); err != nil {
+	if err := s.End(); err != nil {
 		return nil, fmt.Errorf("upstream packument: %w", err)
 	}
 	p.arena.finish()
@@ -163,21 +164,21 @@ func parseUpstreamPackument(body io.Reader, maxVersion int) (*upstreamPackument,
 
 // readMembers reads an object (or null), calling f with each member's
 // name and raw value; a value over limit bytes is given as nil.
-func readMembers(s *jsonStream, buf *[]byte, limit int, f func(key string, raw []byte)) error {
-	isObject, err := s.object()
+func readMembers(s *jsonstream.Stream, buf *[]byte, limit int, f func(key string, raw []byte)) error {
+	isObject, err := s.Object()
 	if err != nil || !isObject {
 		return err
 	}
 	for first := true; ; first = false {
-		key, ok, err := s.member(first)
+		key, ok, err := s.Member(first)
 		if err != nil || !ok {
 			return err
 		}
-		v, err := s.value(*buf, limit)
+		v, err := s.Value(*buf, limit)
 		switch {
 		case err == nil:
 			*buf = v
-		case errors.Is(err, errJSONTooBig):
+		case errors.Is(err, jsonstream.ErrTooBig):
 			v = nil
 		default:
 			return err
@@ -187,7 +188,7 @@ func readMembers(s *jsonStream, buf *[]byte, limit int, f func(key string, raw [
 }
 
 // readVersions reads the versions object, one version at a time.
-func (p *upstreamPackument) readVersions(s *jsonStream, buf *[]byte, maxVersion int) error {
+func (p *upstreamPackument) readVersions(s *jsonstream.Stream, buf *[]byte, maxVersion int) error {
 	return readMembers(s, buf, maxVersion, func(key string, raw []byte) {
 		uv := p.version(key, raw)
 		if uv == nil {

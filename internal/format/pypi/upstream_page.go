@@ -3,6 +3,7 @@ package pypi
 import (
 	"bufio"
 	"bytes"
+	"coffer/internal/jsonstream"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
@@ -363,8 +364,8 @@ func parseUpstreamJSON(r io.Reader, base *url.URL) (*UpstreamPage, error) {
 	fail := func(err error) (*UpstreamPage, error) {
 		return nil, fmt.Errorf("upstream JSON simple page: %w", err)
 	}
-	s := newJSONStream(r)
-	isObject, err := s.object()
+	s := jsonstream.New(r)
+	isObject, err := s.Object()
 	if err != nil {
 		return fail(err)
 	}
@@ -377,7 +378,7 @@ func parseUpstreamJSON(r io.Reader, base *url.URL) (*UpstreamPage, error) {
 	p := &UpstreamPage{}
 	var buf []byte
 	for first := true; ; first = false {
-		key, ok, err := s.member(first)
+		key, ok, err := s.Member(first)
 		if err != nil {
 			return fail(err)
 		}
@@ -386,7 +387,7 @@ func parseUpstreamJSON(r io.Reader, base *url.URL) (*UpstreamPage, error) {
 		}
 		switch {
 		case strings.EqualFold(key, "meta"):
-			v, err := s.value(buf, maxJSONMeta)
+			v, err := s.Value(buf, maxJSONMeta)
 			if err != nil {
 				return fail(err)
 			}
@@ -396,20 +397,20 @@ func parseUpstreamJSON(r io.Reader, base *url.URL) (*UpstreamPage, error) {
 			}
 		case strings.EqualFold(key, "files"):
 			p = &UpstreamPage{} // the last "files" counts
-			isArray, err := s.array()
+			isArray, err := s.Array()
 			if err != nil {
 				return fail(err)
 			}
 			for first := true; isArray; first = false {
-				more, err := s.elem(first)
+				more, err := s.Elem(first)
 				if err != nil {
 					return fail(err)
 				}
 				if !more {
 					break
 				}
-				v, err := s.value(buf, maxJSONFileEntry)
-				if errors.Is(err, errJSONTooBig) {
+				v, err := s.Value(buf, maxJSONFileEntry)
+				if errors.Is(err, jsonstream.ErrTooBig) {
 					continue // no index writes such an entry
 				}
 				if err != nil {
@@ -427,12 +428,12 @@ func parseUpstreamJSON(r io.Reader, base *url.URL) (*UpstreamPage, error) {
 				}
 			}
 		default:
-			if err := s.skip(); err != nil {
+			if err := s.Skip(); err != nil {
 				return fail(err)
 			}
 		}
 	}
-	if err := s.end(); err != nil {
+	if err := s.End(); err != nil {
 		return nil, errors.New("upstream JSON simple page: data after the document")
 	}
 	if major, _, _ := strings.Cut(meta.APIVersion, "."); major != "1" {

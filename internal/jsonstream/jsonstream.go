@@ -1,4 +1,7 @@
-package pypi
+// Package jsonstream reads large JSON documents from upstreams (npm
+// packuments, PyPI PEP 691 pages) as a stream, one member or element at a
+// time, keeping only the values a caller takes.
+package jsonstream
 
 import (
 	"bufio"
@@ -8,39 +11,40 @@ import (
 	"io"
 )
 
-// jsonStream reads a JSON document from a stream one member at a time, so
+// Stream reads a JSON document from a stream one member at a time, so
 // that a document of a hundred megabytes is never whole in memory: the
-// caller walks the objects it cares about (object, member) and takes each
-// value it needs as raw bytes (value, bounded), skipping the rest (skip)
+// caller walks the objects it cares about (Object, Member, Array, Elem) and takes each
+// value it needs as raw bytes (Value, bounded), skipping the rest (Skip)
 // without keeping it. It checks the structure it reads (strings, nesting,
 // separators); the values taken are checked by whoever decodes them.
 // Errors are sticky.
-type jsonStream struct {
+type Stream struct {
 	r     *bufio.Reader
 	err   error
 	stack []byte // brackets open in the value being read
 }
 
-// errJSONTooBig: a value exceeds the limit given to value (it was read to
+// ErrTooBig: a value exceeds the limit given to value (it was read to
 // its end and dropped).
-var errJSONTooBig = errors.New("JSON value too big")
+var ErrTooBig = errors.New("JSON value too big")
 
-func newJSONStream(r io.Reader) *jsonStream {
-	return &jsonStream{r: bufio.NewReaderSize(r, 64<<10)}
+// New reads the document r holds.
+func New(r io.Reader) *Stream {
+	return &Stream{r: bufio.NewReaderSize(r, 64<<10)}
 }
 
-func (s *jsonStream) fail(err error) error {
+func (s *Stream) fail(err error) error {
 	if s.err == nil {
 		s.err = err
 	}
 	return s.err
 }
 
-func (s *jsonStream) syntax(format string, args ...any) error {
+func (s *Stream) syntax(format string, args ...any) error {
 	return s.fail(fmt.Errorf("invalid JSON: "+format, args...))
 }
 
-func (s *jsonStream) readByte() (byte, error) {
+func (s *Stream) readByte() (byte, error) {
 	if s.err != nil {
 		return 0, s.err
 	}
@@ -57,7 +61,7 @@ func (s *jsonStream) readByte() (byte, error) {
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 // peek returns the next byte that is not white space, without reading it.
-func (s *jsonStream) peek() (byte, error) {
+func (s *Stream) peek() (byte, error) {
 	for {
 		c, err := s.readByte()
 		if err != nil {
@@ -71,7 +75,7 @@ func (s *jsonStream) peek() (byte, error) {
 }
 
 // next reads the next byte that is not white space.
-func (s *jsonStream) next() (byte, error) {
+func (s *Stream) next() (byte, error) {
 	if _, err := s.peek(); err != nil {
 		return 0, err
 	}
@@ -80,7 +84,7 @@ func (s *jsonStream) next() (byte, error) {
 
 // object starts reading an object: false (and the literal read) for null,
 // an error for any other value.
-func (s *jsonStream) object() (bool, error) {
+func (s *Stream) Object() (bool, error) {
 	c, err := s.next()
 	if err != nil {
 		return false, err
@@ -97,7 +101,7 @@ func (s *jsonStream) object() (bool, error) {
 // member reads the next member name of the object being read (after
 // object, or after the previous member's value), with its colon; ok is
 // false at the object's end. first is true for the first call.
-func (s *jsonStream) member(first bool) (key string, ok bool, err error) {
+func (s *Stream) Member(first bool) (key string, ok bool, err error) {
 	c, err := s.next()
 	if err != nil {
 		return "", false, err
@@ -141,7 +145,7 @@ const maxMemberName = 64 << 10
 
 // array starts reading an array: false (and the literal read) for null,
 // an error for any other value.
-func (s *jsonStream) array() (bool, error) {
+func (s *Stream) Array() (bool, error) {
 	c, err := s.next()
 	if err != nil {
 		return false, err
@@ -158,7 +162,7 @@ func (s *jsonStream) array() (bool, error) {
 // elem reads up to the next element of the array being read (after array,
 // or after the previous element): false at the array's end. first is true
 // for the first call.
-func (s *jsonStream) elem(first bool) (bool, error) {
+func (s *Stream) Elem(first bool) (bool, error) {
 	c, err := s.peek()
 	if err != nil {
 		return false, err
@@ -177,7 +181,7 @@ func (s *jsonStream) elem(first bool) (bool, error) {
 }
 
 // end reads what follows the top-level value: white space only.
-func (s *jsonStream) end() error {
+func (s *Stream) End() error {
 	for {
 		c, err := s.r.ReadByte()
 		if err == io.EOF {
@@ -192,7 +196,7 @@ func (s *jsonStream) end() error {
 	}
 }
 
-func (s *jsonStream) literal(rest string) error {
+func (s *Stream) literal(rest string) error {
 	for i := 0; i < len(rest); i++ {
 		c, err := s.readByte()
 		if err != nil {
@@ -206,19 +210,19 @@ func (s *jsonStream) literal(rest string) error {
 }
 
 // skip reads the next value and drops it.
-func (s *jsonStream) skip() error {
+func (s *Stream) Skip() error {
 	_, err := s.read(nil, false, 0)
 	return err
 }
 
 // value reads the next value into dst[:0]; a value over limit bytes is
-// read to its end and dropped (errJSONTooBig, not sticky).
-func (s *jsonStream) value(dst []byte, limit int) ([]byte, error) {
+// read to its end and dropped (ErrTooBig, not sticky).
+func (s *Stream) Value(dst []byte, limit int) ([]byte, error) {
 	return s.read(dst[:0], true, limit)
 }
 
 // read reads one value, appending it to out while keep holds.
-func (s *jsonStream) read(out []byte, keep bool, limit int) ([]byte, error) {
+func (s *Stream) read(out []byte, keep bool, limit int) ([]byte, error) {
 	c, err := s.next()
 	if err != nil {
 		return nil, err
@@ -279,7 +283,7 @@ func (s *jsonStream) read(out []byte, keep bool, limit int) ([]byte, error) {
 		return nil, s.syntax("unexpected %q", c)
 	}
 	if tooBig {
-		return nil, errJSONTooBig
+		return nil, ErrTooBig
 	}
 	return out, nil
 }
@@ -287,7 +291,7 @@ func (s *jsonStream) read(out []byte, keep bool, limit int) ([]byte, error) {
 // appendStringEmit appends the rest of a string (its opening quote
 // read) to b, closing quote included, while keep holds; it stops keeping
 // (and sets tooBig) when b would exceed limit.
-func (s *jsonStream) appendStringEmit(b []byte, keep, tooBig *bool, limit int) ([]byte, error) {
+func (s *Stream) appendStringEmit(b []byte, keep, tooBig *bool, limit int) ([]byte, error) {
 	for {
 		if s.r.Buffered() == 0 {
 			if _, err := s.r.Peek(1); err != nil {
