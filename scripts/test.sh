@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine or a developer's: installs the
 # clients the tests drive when they are missing (the aws CLI, boto3,
-# Chromium, Maven and its plugins, twine, Node.js with npm, pnpm and yarn),
+# Chromium, Maven and its plugins, twine, Node.js with npm, pnpm and yarn,
+# cargo, ruby and gem),
 # starts the servers the tests need, runs go vet, staticcheck and every Go
 # test, then each fuzz target of the parsers of untrusted input for a
 # short, fixed budget.
@@ -31,6 +32,9 @@ command -v javac > /dev/null || apt_packages+=(openjdk-17-jdk-headless)
 command -v twine > /dev/null || apt_packages+=(twine)          # test/pypi uploads with the real twine
 command -v node > /dev/null || apt_packages+=(nodejs)          # test/npm drives the real npm
 command -v npm > /dev/null || apt_packages+=(npm)
+command -v cargo > /dev/null || apt_packages+=(cargo)          # format/cargo's fixtures come from the real cargo
+command -v ruby > /dev/null || apt_packages+=(ruby)            # format/rubygems checks its Marshal with the real ruby
+command -v gem > /dev/null || apt_packages+=(ruby-rubygems)
 # The fake "Maven Central" of test/maven is /usr/share/maven-repo as these fill it.
 for p in libmaven-compiler-plugin-java libmaven-resources-plugin-java libmaven-jar-plugin-java \
   libmaven-install-plugin-java libmaven-deploy-plugin-java libsurefire-java libmaven-clean-plugin-java; do

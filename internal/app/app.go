@@ -22,14 +22,13 @@ import (
 	"coffer/internal/config"
 	"coffer/internal/console"
 	"coffer/internal/controlplane"
-	"coffer/internal/format/generic"
-	"coffer/internal/format/maven"
-	"coffer/internal/format/npm"
-	"coffer/internal/format/pypi"
+	"coffer/internal/format"
+	"coffer/internal/format/plugins"
 	"coffer/internal/iam"
 	"coffer/internal/server"
 	"coffer/internal/store"
 	"coffer/internal/store/sqlite"
+	"coffer/internal/upstream"
 )
 
 // App is an assembled coffer.
@@ -92,7 +91,17 @@ func assemble(ctx context.Context, cfg config.Config, getenv func(string) string
 		return nil, fmt.Errorf("audit log: %w", err)
 	}
 	authorizer := authz.New(svc, identity.IdentityPolicies, auditLog)
-	web, err := console.New(console.Config{Service: svc, Authorizer: authorizer,
+	deps := format.Deps{Engine: svc, Authorizer: authorizer, Log: log,
+		// One upstream client for every format: one address policy, one
+		// deduplication of fetches, one document cache budget.
+		Fetcher: format.NewFetcher(format.FetcherConfig{Blobs: blobs, URLs: svc, Log: log,
+			Upstream: upstream.Config{MetadataCacheBytes: upstreamDocumentCache}}),
+		Limits: format.Limits{MaxAssetSize: cfg.MaxAssetSize, SpoolDir: spool}}
+	protocols := map[string]http.Handler{}
+	for _, p := range plugins.All {
+		protocols[p.Format] = p.New(deps)
+	}
+	web, err := console.New(console.Config{Service: svc, Authorizer: authorizer, Guides: plugins.Guides(),
 		Probe:  authz.New(svc, identity.IdentityPolicies, nil), // same decisions, no audit records for showing a button
 		Lookup: identity.Lookup, MintToken: identity.Mint, Sealer: sealer, Store: meta, PublicURL: cfg.PublicURL,
 		Audit: auditLog, Log: log, OnPrincipal: server.SetLogPrincipal})
@@ -104,16 +113,11 @@ func assemble(ctx context.Context, cfg config.Config, getenv func(string) string
 		WriteControlError: controlplane.WriteError,
 		Verifier:          &sigv4.Verifier{Lookup: identity.Lookup, Scopes: []sigv4.Scope{{Service: "codeartifact", Region: cfg.Region}}},
 		QueryVerifier:     &sigv4.Verifier{Lookup: identity.Lookup, Scopes: queryScopes(cfg.Region)},
-		DataPlane: server.DataPlane(map[string]http.Handler{
-			artifact.FormatGeneric: generic.New(svc, authorizer),
-			artifact.FormatMaven:   maven.New(svc, authorizer, maven.Config{Sink: blobs, MaxUploadSize: cfg.MaxAssetSize, Log: log}),
-			artifact.FormatPypi:    pypi.New(svc, authorizer, pypi.Config{Blobs: blobs, MaxUploadSize: cfg.MaxAssetSize, TempDir: spool, Log: log}),
-			artifact.FormatNpm:     npm.New(svc, authorizer, npm.Config{Blobs: blobs, MaxPublishSize: cfg.MaxAssetSize, TempDir: spool, Log: log}),
-		}, identity.TokenPrincipal, server.AuditAuthFailures(auditLog)),
-		Query:           map[string]http.Handler{"iam": identity.IAMHandler(), "sts": identity.STSHandler()},
-		WriteQueryError: iam.WriteQueryError,
-		Audit:           auditLog,
-		Console:         web,
+		DataPlane:         server.DataPlane(protocols, identity.TokenPrincipal, server.AuditAuthFailures(auditLog)),
+		Query:             map[string]http.Handler{"iam": identity.IAMHandler(), "sts": identity.STSHandler()},
+		WriteQueryError:   iam.WriteQueryError,
+		Audit:             auditLog,
+		Console:           web,
 		Ready: func(ctx context.Context) error {
 			return meta.Read(ctx, func(tx store.Tx) error { _, err := tx.GetSetting("account-id"); return err })
 		},
@@ -122,6 +126,10 @@ func assemble(ctx context.Context, cfg config.Config, getenv func(string) string
 	go svc.CollectOrphansEvery(ctx, artifact.OrphanGrace, artifact.OrphanInterval)
 	return &App{Handler: handler, Service: svc, Identity: identity, meta: meta, audit: auditLog}, nil
 }
+
+// upstreamDocumentCache bounds the upstream documents (packuments, simple
+// pages, maven-metadata.xml) kept in memory for every format together.
+const upstreamDocumentCache = 128 << 20
 
 // queryScopes are the credential scopes IAM and STS calls may be signed
 // for: the configured region, and us-east-1, where the SDKs sign IAM (a

@@ -169,6 +169,12 @@ type PutAssetRequest struct {
 	// SNAPSHOT metadata files); otherwise other bytes are a Conflict and
 	// identical bytes succeed without change.
 	Replace bool
+	// Offered, when set, says whether an external source offers the version
+	// (its index lists it). A version new to the repository whose package
+	// has upstream=ALLOW is refused when a source the package reaches
+	// offers it, fetched or not (spec 3.5); a source that cannot be asked
+	// does not block the publish.
+	Offered func(ctx context.Context, src ExternalSource) (bool, error)
 }
 
 // PutAsset streams body into the blob store, verifies it, and records the

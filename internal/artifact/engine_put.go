@@ -92,6 +92,35 @@ func (s *Service) findPutTarget(tx store.Tx, ref VersionRef) (*putTarget, error)
 	return t, nil
 }
 
+// refuseOffered is the publish rule findPutTarget cannot decide inside a
+// transaction: with upstream=ALLOW, a version new to the repository that an
+// external source the package reaches offers is a Conflict.
+func (s *Service) refuseOffered(ctx context.Context, ref VersionRef, t *putTarget, offered func(context.Context, ExternalSource) (bool, error)) error {
+	if offered == nil || t.ver != nil || t.pkg.ID == 0 || t.pkg.Upstream != Allow {
+		return nil
+	}
+	_, sources, err := s.ViewStamp(ctx, ref.PackageRef)
+	if err != nil {
+		return err
+	}
+	for _, src := range sources {
+		ok, err := offered(ctx, src)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			s.log.Warn("could not ask an external connection whether it offers a version being published",
+				"connection", src.Connection, "package", t.pkg.Name, "version", ref.Version, "err", err)
+			continue
+		}
+		if ok {
+			return fault.Conflict("package-version", ref.Version, "Package version %s of %s is offered by external connection %s; with upstream=ALLOW it cannot be published to repository %s",
+				ref.Version, t.pkg.Name, src.Connection, t.r.Name)
+		}
+	}
+	return nil
+}
+
 func (s *Service) putAsset(ctx context.Context, req PutAssetRequest, body io.Reader) (*PublishResult, error) {
 	ref, err := normalizedRef(req.PackageRef)
 	if err != nil {
@@ -113,10 +142,15 @@ func (s *Service) putAsset(ctx context.Context, req PutAssetRequest, body io.Rea
 	vref := VersionRef{PackageRef: ref, Version: req.Version}
 	// Refuse early what the transaction would refuse anyway, before reading
 	// what may be gigabytes of content.
+	var early *putTarget
 	if err := s.meta.Read(ctx, func(tx store.Tx) error {
-		_, err := s.findPutTarget(tx, vref)
+		var err error
+		early, err = s.findPutTarget(tx, vref)
 		return err
 	}); err != nil {
+		return nil, err
+	}
+	if err := s.refuseOffered(ctx, vref, early, req.Offered); err != nil {
 		return nil, err
 	}
 	check := func(dg blob.Digests) error {

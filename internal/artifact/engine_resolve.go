@@ -73,7 +73,11 @@ func (s *Service) reachOf(tx store.Tx, ref PackageRef) (*reach, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &reach{ref: ref, d: d, r: r, pkg: p, upstreams: p == nil || p.Upstream == Allow}, nil
+	upstreams := p == nil || p.Upstream == Allow
+	if row, ok := LookupFormat(ref.Format); ok && row.NoUpstreams {
+		upstreams = false
+	}
+	return &reach{ref: ref, d: d, r: r, pkg: p, upstreams: upstreams}, nil
 }
 
 // expand loads the search order and what the package groups allow r.

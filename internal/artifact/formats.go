@@ -77,6 +77,9 @@ type FormatSpec struct {
 	Asset func(name string) error
 	// APIPublish says PublishPackageVersion accepts the format.
 	APIPublish bool
+	// NoUpstreams says reads never go through upstream repositories: a
+	// repository serves only what it holds (generic, spec §3.2).
+	NoUpstreams bool
 	// Connections are the format's external connections, in the order
 	// listed. A format without any never ingests from outside: only
 	// repository upstreams apply to it.
@@ -114,7 +117,7 @@ var formatTable = []FormatSpec{
 	// NuGet's service index is index.json under the base URL.
 	{Name: FormatNuget, Normalize: func(ns, name string) (string, string) { return ns, strings.ToLower(name) },
 		Connections: []Connection{{"public:nuget-org", "https://api.nuget.org/v3/"}}},
-	{Name: FormatGeneric, Namespace: NamespaceRequired, Asset: validateGenericAssetName, APIPublish: true},
+	{Name: FormatGeneric, Namespace: NamespaceRequired, Asset: validateGenericAssetName, APIPublish: true, NoUpstreams: true},
 	{Name: FormatRuby, Connections: []Connection{{"public:ruby-gems-org", "https://rubygems.org/"}}},
 	{Name: FormatSwift, Namespace: NamespaceRequired,
 		Normalize: func(ns, name string) (string, string) { return strings.ToLower(ns), strings.ToLower(name) }},

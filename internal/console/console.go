@@ -59,6 +59,7 @@ import (
 	"coffer/internal/auth/seal"
 	"coffer/internal/auth/sigv4"
 	"coffer/internal/fault"
+	"coffer/internal/format/guide"
 	"coffer/internal/store"
 )
 
@@ -94,6 +95,9 @@ type Config struct {
 	// Store is the metadata store, where signed-out sessions are kept for
 	// every node and every restart (signout.go). Required.
 	Store store.Store
+	// Guides are the connection instructions, one tab per client, in
+	// order (the plug-ins' guides).
+	Guides []guide.Guide
 	// PublicURL is the base URL clients reach (no trailing slash); it goes
 	// into connection instructions and decides the cookie's Secure flag.
 	PublicURL string
@@ -122,6 +126,7 @@ type Console struct {
 	publicURL string // without trailing slash
 	origin    string // scheme://host of the public URL
 	signOuts  *signOutCache
+	guides    []guide.Guide
 }
 
 // DefaultSessionTTL is how long a console session lasts.
@@ -149,7 +154,7 @@ func New(cfg Config) (*Console, error) {
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = DefaultSessionTTL
 	}
-	c := &Console{cfg: cfg, svc: cfg.Service, log: cfg.Log, now: cfg.Now, signOuts: newSignOutCache()}
+	c := &Console{cfg: cfg, svc: cfg.Service, log: cfg.Log, now: cfg.Now, signOuts: newSignOutCache(), guides: cfg.Guides}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}

@@ -25,6 +25,7 @@ import (
 	"coffer/internal/auth/sigv4"
 	"coffer/internal/blob/fs"
 	"coffer/internal/fault"
+	"coffer/internal/format/plugins"
 	"coffer/internal/store"
 	"coffer/internal/store/sqlite"
 )
@@ -161,7 +162,7 @@ func newHarness(t *testing.T) *harness {
 	now := time.Now()
 	h := &harness{t: t, svc: svc, meta: meta, authz: &fakeAuthz{}, keys: &keys{inactive: map[string]bool{}, tempExpiry: now.Add(time.Hour)}, now: now}
 	h.srv = httptest.NewUnstartedServer(nil)
-	h.cfg = Config{Service: svc, Authorizer: h.authz, Probe: &fakeAuthz{}, Lookup: h.keys.lookup,
+	h.cfg = Config{Service: svc, Authorizer: h.authz, Probe: &fakeAuthz{}, Lookup: h.keys.lookup, Guides: plugins.Guides(),
 		MintToken: func(ctx context.Context, d *artifact.Domain, dur time.Duration) (string, time.Time, error) {
 			p := auth.PrincipalFrom(ctx)
 			return "token-for-" + p.ARN + "-" + d.Name, h.clock().Add(dur), nil

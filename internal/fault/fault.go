@@ -27,6 +27,9 @@ const (
 	// KindInsufficientStorage is the server's own storage being full
 	// (ENOSPC, EDQUOT): a server-side failure, never the client's fault.
 	KindInsufficientStorage
+	// KindMethodNotAllowed is a method a native-protocol path does not
+	// serve (405).
+	KindMethodNotAllowed
 )
 
 // Sentinels for errors.Is; an *Error matches the sentinel of its Kind.

@@ -51,6 +51,8 @@ func ErrorStatus(w http.ResponseWriter, r *http.Request, log *slog.Logger, forma
 		status = http.StatusTooManyRequests
 	case fault.KindInsufficientStorage:
 		status = http.StatusInsufficientStorage
+	case fault.KindMethodNotAllowed:
+		status = http.StatusMethodNotAllowed
 	case fault.KindUnauthenticated:
 		w.Header().Set("WWW-Authenticate", `Basic realm="coffer"`)
 		status = http.StatusUnauthorized

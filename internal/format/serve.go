@@ -104,13 +104,13 @@ func NewDownload(client http.ResponseWriter, contentType string) *Download {
 // POM, read for its metadata); c must not fail.
 func (d *Download) CopyTo(c io.Writer) { d.copy = c }
 
-// Fetch is upstream.Client.Fetch with the Download's tee and copy.
-func (d *Download) Fetch(ctx context.Context, c *upstream.Client, key, url string, exp upstream.Expectation, sink upstream.Sink) (*upstream.Result, error) {
+// Fetch is Fetcher.Fetch with the Download's tee and copy.
+func (d *Download) Fetch(ctx context.Context, f *Fetcher, key, url string, exp upstream.Expectation) (*upstream.Result, error) {
 	var opts []upstream.Option
 	if d.tee.Enabled() || d.copy != nil {
 		opts = append(opts, upstream.WithTee(d.start))
 	}
-	res, err := c.Fetch(ctx, key, url, exp, sink, opts...)
+	res, err := f.Fetch(ctx, key, url, exp, opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -13,79 +13,63 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"net/url"
-	"strings"
 
 	"coffer/internal/artifact"
 	"coffer/internal/auth"
 	"coffer/internal/fault"
 	"coffer/internal/format"
+	"coffer/internal/store"
 )
 
-// Handler serves generic assets.
-type Handler struct {
-	svc   *artifact.Service
-	authz auth.Authorizer
+// Protocol serves generic assets on the repository endpoint.
+var Protocol = format.Plugin{Format: artifact.FormatGeneric, Guides: Guides,
+	New: func(d format.Deps) http.Handler { return New(d.Engine, d.Authorizer, d.Log) }}
+
+// handler serves generic assets.
+type handler struct {
+	svc format.AssetReader
+	log *slog.Logger
 }
 
 // New returns the generic-format handler.
-func New(svc *artifact.Service, authz auth.Authorizer) *Handler {
-	return &Handler{svc: svc, authz: authz}
+func New(svc *artifact.Service, authz auth.Authorizer, log *slog.Logger) http.Handler {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	h := &handler{svc: svc, log: log}
+	return format.NewRouter(format.Router{Format: artifact.FormatGeneric, Authorizer: authz, ARNs: svc, Render: h.writeError,
+		Routes: []format.Route{
+			{Method: http.MethodGet, Path: "{namespace}/{package}/{version}/{asset}", Action: auth.ActionReadFromRepository, Handle: h.serveAsset},
+		}})
 }
 
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	t := format.TargetFrom(r.Context())
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		http.Error(w, "generic packages are published with the PublishPackageVersion API", http.StatusMethodNotAllowed)
-		return
-	}
-	if err := h.authz.Authorize(r.Context(), auth.ActionReadFromRepository, h.svc.RepositoryARN(t.DomainOwner, t.Domain, t.Repository)); err != nil {
-		writeError(w, r, err)
-		return
-	}
-	parts := strings.Split(t.Path, "/")
-	if len(parts) != 4 {
-		http.Error(w, "expected <namespace>/<package>/<version>/<asset>", http.StatusNotFound)
-		return
-	}
-	for i, p := range parts {
-		u, err := url.PathUnescape(p)
-		if err != nil || u == "" {
-			http.Error(w, "malformed path", http.StatusBadRequest)
-			return
-		}
-		parts[i] = u
-	}
+// serveAsset serves one asset of a readable version the repository holds
+// (generic packages never come through upstreams: the format table's row).
+func (h *handler) serveAsset(w http.ResponseWriter, r *http.Request, c *format.Call) error {
+	t := c.Target
 	ref := artifact.VersionRef{PackageRef: artifact.PackageRef{
 		RepoRef: artifact.RepoRef{DomainRef: artifact.DomainRef{Owner: t.DomainOwner, Name: t.Domain}, Repository: t.Repository},
-		Format:  artifact.FormatGeneric, Namespace: parts[0], Package: parts[1]}, Version: parts[2]}
-	v, a, obj, err := h.svc.GetPackageVersionAsset(r.Context(), ref, parts[3], "")
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	defer obj.Close()
-	if v.Status == artifact.StatusUnfinished {
-		http.Error(w, "package version "+v.Version.Version+" is not published yet", http.StatusNotFound)
-		return
-	}
-	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Header().Set("ETag", `"`+a.Blob.SHA256+`"`)
-	w.Header().Set("X-Checksum-SHA256", a.Blob.SHA256)
-	w.Header().Set("X-Checksum-SHA1", a.Blob.SHA1)
-	w.Header().Set("X-Checksum-MD5", a.Blob.MD5)
-	http.ServeContent(w, r, a.Name, a.CreatedTime, obj.Reader())
+		Format:  artifact.FormatGeneric, Namespace: c.Param("namespace"), Package: c.Param("package")}, Version: c.Param("version")}
+	format.ServeAsset(w, r, h.svc, format.AssetResponse{ContentType: "application/octet-stream", WriteError: h.writeError,
+		Headers: func(hd http.Header, b store.Blob) {
+			hd.Set("X-Checksum-SHA256", b.SHA256)
+			hd.Set("X-Checksum-SHA1", b.SHA1)
+			hd.Set("X-Checksum-MD5", b.MD5)
+		}},
+		func(*format.Download) artifact.ReadRequest {
+			return artifact.ReadRequest{VersionRef: ref, Asset: c.Param("asset")}
+		})
+	return nil
 }
 
 // writeError answers with the shared native-protocol mapping
 // (format.WriteError), except that a version whose assets cannot be
 // downloaded (Archived, Disposed: a Conflict) is 404 here, as for a plain
 // HTTP file server.
-func writeError(w http.ResponseWriter, r *http.Request, err error) {
+func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, fault.ErrConflict) {
 		http.Error(w, fault.As(err).Message, http.StatusNotFound)
 		return
 	}
-	format.WriteError(w, r, slog.Default(), "generic", err)
+	format.WriteError(w, r, h.log, "generic", err)
 }

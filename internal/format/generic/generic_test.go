@@ -36,7 +36,7 @@ func TestErrorsUseTheSharedMapping(t *testing.T) {
 		{full, http.StatusInsufficientStorage},
 		{fault.Internal(nil, "boom"), http.StatusInternalServerError},
 	} {
-		h := New(svc, failingAuthz{tc.err})
+		h := New(svc, failingAuthz{tc.err}, nil)
 		req := httptest.NewRequest(http.MethodGet, "/generic/d/dx-123456789012/repo/ns/pkg/1.0/a.tar.gz", nil)
 		req = req.WithContext(format.WithTarget(req.Context(), &format.Target{Format: "generic", Domain: "dx",
 			DomainOwner: "123456789012", Repository: "repo", Path: "ns/pkg/1.0/a.tar.gz"}))

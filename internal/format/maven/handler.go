@@ -10,10 +10,10 @@ import (
 	"coffer/internal/artifact"
 	"coffer/internal/auth"
 	"coffer/internal/blob"
+	"coffer/internal/fault"
 	"coffer/internal/format"
 	"coffer/internal/lru"
 	"coffer/internal/store"
-	"coffer/internal/upstream"
 )
 
 // Engine is what the Maven protocol needs of the artifact service;
@@ -36,17 +36,17 @@ type Engine interface {
 
 var _ Engine = (*artifact.Service)(nil)
 
+// Protocol serves the Maven repository layout.
+var Protocol = format.Plugin{Format: artifact.FormatMaven, Guides: Guides,
+	New: func(d format.Deps) http.Handler {
+		return New(d.Engine, d.Authorizer, Config{Fetcher: d.Fetcher, MaxUploadSize: d.Limits.MaxAssetSize, Log: d.Log})
+	}}
+
 // Config configures a Handler.
 type Config struct {
-	// Sink stages and commits what is fetched from external connections
-	// (the domain's blob store).
-	Sink upstream.Sink
-	// Upstream tunes the external-connection client; HTTPClient, if set,
-	// is the client it uses. Unless Upstream has a Policy, the handler
-	// installs the one of the external connections svc knows
-	// (upstream.PolicyFor).
-	Upstream   upstream.Config
-	HTTPClient *http.Client
+	// Fetcher reaches the Maven external connections (default: one that
+	// fetches nothing).
+	Fetcher *format.Fetcher
 	// MetadataCacheBytes bounds the rendered maven-metadata.xml documents
 	// kept in memory (default 64 MiB).
 	MetadataCacheBytes int64
@@ -61,16 +61,15 @@ type Config struct {
 type Handler struct {
 	svc       Engine
 	authz     auth.Authorizer
-	sink      upstream.Sink
-	up        *upstream.Client
+	up        *format.Fetcher
 	log       *slog.Logger
+	router    *format.Router
 	docs      *lru.Cache[*document]
 	views     viewGroup
 	maxUpload int64
 }
 
-// New returns the Maven handler, with the process's one upstream client
-// for the Maven external connections.
+// New returns the Maven handler.
 func New(svc Engine, authz auth.Authorizer, cfg Config) *Handler {
 	log := cfg.Log
 	if log == nil {
@@ -84,46 +83,32 @@ func New(svc Engine, authz auth.Authorizer, cfg Config) *Handler {
 	if maxUpload <= 0 {
 		maxUpload = 5 << 30
 	}
-	return &Handler{svc: svc, authz: authz, sink: cfg.Sink, up: upstream.New(upstream.PolicyFor(cfg.Upstream, svc, log), cfg.HTTPClient), log: log,
-		docs: lru.New[*document](size), maxUpload: maxUpload}
+	up := cfg.Fetcher
+	if up == nil {
+		up = format.NewFetcher(format.FetcherConfig{Log: log})
+	}
+	h := &Handler{svc: svc, authz: authz, up: up, log: log, docs: lru.New[*document](size), maxUpload: maxUpload}
+	h.router = format.NewRouter(format.Router{Format: artifact.FormatMaven, Authorizer: authz, ARNs: svc, Render: h.writeError, Routes: []format.Route{
+		{Method: http.MethodGet, Path: "{path...}", Action: auth.ActionReadFromRepository, Handle: h.get},
+		{Method: http.MethodPut, Path: "{path...}", Handle: h.put,
+			InHandler: "the action depends on the file (PublishPackageVersion, PutPackageMetadata or both), checked on the package before the body is read"},
+	}})
+	return h
 }
 
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	t := format.TargetFrom(r.Context())
-	if t == nil {
-		http.Error(w, "no repository target", http.StatusInternalServerError)
-		return
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.router.ServeHTTP(w, r) }
+
+// parse reads the repository path of a call: directories are not served.
+func parse(c *format.Call) (Path, error) {
+	path := c.Param("path")
+	if path == "" || strings.HasSuffix(path, "/") {
+		return Path{}, fault.NotFound("file", path, "not found")
 	}
-	switch r.Method {
-	case http.MethodGet, http.MethodHead, http.MethodPut:
-	default:
-		w.Header().Set("Allow", "GET, HEAD, PUT")
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
-	if t.Path == "" || strings.HasSuffix(t.Path, "/") {
-		// Directory listings are not served.
-		if err := h.authz.Authorize(r.Context(), auth.ActionReadFromRepository, h.repoARN(t)); err != nil {
-			h.writeError(w, r, err)
-			return
-		}
-		http.Error(w, "not found", http.StatusNotFound)
-		return
-	}
-	p, err := ParsePath(t.Path)
+	p, err := ParsePath(path)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
+		return Path{}, fault.Validation("%s", err.Error())
 	}
-	if r.Method == http.MethodPut {
-		h.put(w, r, t, p)
-		return
-	}
-	h.get(w, r, t, p)
-}
-
-func (h *Handler) repoARN(t *format.Target) string {
-	return h.svc.RepositoryARN(t.DomainOwner, t.Domain, t.Repository)
+	return p, nil
 }
 
 func (h *Handler) packageARN(t *format.Target, p Path) string {

@@ -25,6 +25,7 @@ import (
 	"coffer/internal/blob/blobtest"
 	blobfs "coffer/internal/blob/fs"
 	"coffer/internal/fault"
+	"coffer/internal/format"
 	"coffer/internal/format/maven"
 	"coffer/internal/server"
 	"coffer/internal/store/sqlite"
@@ -166,8 +167,8 @@ func newEnv(t testing.TB) *env {
 	}
 	az := &allow{deny: map[string]bool{}}
 	joins := &atomic.Int64{}
-	h := maven.New(svc, az, maven.Config{Sink: blobs, Upstream: upstream.Config{Retries: -1, RetryBackoff: 1,
-		OnJoin: func(string) { joins.Add(1) }}})
+	h := maven.New(svc, az, maven.Config{Fetcher: format.NewFetcher(format.FetcherConfig{Blobs: blobs, URLs: svc,
+		Upstream: upstream.Config{Retries: -1, RetryBackoff: 1, OnJoin: func(string) { joins.Add(1) }}})})
 	dp := server.DataPlane(map[string]http.Handler{artifact.FormatMaven: h}, func(ctx context.Context, tok, owner, domain string) (*auth.Principal, error) {
 		if tok != token {
 			return nil, fault.Unauthenticated("", "bad token")
@@ -626,7 +627,7 @@ func TestMetadataMergesUpstreamAndCaches(t *testing.T) {
 // newEnvSharing returns the endpoint of my-repo served by a second handler
 // over the same service and blob store (another coffer process, say).
 func newEnvSharing(t testing.TB, e *env) string {
-	h := maven.New(e.svc, e.authz, maven.Config{Sink: nil, Upstream: upstream.Config{Retries: -1}})
+	h := maven.New(e.svc, e.authz, maven.Config{Fetcher: format.NewFetcher(format.FetcherConfig{URLs: e.svc, Upstream: upstream.Config{Retries: -1}})})
 	dp := server.DataPlane(map[string]http.Handler{artifact.FormatMaven: h}, func(ctx context.Context, tok, owner, domain string) (*auth.Principal, error) {
 		return &auth.Principal{ARN: "arn:aws:iam::" + account + ":root", Account: account, Type: auth.TypeAccount}, nil
 	})

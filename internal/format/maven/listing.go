@@ -31,30 +31,16 @@ func (h *Handler) artifactMetadata(ctx context.Context, t *format.Target, p Path
 		return nil, err
 	}
 	metaPath := p.GroupPath() + "/" + p.ArtifactID + "/" + MetadataFile
-	var docs []*upstream.Response
-	var upstreamErr error
-	seen := map[string]bool{}
-	for _, src := range external {
-		u := src.BaseURL + metaPath
-		if seen[u] {
-			continue
-		}
-		seen[u] = true
-		res, err := h.up.Get(ctx, u)
-		switch {
-		case err == nil:
-			if res.Freshness == upstream.Stale {
-				h.log.Warn("serving a stale upstream maven-metadata.xml", "url", u, "err", res.Err)
+	docs, upstreamErr := format.Gather(ctx, h.log, "upstream "+metaPath, external,
+		func(ctx context.Context, src artifact.ExternalSource) (*upstream.Response, error) {
+			res, err := h.up.Get(ctx, src.BaseURL+metaPath)
+			if err == nil && res.Freshness == upstream.Stale {
+				h.log.Warn("serving a stale upstream maven-metadata.xml", "url", src.BaseURL+metaPath, "err", res.Err)
 			}
-			docs = append(docs, res)
-		case fault.KindOf(err) == fault.KindNotFound:
-		case ctx.Err() != nil:
-			return nil, ctx.Err()
-		default:
-			// A failing upstream never hides what the repository has.
-			h.log.Warn("upstream maven-metadata.xml unavailable", "url", u, "err", err)
-			upstreamErr = err
-		}
+			return res, err
+		})
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
 	}
 
 	fp := docsFingerprint(stampFingerprint(stamp), docs)

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"coffer/internal/artifact"
-	"coffer/internal/auth"
 	"coffer/internal/blob"
 	"coffer/internal/fault"
 	"coffer/internal/format"
@@ -24,28 +23,26 @@ import (
 )
 
 // get serves GET and HEAD: files, their checksums and metadata.
-func (h *Handler) get(w http.ResponseWriter, r *http.Request, t *format.Target, p Path) {
-	ctx := r.Context()
-	if err := h.authz.Authorize(ctx, auth.ActionReadFromRepository, h.repoARN(t)); err != nil {
-		h.writeError(w, r, err)
-		return
+func (h *Handler) get(w http.ResponseWriter, r *http.Request, c *format.Call) error {
+	p, err := parse(c)
+	if err != nil {
+		return err
 	}
+	ctx, t := r.Context(), c.Target
 	switch p.Kind {
 	case KindArtifactMetadata, KindVersionMetadata:
 		var d *document
-		var err error
 		if p.Kind == KindArtifactMetadata {
 			d, err = h.artifactMetadata(ctx, t, p)
 		} else {
 			d, err = h.snapshotMetadata(ctx, t, p)
 		}
 		if err != nil {
-			h.writeError(w, r, err)
-			return
+			return err
 		}
 		if p.Checksum != "" {
 			serveChecksum(w, r, digestOf(d.digests, p.Checksum), d.modTime)
-			return
+			return nil
 		}
 		w.Header().Set("Content-Type", "text/xml")
 		w.Header().Set("ETag", `"`+d.digests.SHA1+`"`)
@@ -53,6 +50,7 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request, t *format.Target, 
 	default:
 		h.getFile(w, r, t, p)
 	}
+	return nil
 }
 
 // getFile serves a file of a version, or its checksum, resolving it through
@@ -127,7 +125,7 @@ func (h *Handler) fileFetch(path string, isPOM bool, d *format.Download) (artifa
 		default:
 			return blob.Digests{}, false, err
 		}
-		res, err := d.Fetch(ctx, h.up, u, u, exp, h.sink)
+		res, err := d.Fetch(ctx, h.up, u, u, exp)
 		if err != nil {
 			return blob.Digests{}, false, err
 		}

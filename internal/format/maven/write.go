@@ -27,11 +27,14 @@ import (
 // Content-Length is over the upload limit is refused before it is read;
 // each kind of PUT authorizes before it reads the body; a streamed body
 // fails as soon as it crosses the limit. Both are 413.
-func (h *Handler) put(w http.ResponseWriter, r *http.Request, t *format.Target, p Path) {
-	err := format.CheckLength(r, "file", h.maxUpload)
+func (h *Handler) put(w http.ResponseWriter, r *http.Request, c *format.Call) error {
+	p, err := parse(c)
 	if err != nil {
-		h.writeError(w, r, err)
-		return
+		return err
+	}
+	t := c.Target
+	if err := format.CheckLength(r, "file", h.maxUpload); err != nil {
+		return err
 	}
 	format.LimitBody(r, h.maxUpload, format.TooLarge("file", h.maxUpload))
 	switch {
@@ -45,10 +48,10 @@ func (h *Handler) put(w http.ResponseWriter, r *http.Request, t *format.Target, 
 		err = h.putFile(r, t, p)
 	}
 	if err != nil {
-		h.writeError(w, r, err)
-		return
+		return err
 	}
 	w.WriteHeader(http.StatusCreated)
+	return nil
 }
 
 func (h *Handler) authorize(ctx context.Context, t *format.Target, p Path, actions ...string) error {
@@ -71,7 +74,8 @@ func (h *Handler) putFile(r *http.Request, t *format.Target, p Path) error {
 	if err := h.authorize(ctx, t, p, auth.ActionPublishPackageVersion); err != nil {
 		return err
 	}
-	req := artifact.PutAssetRequest{VersionRef: versionRef(t, p, p.AssetVersion()), Asset: p.File, NewStatus: artifact.StatusUnfinished}
+	req := artifact.PutAssetRequest{VersionRef: versionRef(t, p, p.AssetVersion()), Asset: p.File, NewStatus: artifact.StatusUnfinished,
+		Offered: h.offers(p)}
 	var body io.Reader = r.Body
 	if p.Extension == "pom" && p.Classifier == "" {
 		data, err := io.ReadAll(io.LimitReader(r.Body, MaxPOMSize+1))

@@ -9,6 +9,7 @@ import (
 
 	"coffer/internal/artifact"
 	"coffer/internal/fault"
+	"coffer/internal/format"
 )
 
 // The audit endpoints npm calls after an install.
@@ -37,14 +38,14 @@ func (k auditKind) path() string {
 // that registry as is; otherwise, or when the registry fails, the answer
 // is an empty report in npm's shape, so that npm install never fails
 // because of an audit. (CodeArtifact itself does not support npm audit.)
-func (h *Handler) audit(w http.ResponseWriter, r *http.Request, rq *request, kind auditKind) {
-	if r.Method != http.MethodPost {
-		methodNotAllowed(w, r, "POST")
-		return
+func (h *Handler) audit(kind auditKind) func(w http.ResponseWriter, r *http.Request, rq *request, n Name, c *format.Call) {
+	return func(w http.ResponseWriter, r *http.Request, rq *request, n Name, c *format.Call) {
+		h.answerAudit(w, r, rq, kind)
 	}
-	if !h.authorizeRead(w, r, rq) {
-		return
-	}
+}
+
+// answerAudit answers one audit request.
+func (h *Handler) answerAudit(w http.ResponseWriter, r *http.Request, rq *request, kind auditKind) {
 	ctx := r.Context()
 	if r.ContentLength > maxAuditBody {
 		h.writeError(w, r, fault.Quota("audit", "", "The audit request of %d bytes exceeds the limit of %d bytes", r.ContentLength, maxAuditBody))

@@ -10,6 +10,7 @@ import (
 
 	"coffer/internal/artifact"
 	"coffer/internal/auth"
+	"coffer/internal/format"
 	"coffer/internal/format/npm"
 	"coffer/internal/server"
 )
@@ -43,7 +44,7 @@ func TestConcurrentColdReadsBuildOnce(t *testing.T) {
 
 	const clients = 8
 	g := &gatedEngine{Service: e.svc, stamped: make(chan struct{}, clients), release: make(chan struct{})}
-	h := npm.New(g, e.az, npm.Config{Blobs: e.blobs, TempDir: e.tmpDir})
+	h := npm.New(g, e.az, npm.Config{TempDir: e.tmpDir, Fetcher: format.NewFetcher(format.FetcherConfig{Blobs: e.blobs, URLs: e.svc})})
 	srv := httptest.NewServer(server.DataPlane(map[string]http.Handler{artifact.FormatNpm: h}, func(ctx context.Context, tok, owner, domain string) (*auth.Principal, error) {
 		return &auth.Principal{ARN: principal, Account: account, Type: "User", Username: "alice"}, nil
 	}))

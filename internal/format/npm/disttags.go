@@ -8,6 +8,7 @@ import (
 
 	"coffer/internal/artifact"
 	"coffer/internal/fault"
+	"coffer/internal/format"
 )
 
 // maxTagBody bounds the body of a dist-tag PUT (a JSON string).
@@ -15,10 +16,7 @@ const maxTagBody = 4 << 10
 
 // listTags serves GET -/package/<name>/dist-tags: the dist-tags the
 // packument shows (merged, the most upstream source winning).
-func (h *Handler) listTags(w http.ResponseWriter, r *http.Request, rq *request, n Name) {
-	if !h.authorizeRead(w, r, rq) {
-		return
-	}
+func (h *Handler) listTags(w http.ResponseWriter, r *http.Request, rq *request, n Name, c *format.Call) {
 	d, err := h.packument(r.Context(), rq, n, false)
 	if err != nil {
 		h.writeError(w, r, err)
@@ -32,12 +30,8 @@ func (h *Handler) listTags(w http.ResponseWriter, r *http.Request, rq *request, 
 // repository shows. The tag is set on the package stored in the requested
 // repository (a package only upstream cannot be tagged here). Note that a
 // tag an upstream source also sets still shows the upstream's value.
-func (h *Handler) setTag(w http.ResponseWriter, r *http.Request, rq *request, n Name, tag string) {
-	ctx := r.Context()
-	if err := h.authz.Authorize(ctx, actionMetadata, h.packageARN(rq.t, n)); err != nil {
-		h.writeError(w, r, err)
-		return
-	}
+func (h *Handler) setTag(w http.ResponseWriter, r *http.Request, rq *request, n Name, c *format.Call) {
+	ctx, tag := r.Context(), c.Param("tag")
 	if !validTag(tag) {
 		h.writeError(w, r, fault.Validation("Invalid dist-tag name %q: tags must not be versions or ranges", tag))
 		return
@@ -78,12 +72,8 @@ func (h *Handler) setTag(w http.ResponseWriter, r *http.Request, rq *request, n 
 
 // deleteTag serves DELETE -/package/<name>/dist-tags/<tag> (npm dist-tag
 // rm) on the requested repository's package; "latest" cannot be removed.
-func (h *Handler) deleteTag(w http.ResponseWriter, r *http.Request, rq *request, n Name, tag string) {
-	ctx := r.Context()
-	if err := h.authz.Authorize(ctx, actionMetadata, h.packageARN(rq.t, n)); err != nil {
-		h.writeError(w, r, err)
-		return
-	}
+func (h *Handler) deleteTag(w http.ResponseWriter, r *http.Request, rq *request, n Name, c *format.Call) {
+	ctx, tag := r.Context(), c.Param("tag")
 	if tag == "latest" {
 		h.writeError(w, r, fault.Validation("The latest tag cannot be removed; point it at another version instead"))
 		return

@@ -21,6 +21,7 @@ import (
 	"coffer/internal/blob"
 	blobfs "coffer/internal/blob/fs"
 	"coffer/internal/fault"
+	"coffer/internal/format"
 	"coffer/internal/format/npm"
 	"coffer/internal/format/npm/npmtest"
 	"coffer/internal/server"
@@ -139,7 +140,8 @@ func (e *env) restart() {
 	if err := os.MkdirAll(e.tmpDir, 0o700); err != nil {
 		e.t.Fatal(err)
 	}
-	cfg := npm.Config{Blobs: e.blobs, TempDir: e.tmpDir, Upstream: upstream.Config{Retries: -1, RetryBackoff: 1, OnJoin: e.onJoin}}
+	cfg := npm.Config{TempDir: e.tmpDir, Fetcher: format.NewFetcher(format.FetcherConfig{Blobs: e.blobs, URLs: e.svc,
+		Upstream: upstream.Config{Retries: -1, RetryBackoff: 1, OnJoin: e.onJoin}})}
 	if e.tune != nil {
 		e.tune(&cfg)
 	}

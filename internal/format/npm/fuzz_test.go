@@ -362,7 +362,7 @@ func FuzzParseName(f *testing.F) {
 		if n.String() != s || n.Base == "" || strings.Contains(n.Base, "/") || strings.Contains(n.Scope, "/") {
 			t.Fatalf("ParseName(%q) = %+v", s, n)
 		}
-		if segs := splitPath(n.Escaped(), n.String()); len(segs) != 1 || segs[0] != s {
+		if segs := format.SplitEscaped(n.Escaped(), n.String()); len(segs) != 1 || segs[0] != s {
 			t.Fatalf("%q escapes to %q, split %q", s, n.Escaped(), segs)
 		}
 	})
@@ -381,7 +381,7 @@ func FuzzNameFromPath(f *testing.F) {
 		if u, err := pathUnescape(escaped); err == nil {
 			decoded = u
 		}
-		segs := splitPath(escaped, decoded)
+		segs := format.SplitEscaped(escaped, decoded)
 		n, used, ok := nameFromSegments(segs)
 		if !ok {
 			return

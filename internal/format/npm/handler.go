@@ -16,12 +16,10 @@ import (
 
 	"coffer/internal/artifact"
 	"coffer/internal/auth"
-	"coffer/internal/blob"
 	"coffer/internal/fault"
 	"coffer/internal/format"
 	"coffer/internal/lru"
 	"coffer/internal/store"
-	"coffer/internal/upstream"
 )
 
 // Engine is what the npm protocol needs of the artifact service;
@@ -75,17 +73,17 @@ const (
 	DefaultMaxDocumentSize = 64 << 20
 )
 
+// Protocol serves the npm registry API.
+var Protocol = format.Plugin{Format: artifact.FormatNpm, Guides: Guides,
+	New: func(d format.Deps) http.Handler {
+		return New(d.Engine, d.Authorizer, Config{Fetcher: d.Fetcher, MaxPublishSize: d.Limits.MaxAssetSize, TempDir: d.Limits.SpoolDir, Log: d.Log})
+	}}
+
 // Config configures a Handler.
 type Config struct {
-	// Blobs is the domain's blob store: tarballs fetched from public:npmjs
-	// are staged into it (without it, nothing is fetched).
-	Blobs blob.Store
-	// Upstream tunes the external-connection client; HTTPClient, if set,
-	// is the client it uses (and the audit proxy's). Unless Upstream has a
-	// Policy, the handler installs the one of the external connections
-	// svc knows (upstream.PolicyFor).
-	Upstream   upstream.Config
-	HTTPClient *http.Client
+	// Fetcher reaches public:npmjs: packuments, tarballs and the audit
+	// relay (default: one that fetches nothing).
+	Fetcher *format.Fetcher
 	// CacheBytes bounds the rendered packuments and per-version fragments
 	// kept in memory (default 128 MiB); parsed upstream packuments are
 	// cached with their documents by the upstream client.
@@ -108,8 +106,8 @@ type Config struct {
 type Handler struct {
 	svc        Engine
 	authz      auth.Authorizer
-	blobs      blob.Store
-	up         *upstream.Client
+	up         *format.Fetcher
+	router     *format.Router
 	httpClient *http.Client
 	log        *slog.Logger
 	docs       *lru.Cache[*document]
@@ -123,8 +121,7 @@ type Handler struct {
 	releasePending atomic.Bool
 }
 
-// New returns the npm handler, with the process's one upstream client for
-// public:npmjs.
+// New returns the npm handler.
 func New(svc Engine, authz auth.Authorizer, cfg Config) *Handler {
 	log := cfg.Log
 	if log == nil {
@@ -134,9 +131,13 @@ func New(svc Engine, authz auth.Authorizer, cfg Config) *Handler {
 	if size <= 0 {
 		size = DefaultCacheBytes
 	}
-	h := &Handler{svc: svc, authz: authz, blobs: cfg.Blobs, up: upstream.New(upstream.PolicyFor(cfg.Upstream, svc, log), cfg.HTTPClient), log: log,
+	up := cfg.Fetcher
+	if up == nil {
+		up = format.NewFetcher(format.FetcherConfig{Log: log})
+	}
+	h := &Handler{svc: svc, authz: authz, up: up, log: log,
 		docs: lru.New[*document](size / 2), fragments: lru.New[[]byte](size / 8),
-		maxPublish: cfg.MaxPublishSize, maxDoc: cfg.MaxDocumentSize, tempDir: cfg.TempDir, httpClient: cfg.HTTPClient}
+		maxPublish: cfg.MaxPublishSize, maxDoc: cfg.MaxDocumentSize, tempDir: cfg.TempDir}
 	if h.maxPublish <= 0 || h.maxPublish > DefaultMaxPublishSize {
 		h.maxPublish = DefaultMaxPublishSize
 	}
@@ -149,134 +150,105 @@ func New(svc Engine, authz auth.Authorizer, cfg Config) *Handler {
 	// The audit relay reaches public:npmjs through the upstream client's
 	// own http.Client, under its address policy.
 	h.httpClient = h.up.HTTPClient()
+	h.router = format.NewRouter(format.Router{Format: artifact.FormatNpm, Routes: h.routes(), Params: map[string]format.Param{"name": nameParam},
+		Authorizer: authz, ARNs: svc, Render: h.writeError, IgnoreTrailingSlash: true,
+		NoRoute: func(w http.ResponseWriter, r *http.Request, _ *format.Target) {
+			h.notFound(w, r, "no such npm registry route")
+		}})
 	return h
 }
 
-// request is one npm request: its target and the path segments after the
-// repository endpoint.
+// request is one npm request: its target and where it reached the
+// repository.
 type request struct {
-	t    *format.Target
-	segs []string
+	t *format.Target
 	// base is the repository endpoint as the client reached it (scheme,
 	// host, path, ending in "/"): documents point tarballs at it.
 	base string
 }
 
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	t := format.TargetFrom(r.Context())
-	if t == nil {
-		http.Error(w, "no repository target", http.StatusInternalServerError)
-		return
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.router.ServeHTTP(w, r) }
+
+// routes is npm's route table. {name} is a package name: one segment, or
+// two for a scope written with a plain slash (@scope/name as well as
+// @scope%2fname).
+func (h *Handler) routes() []format.Route {
+	const (
+		get, put, post, del = http.MethodGet, http.MethodPut, http.MethodPost, http.MethodDelete
+	)
+	pkg := func(c *format.Call) (string, string, error) {
+		n, err := callName(c)
+		return n.Scope, n.Base, err
 	}
-	rq := &request{t: t, base: endpointBase(r, t)}
-	if t.Path != "" {
-		escaped := r.URL.EscapedPath()
-		if parts := strings.SplitN(strings.TrimPrefix(escaped, "/"), "/", 5); len(parts) == 5 {
-			rq.segs = splitPath(parts[4], t.Path)
-		} else {
-			rq.segs = strings.Split(t.Path, "/")
-		}
-	}
-	if len(rq.segs) > 0 && rq.segs[len(rq.segs)-1] == "" {
-		rq.segs = rq.segs[:len(rq.segs)-1] // a trailing slash
-	}
-	if len(rq.segs) == 0 {
-		h.notFound(w, r, "this is an npm registry; ask for a package")
-		return
-	}
-	if rq.segs[0] == "-" {
-		h.serveSpecial(w, r, rq)
-		return
-	}
-	name, used, ok := nameFromSegments(rq.segs)
-	if !ok {
-		h.writeError(w, r, fault.Validation("%q is not a valid npm package name", strings.Join(rq.segs, "/")))
-		return
-	}
-	rest := rq.segs[used:]
-	switch {
-	case len(rest) == 0:
-		switch r.Method {
-		case http.MethodGet, http.MethodHead:
-			h.servePackument(w, r, rq, name)
-		case http.MethodPut:
-			h.put(w, r, rq, name, "")
-		default:
-			methodNotAllowed(w, r, "GET, HEAD, PUT")
-		}
-	case len(rest) == 2 && rest[0] == "-rev":
-		switch r.Method {
-		case http.MethodPut:
-			h.put(w, r, rq, name, rest[1])
-		case http.MethodDelete:
-			h.unpublishPackage(w, r, rq, name, rest[1])
-		default:
-			methodNotAllowed(w, r, "PUT, DELETE")
-		}
-	case len(rest) == 2 && rest[0] == "-":
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			methodNotAllowed(w, r, "GET, HEAD")
-			return
-		}
-		h.serveTarball(w, r, rq, name, rest[1])
-	case len(rest) == 4 && rest[0] == "-" && rest[2] == "-rev":
-		if r.Method != http.MethodDelete {
-			methodNotAllowed(w, r, "DELETE")
-			return
-		}
-		h.unpublishTarball(w, r, rq, name, rest[1], rest[3])
-	case len(rest) == 1 && rest[0] != "-" && rest[0] != "-rev":
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			methodNotAllowed(w, r, "GET, HEAD")
-			return
-		}
-		h.serveVersion(w, r, rq, name, rest[0])
-	default:
-		h.notFound(w, r, "no such npm registry route")
+	return []format.Route{
+		{Method: get, Path: "-/ping", Action: actionRead, Handle: h.ping},
+		{Method: get, Path: "-/whoami", Action: actionRead, Handle: h.whoami},
+		{Method: get, Path: "-/v1/search", Action: actionRead, Handle: named(h.search)},
+		{Method: post, Path: "-/npm/v1/security/advisories/bulk", Action: actionRead, Handle: named(h.audit(auditBulk))},
+		{Method: post, Path: "-/npm/v1/security/audits/quick", Action: actionRead, Handle: named(h.audit(auditQuick))},
+		{Method: get, Path: "-/package/{name}/dist-tags", Action: actionRead, Handle: named(h.listTags)},
+		{Method: put, Path: "-/package/{name}/dist-tags/{tag}", Action: actionMetadata, Package: pkg, Handle: named(h.setTag)},
+		{Method: post, Path: "-/package/{name}/dist-tags/{tag}", Action: actionMetadata, Package: pkg, Handle: named(h.setTag)},
+		{Method: del, Path: "-/package/{name}/dist-tags/{tag}", Action: actionMetadata, Package: pkg, Handle: named(h.deleteTag)},
+		{Method: get, Path: "{name}", Action: actionRead, Handle: named(h.servePackument)},
+		{Method: put, Path: "{name}", Handle: named(h.put), InHandler: publishChecks},
+		{Method: put, Path: "{name}/-rev/{rev}", Handle: named(h.put), InHandler: publishChecks},
+		{Method: del, Path: "{name}/-rev/{rev}", Action: actionDelete, Package: pkg, Handle: named(h.unpublishPackage)},
+		{Method: get, Path: "{name}/-/{file}", Action: actionRead, Handle: named(h.serveTarball)},
+		{Method: del, Path: "{name}/-/{file}/-rev/{rev}", Action: actionDelete, Package: pkg, Handle: named(h.unpublishTarball)},
+		{Method: get, Path: "{name}/{version}", Action: actionRead, Handle: named(h.serveVersion)},
 	}
 }
 
-// serveSpecial serves the /-/ routes.
-func (h *Handler) serveSpecial(w http.ResponseWriter, r *http.Request, rq *request) {
-	segs := rq.segs[1:]
-	p := strings.Join(segs, "/")
-	switch {
-	case p == "ping":
-		h.ping(w, r, rq)
-	case p == "whoami":
-		h.whoami(w, r, rq)
-	case p == "v1/search":
-		h.search(w, r, rq)
-	case p == "npm/v1/security/advisories/bulk":
-		h.audit(w, r, rq, auditBulk)
-	case p == "npm/v1/security/audits/quick":
-		h.audit(w, r, rq, auditQuick)
-	case len(segs) >= 3 && segs[0] == "package":
-		name, used, ok := nameFromSegments(segs[1:])
-		rest := segs[1+used:]
-		if !ok || len(rest) == 0 || rest[0] != "dist-tags" || len(rest) > 2 {
-			h.notFound(w, r, "expected -/package/<name>/dist-tags[/<tag>]")
-			return
+// publishChecks is why a PUT of a package document authorizes itself.
+const publishChecks = "the document decides the action: a publish needs PublishPackageVersion, an unpublish DeletePackageVersions, " +
+	"a deprecation or dist-tag change PutPackageMetadata, all on the package; read as the body streams, before anything is stored"
+
+// named adapts a handler to a route: the call's request and validated
+// package name (the zero Name on routes without one).
+func named(f func(w http.ResponseWriter, r *http.Request, rq *request, n Name, c *format.Call)) func(http.ResponseWriter, *http.Request, *format.Call) error {
+	return func(w http.ResponseWriter, r *http.Request, c *format.Call) error {
+		rq, n, err := call(r, c)
+		if err != nil {
+			return err
 		}
-		if len(rest) == 1 {
-			if r.Method != http.MethodGet && r.Method != http.MethodHead {
-				methodNotAllowed(w, r, "GET, HEAD")
-				return
-			}
-			h.listTags(w, r, rq, name)
-			return
-		}
-		switch r.Method {
-		case http.MethodPut, http.MethodPost:
-			h.setTag(w, r, rq, name, rest[1])
-		case http.MethodDelete:
-			h.deleteTag(w, r, rq, name, rest[1])
-		default:
-			methodNotAllowed(w, r, "PUT, DELETE")
-		}
-	default:
-		h.notFound(w, r, "no such npm registry route: -/"+p)
+		f(w, r, rq, n, c)
+		return nil
 	}
+}
+
+// nameParam reads a package name from the path: one segment, or "@scope"
+// and the next. The "-" of the registry's own routes is no name.
+func nameParam(segs []string) (string, int, bool) {
+	if len(segs) == 0 || segs[0] == "" || segs[0] == "-" {
+		return "", 0, false
+	}
+	if s := segs[0]; strings.HasPrefix(s, "@") && !strings.Contains(s, "/") {
+		if len(segs) < 2 {
+			return "", 0, false
+		}
+		return s + "/" + segs[1], 2, true
+	}
+	return segs[0], 1, true
+}
+
+// callName is the call's package name, validated.
+func callName(c *format.Call) (Name, error) {
+	n, ok := ParseName(c.Param("name"))
+	if !ok {
+		return Name{}, fault.Validation("%q is not a valid npm package name", c.Param("name"))
+	}
+	return n, nil
+}
+
+// call is the request and package name of a call.
+func call(r *http.Request, c *format.Call) (*request, Name, error) {
+	rq := &request{t: c.Target, base: endpointBase(r, c.Target)}
+	if c.Param("name") == "" {
+		return rq, Name{}, nil
+	}
+	n, err := callName(c)
+	return rq, n, err
 }
 
 // endpointBase is the repository endpoint as the client reached it:
@@ -301,10 +273,6 @@ func (rq *request) tarballURL(n Name, version string) string {
 	return rq.base + n.Path() + "/-/" + url.PathEscape(n.TarballName(version))
 }
 
-func (h *Handler) repoARN(t *format.Target) string {
-	return h.svc.RepositoryARN(t.DomainOwner, t.Domain, t.Repository)
-}
-
 func (h *Handler) packageARN(t *format.Target, n Name) string {
 	return h.svc.PackageARN(t.DomainOwner, t.Domain, t.Repository, artifact.FormatNpm, n.Scope, n.Base)
 }
@@ -323,15 +291,6 @@ func packageRef(t *format.Target, n Name) artifact.PackageRef {
 
 func versionRef(t *format.Target, n Name, version string) artifact.VersionRef {
 	return artifact.VersionRef{PackageRef: packageRef(t, n), Version: version}
-}
-
-// authorizeRead checks codeartifact:ReadFromRepository on the repository.
-func (h *Handler) authorizeRead(w http.ResponseWriter, r *http.Request, rq *request) bool {
-	if err := h.authz.Authorize(r.Context(), actionRead, h.repoARN(rq.t)); err != nil {
-		h.writeError(w, r, err)
-		return false
-	}
-	return true
 }
 
 // writeJSON answers v as JSON.
@@ -369,33 +328,16 @@ func (h *Handler) notFound(w http.ResponseWriter, r *http.Request, msg string) {
 	h.writeError(w, r, fault.NotFound("route", r.URL.Path, "%s", msg))
 }
 
-func methodNotAllowed(w http.ResponseWriter, r *http.Request, allow string) {
-	w.Header().Set("Allow", allow)
-	writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "method " + r.Method + " not allowed here; allowed: " + allow})
-}
-
 // ping answers npm ping (and npm doctor): {} once the caller may read.
-func (h *Handler) ping(w http.ResponseWriter, r *http.Request, rq *request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		methodNotAllowed(w, r, "GET, HEAD")
-		return
-	}
-	if !h.authorizeRead(w, r, rq) {
-		return
-	}
+func (h *Handler) ping(w http.ResponseWriter, r *http.Request, c *format.Call) error {
 	writeJSON(w, http.StatusOK, struct{}{})
+	return nil
 }
 
 // whoami answers npm whoami with the name of the token's principal.
-func (h *Handler) whoami(w http.ResponseWriter, r *http.Request, rq *request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		methodNotAllowed(w, r, "GET, HEAD")
-		return
-	}
-	if !h.authorizeRead(w, r, rq) {
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"username": principalName(rq.t.Principal)})
+func (h *Handler) whoami(w http.ResponseWriter, r *http.Request, c *format.Call) error {
+	writeJSON(w, http.StatusOK, map[string]string{"username": principalName(c.Target.Principal)})
+	return nil
 }
 
 // principalName is how npm shows the caller: an IAM user's name, the role

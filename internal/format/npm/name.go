@@ -1,7 +1,6 @@
 package npm
 
 import (
-	"net/url"
 	"strings"
 )
 
@@ -128,33 +127,4 @@ func nameFromSegments(segs []string) (Name, int, bool) {
 	}
 	n, ok := ParseName(s)
 	return n, used, ok
-}
-
-// splitPath splits the escaped path that follows the repository endpoint
-// into unescaped segments, so that an encoded slash ("%2f" or "%2F") stays
-// inside its segment. decoded is the same path decoded (format.Target's
-// Path), used when escaped does not decode to it.
-func splitPath(escaped, decoded string) []string {
-	if escaped != "" {
-		parts := strings.Split(escaped, "/")
-		segs := make([]string, len(parts))
-		var b strings.Builder
-		ok := true
-		for i, p := range parts {
-			u, err := url.PathUnescape(p)
-			if err != nil {
-				ok = false
-				break
-			}
-			segs[i] = u
-			if i > 0 {
-				b.WriteByte('/')
-			}
-			b.WriteString(u)
-		}
-		if ok && b.String() == decoded {
-			return segs
-		}
-	}
-	return strings.Split(decoded, "/")
 }

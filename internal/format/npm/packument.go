@@ -14,6 +14,7 @@ import (
 
 	"coffer/internal/artifact"
 	"coffer/internal/fault"
+	"coffer/internal/format"
 	"coffer/internal/jsonstr"
 	"coffer/internal/store"
 )
@@ -580,10 +581,7 @@ func (h *Handler) batchFragments(ctx context.Context, rq *request, m *merged, ba
 // servePackument serves GET/HEAD <name>: the merged packument, abbreviated
 // when the client prefers it; with ?write=true the repository's own
 // document (what npm deprecate and unpublish edit and send back).
-func (h *Handler) servePackument(w http.ResponseWriter, r *http.Request, rq *request, n Name) {
-	if !h.authorizeRead(w, r, rq) {
-		return
-	}
+func (h *Handler) servePackument(w http.ResponseWriter, r *http.Request, rq *request, n Name, c *format.Call) {
 	if r.URL.Query().Get("write") == "true" {
 		d, err := h.writeDocument(r.Context(), rq, n)
 		if err != nil {
@@ -603,10 +601,8 @@ func (h *Handler) servePackument(w http.ResponseWriter, r *http.Request, rq *req
 
 // serveVersion serves GET/HEAD <name>/<version|dist-tag>: one version's
 // document, cut out of the full packument.
-func (h *Handler) serveVersion(w http.ResponseWriter, r *http.Request, rq *request, n Name, spec string) {
-	if !h.authorizeRead(w, r, rq) {
-		return
-	}
+func (h *Handler) serveVersion(w http.ResponseWriter, r *http.Request, rq *request, n Name, c *format.Call) {
+	spec := c.Param("version")
 	d, err := h.packument(r.Context(), rq, n, false)
 	if err != nil {
 		h.writeError(w, r, err)

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"coffer/internal/auth"
+	"coffer/internal/format"
 )
 
 func TestParseName(t *testing.T) {
@@ -69,8 +70,8 @@ func TestPathSegments(t *testing.T) {
 		{"bad%zz", "bad%zz", []string{"bad%zz"}},
 		{"other", "mismatch", []string{"mismatch"}},
 	} {
-		if got := splitPath(c.escaped, c.decoded); !slices.Equal(got, c.want) {
-			t.Errorf("splitPath(%q) = %q, want %q", c.escaped, got, c.want)
+		if got := format.SplitEscaped(c.escaped, c.decoded); !slices.Equal(got, c.want) {
+			t.Errorf("SplitEscaped(%q) = %q, want %q", c.escaped, got, c.want)
 		}
 	}
 	for _, c := range []struct {

@@ -15,6 +15,7 @@ import (
 	"coffer/internal/artifact"
 	"coffer/internal/blob"
 	"coffer/internal/fault"
+	"coffer/internal/format"
 	"coffer/internal/jsonstr"
 	"coffer/internal/store"
 )
@@ -30,7 +31,8 @@ import (
 // (see authorizePut), and nothing of a tarball before the caller is known
 // to be allowed to publish. A declared Content-Length over what any such
 // body may weigh is refused before anything is read.
-func (h *Handler) put(w http.ResponseWriter, r *http.Request, rq *request, n Name, rev string) {
+func (h *Handler) put(w http.ResponseWriter, r *http.Request, rq *request, n Name, c *format.Call) {
+	rev := c.Param("rev")
 	g, err := h.authorizePut(r, rq, n, rev)
 	if err != nil {
 		h.writeError(w, r, err)
@@ -215,6 +217,7 @@ func (h *Handler) publish(w http.ResponseWriter, r *http.Request, rq *request, n
 	var digests blob.Digests
 	created := false
 	req := artifact.PutAssetRequest{VersionRef: versionRef(rq.t, n, pub.version), Asset: assetName, NewStatus: artifact.StatusPublished,
+		Offered: h.offers(n, pub.version),
 		Verify: func(dg blob.Digests) error {
 			if streaming {
 				if err := h.finishBody(sc); err != nil {
@@ -703,12 +706,8 @@ func equalTags(a, b map[string]string) bool {
 // unpublishPackage serves DELETE <name>/-rev/<rev> (npm unpublish of a
 // whole package): the package and every version it has in the requested
 // repository only, unless the package moved past rev (409).
-func (h *Handler) unpublishPackage(w http.ResponseWriter, r *http.Request, rq *request, n Name, rev string) {
-	ctx := r.Context()
-	if err := h.authz.Authorize(ctx, actionDelete, h.packageARN(rq.t, n)); err != nil {
-		h.writeError(w, r, err)
-		return
-	}
+func (h *Handler) unpublishPackage(w http.ResponseWriter, r *http.Request, rq *request, n Name, c *format.Call) {
+	ctx, rev := r.Context(), c.Param("rev")
 	if _, err := h.svc.UpdatePackage(ctx, packageRef(rq.t, n), rev, artifact.PackageChange{DeletePackage: true}); err != nil {
 		h.writeError(w, r, err)
 		return
@@ -720,12 +719,8 @@ func (h *Handler) unpublishPackage(w http.ResponseWriter, r *http.Request, rq *r
 // of npm unpublish of one version: the version (already gone after the
 // -rev PUT, normally) is deleted from the requested repository, unless the
 // package moved past rev (409).
-func (h *Handler) unpublishTarball(w http.ResponseWriter, r *http.Request, rq *request, n Name, file, rev string) {
-	ctx := r.Context()
-	if err := h.authz.Authorize(ctx, actionDelete, h.packageARN(rq.t, n)); err != nil {
-		h.writeError(w, r, err)
-		return
-	}
+func (h *Handler) unpublishTarball(w http.ResponseWriter, r *http.Request, rq *request, n Name, c *format.Call) {
+	ctx, file, rev := r.Context(), c.Param("file"), c.Param("rev")
 	version, ok := tarballVersion(n, file)
 	if !ok {
 		h.writeError(w, r, fault.NotFound("asset", file, "%s is not a tarball of %s", file, n))

@@ -9,6 +9,7 @@ import (
 
 	"coffer/internal/artifact"
 	"coffer/internal/fault"
+	"coffer/internal/format"
 	"coffer/internal/store"
 )
 
@@ -56,14 +57,7 @@ type searchScore struct {
 // the package name (case-insensitive). A package is described by the
 // version its own "latest" dist-tag names, else its most recently
 // published version.
-func (h *Handler) search(w http.ResponseWriter, r *http.Request, rq *request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		methodNotAllowed(w, r, "GET, HEAD")
-		return
-	}
-	if !h.authorizeRead(w, r, rq) {
-		return
-	}
+func (h *Handler) search(w http.ResponseWriter, r *http.Request, rq *request, n Name, c *format.Call) {
 	ctx := r.Context()
 	q := r.URL.Query()
 	size := searchDefaultSize

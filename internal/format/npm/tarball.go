@@ -29,10 +29,8 @@ func tarballVersion(n Name, file string) (string, bool) {
 // its packument names, verified against dist.integrity or dist.shasum,
 // streamed to this client while it is stored). Unlisted versions are
 // served; Archived and Disposed ones are not.
-func (h *Handler) serveTarball(w http.ResponseWriter, r *http.Request, rq *request, n Name, file string) {
-	if !h.authorizeRead(w, r, rq) {
-		return
-	}
+func (h *Handler) serveTarball(w http.ResponseWriter, r *http.Request, rq *request, n Name, c *format.Call) {
+	file := c.Param("file")
 	version, ok := tarballVersion(n, file)
 	if !ok {
 		h.writeError(w, r, fault.NotFound("asset", file, "%s is not a tarball of %s (expected %s)", file, n, n.TarballName("<version>")))
@@ -55,9 +53,6 @@ func (h *Handler) tarballFetch(name Name, version string, d *format.Download) (a
 	// readme, once fetched.
 	var full, readme string
 	fetch := func(ctx context.Context, src artifact.ExternalSource) (blob.Digests, bool, error) {
-		if h.blobs == nil {
-			return blob.Digests{}, false, &fault.Error{Kind: fault.KindUnavailable, Message: "this server has no blob store to fetch tarballs into"}
-		}
 		up, err := h.upstreamPackument(ctx, src, name)
 		if err != nil {
 			return blob.Digests{}, false, err
@@ -72,7 +67,7 @@ func (h *Handler) tarballFetch(name Name, version string, d *format.Download) (a
 			return blob.Digests{}, false, fault.Internal(nil, "the upstream document of %s@%s is unreadable", name, version)
 		}
 		exp := upstream.Expectation{SHA512: dist.sha512, SHA1: dist.sha1}
-		res, err := d.Fetch(ctx, h.up, src.Connection+"\x00"+dist.tarball, dist.tarball, exp, h.blobs)
+		res, err := d.Fetch(ctx, h.up, src.Connection+"\x00"+dist.tarball, dist.tarball, exp)
 		if err != nil {
 			return blob.Digests{}, false, err
 		}

@@ -14,6 +14,7 @@ import (
 
 	"coffer/internal/artifact"
 	"coffer/internal/fault"
+	"coffer/internal/format"
 	"coffer/internal/jsonstream"
 	"coffer/internal/upstream"
 )
@@ -326,27 +327,10 @@ func (h *Handler) upstreamPackument(ctx context.Context, src artifact.ExternalSo
 // identity alone. A failing upstream never hides what is stored: its error
 // is returned beside the documents that could be read; a 404 is no error.
 func (h *Handler) upstreamDocuments(ctx context.Context, srcs []artifact.ExternalSource, n Name) ([]upstreamDoc, error) {
-	var out []upstreamDoc
-	var lastErr error
-	seen := map[string]bool{}
-	for _, src := range srcs {
-		if seen[src.BaseURL] {
-			continue
-		}
-		seen[src.BaseURL] = true
-		d, err := h.upstreamDocument(ctx, src, n)
-		switch {
-		case err == nil:
-			out = append(out, d)
-		case fault.KindOf(err) == fault.KindNotFound:
-		case ctx.Err() != nil:
-			return nil, ctx.Err()
-		default:
-			h.log.Warn("upstream packument unavailable", "connection", src.Connection, "package", n.String(), "err", err)
-			lastErr = err
-		}
-	}
-	return out, lastErr
+	return format.Gather(ctx, h.log, "upstream packument of "+n.String(), srcs,
+		func(ctx context.Context, src artifact.ExternalSource) (upstreamDoc, error) {
+			return h.upstreamDocument(ctx, src, n)
+		})
 }
 
 // parseAll parses upstream documents; an unreadable one is left out, its

@@ -20,18 +20,19 @@ import (
 // serveFile serves files/<project>/<version>/<file>: a distribution or its
 // PEP 658 core-metadata file (<file>.metadata), resolved through the
 // repository's upstreams and public:pypi.
-func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, t *format.Target, project, version, name string) {
+func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, c *format.Call) error {
+	t, project, version, name := c.Target, c.Param("project"), c.Param("version"), c.Param("file")
 	ctx := r.Context()
 	dist, isMeta := strings.CutSuffix(name, metadataSuffix)
 	f, ok := ParseFileName(dist, project)
 	if project != NormalizeName(project) || !ok || !sameVersion(f.Version, version) {
 		http.Error(w, name+" is not a distribution file of "+project+" "+version, http.StatusNotFound)
-		return
+		return nil
 	}
 	ref := versionRef(t, project, version)
 	if isMeta {
 		h.serveMetadata(w, r, t, ref, f)
-		return
+		return nil
 	}
 	var ingested func() (*UpstreamFile, bool)
 	o := format.AssetResponse{ContentType: "application/octet-stream", WriteError: h.writeError,
@@ -48,6 +49,7 @@ func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, t *format.Ta
 		req, ingested = h.fileRequest(ref, project, f, d)
 		return req
 	})
+	return nil
 }
 
 // serveMetadata serves <file>.metadata: stored with an upload, fetched from
@@ -96,7 +98,7 @@ func (h *Handler) fileRequest(ref artifact.VersionRef, project string, f File, d
 		if exp.SHA256 == "" && exp.SHA512 == "" && exp.SHA1 == "" && exp.MD5 == "" {
 			h.log.Warn("upstream lists a PyPI file without a hash; storing it unverified", "connection", src.Connection, "url", e.URL)
 		}
-		res, err := d.Fetch(ctx, h.up, src.Connection+"\x00"+e.URL, e.URL, exp, h.blobs)
+		res, err := d.Fetch(ctx, h.up, src.Connection+"\x00"+e.URL, e.URL, exp)
 		if err != nil {
 			return blob.Digests{}, false, err
 		}
@@ -194,7 +196,7 @@ func (mf *metadataFetch) fetch(ctx context.Context, src artifact.ExternalSource)
 	if e := mf.entry; e != nil && e.CoreMetadata != nil {
 		u := e.URL + metadataSuffix
 		res, err := mf.h.up.Fetch(ctx, src.Connection+"\x00"+u, u, upstream.Expectation{SHA256: e.CoreMetadata.SHA256},
-			mf.h.blobs, upstream.WithMaxSize(MaxMetadataSize))
+			upstream.WithMaxSize(MaxMetadataSize))
 		if err == nil {
 			mf.data, _ = mf.h.blobBytes(ctx, res.Digests.SHA256)
 			return res.Digests, res.Created, nil
@@ -237,7 +239,7 @@ func (h *Handler) extractMetadata(ctx context.Context, wheelSHA string, f File, 
 	if err != nil {
 		return blob.Digests{}, false, fault.NotFound("asset", f.Name+metadataSuffix, "No core metadata in %s: %v", f.Name, err)
 	}
-	staged, err := h.blobs.Stage(ctx, bytes.NewReader(data), MaxMetadataSize)
+	staged, err := h.up.Stage(ctx, bytes.NewReader(data), MaxMetadataSize)
 	if err != nil {
 		return blob.Digests{}, false, fault.Internal(err, "could not stage the core metadata of %s", f.Name)
 	}
@@ -277,7 +279,7 @@ func (h *Handler) deriveMetadata(ctx context.Context, ref artifact.VersionRef, f
 
 // blobMetadata reads the core metadata file out of a stored distribution.
 func (h *Handler) blobMetadata(ctx context.Context, sha string, f File) ([]byte, error) {
-	obj, err := h.blobs.Open(ctx, sha)
+	obj, err := h.up.Open(ctx, sha)
 	if err != nil {
 		return nil, err
 	}
@@ -291,7 +293,7 @@ func (h *Handler) blobMetadata(ctx context.Context, sha string, f File) ([]byte,
 
 // blobBytes reads a small stored blob.
 func (h *Handler) blobBytes(ctx context.Context, sha string) ([]byte, error) {
-	obj, err := h.blobs.Open(ctx, sha)
+	obj, err := h.up.Open(ctx, sha)
 	if err != nil {
 		return nil, err
 	}

@@ -11,10 +11,8 @@ import (
 
 	"coffer/internal/artifact"
 	"coffer/internal/auth"
-	"coffer/internal/blob"
 	"coffer/internal/format"
 	"coffer/internal/lru"
-	"coffer/internal/upstream"
 )
 
 // Engine is what the PyPI protocol needs of the artifact service;
@@ -40,17 +38,18 @@ const (
 	actionPublish = auth.ActionPublishPackageVersion
 )
 
+// Protocol serves the simple repository API and the upload API.
+var Protocol = format.Plugin{Format: artifact.FormatPypi, Guides: Guides,
+	New: func(d format.Deps) http.Handler {
+		return New(d.Engine, d.Authorizer, Config{Fetcher: d.Fetcher, MaxUploadSize: d.Limits.MaxAssetSize, TempDir: d.Limits.SpoolDir, Log: d.Log})
+	}}
+
 // Config configures a Handler.
 type Config struct {
-	// Blobs is the domain's blob store: files fetched from public:pypi are
-	// staged into it, and read back to extract their core metadata.
-	Blobs blob.Store
-	// Upstream tunes the external-connection client; HTTPClient, if set,
-	// is the client it uses. Unless Upstream has a Policy, the handler
-	// installs the one of the external connections svc knows
-	// (upstream.PolicyFor).
-	Upstream   upstream.Config
-	HTTPClient *http.Client
+	// Fetcher reaches public:pypi: files fetched are staged through it and
+	// read back to extract their core metadata (default: one that fetches
+	// nothing).
+	Fetcher *format.Fetcher
 	// PageCacheBytes bounds the rendered simple pages and per-version file
 	// lists kept in memory (default 64 MiB).
 	PageCacheBytes int64
@@ -66,8 +65,8 @@ type Config struct {
 type Handler struct {
 	svc       Engine
 	authz     auth.Authorizer
-	blobs     blob.Store
-	up        *upstream.Client
+	up        *format.Fetcher
+	router    *format.Router
 	log       *slog.Logger
 	pages     *lru.Cache[*renderedPage]
 	fragments *lru.Cache[[]storedFile]
@@ -78,8 +77,7 @@ type Handler struct {
 	wrapSpool func(io.Writer) io.Writer
 }
 
-// New returns the PyPI handler, with the process's one upstream client for
-// public:pypi.
+// New returns the PyPI handler.
 func New(svc Engine, authz auth.Authorizer, cfg Config) *Handler {
 	log := cfg.Log
 	if log == nil {
@@ -97,63 +95,35 @@ func New(svc Engine, authz auth.Authorizer, cfg Config) *Handler {
 	if tmp == "" {
 		tmp = os.TempDir()
 	}
-	return &Handler{svc: svc, authz: authz, blobs: cfg.Blobs, up: upstream.New(upstream.PolicyFor(cfg.Upstream, svc, log), cfg.HTTPClient), log: log,
+	up := cfg.Fetcher
+	if up == nil {
+		up = format.NewFetcher(format.FetcherConfig{Log: log})
+	}
+	h := &Handler{svc: svc, authz: authz, up: up, log: log,
 		pages: lru.New[*renderedPage](size / 2), fragments: lru.New[[]storedFile](size / 4),
 		maxUpload: maxUpload, tempDir: tmp}
+	upload := format.Route{Method: http.MethodPost, Handle: h.upload,
+		InHandler: "the project is named in the form: PublishPackageVersion is checked on it before the file part is read"}
+	uploadLegacy := upload
+	uploadLegacy.Path = "legacy/"
+	h.router = format.NewRouter(format.Router{Format: artifact.FormatPypi, Authorizer: authz, ARNs: svc, Render: h.writeError, Routes: []format.Route{
+		upload, uploadLegacy,
+		{Method: http.MethodGet, Path: "", Action: actionRead, Handle: toIndex},
+		{Method: http.MethodGet, Path: "simple", Action: actionRead, Handle: toIndex},
+		{Method: http.MethodGet, Path: "simple/", Action: actionRead, Handle: h.serveIndex},
+		{Method: http.MethodGet, Path: "simple/{project}", Action: actionRead, Handle: h.serveProject},
+		{Method: http.MethodGet, Path: "simple/{project}/", Action: actionRead, Handle: h.serveProject},
+		{Method: http.MethodGet, Path: "files/{project}/{version}/{file}", Action: actionRead, Handle: h.serveFile},
+	}})
+	return h
 }
 
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	t := format.TargetFrom(r.Context())
-	if t == nil {
-		http.Error(w, "no repository target", http.StatusInternalServerError)
-		return
-	}
-	p := t.Path
-	if r.Method == http.MethodPost {
-		if p != "" && p != "legacy/" {
-			w.Header().Set("Allow", "GET, HEAD")
-			http.Error(w, "uploads go to the repository endpoint itself", http.StatusMethodNotAllowed)
-			return
-		}
-		h.upload(w, r, t)
-		return
-	}
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD, POST")
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
-	if err := h.authz.Authorize(r.Context(), actionRead, h.repoARN(t)); err != nil {
-		h.writeError(w, r, err)
-		return
-	}
-	switch {
-	case p == "" || p == "simple":
-		redirect(w, r, t, "simple/")
-	case p == "simple/":
-		h.serveIndex(w, r, t)
-	case strings.HasPrefix(p, "simple/"):
-		rest := strings.TrimPrefix(p, "simple/")
-		name, slash := strings.CutSuffix(rest, "/")
-		if name == "" || strings.Contains(name, "/") || !ValidName(name) {
-			http.Error(w, "not found", http.StatusNotFound)
-			return
-		}
-		if norm := NormalizeName(name); norm != name || !slash {
-			redirect(w, r, t, "simple/"+norm+"/")
-			return
-		}
-		h.serveProject(w, r, t, name)
-	case strings.HasPrefix(p, "files/"):
-		parts := strings.Split(strings.TrimPrefix(p, "files/"), "/")
-		if len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
-			http.Error(w, "expected files/<project>/<version>/<file>", http.StatusNotFound)
-			return
-		}
-		h.serveFile(w, r, t, parts[0], parts[1], parts[2])
-	default:
-		http.Error(w, "not found", http.StatusNotFound)
-	}
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.router.ServeHTTP(w, r) }
+
+// toIndex sends the endpoint itself to the simple index.
+func toIndex(w http.ResponseWriter, r *http.Request, c *format.Call) error {
+	redirect(w, r, c.Target, "simple/")
+	return nil
 }
 
 // redirect answers 301 with the repository endpoint's rel, keeping the
@@ -165,10 +135,6 @@ func redirect(w http.ResponseWriter, r *http.Request, t *format.Target, rel stri
 		loc += "?" + r.URL.RawQuery
 	}
 	http.Redirect(w, r, loc, http.StatusMovedPermanently)
-}
-
-func (h *Handler) repoARN(t *format.Target) string {
-	return h.svc.RepositoryARN(t.DomainOwner, t.Domain, t.Repository)
 }
 
 func (h *Handler) packageARN(t *format.Target, project string) string {

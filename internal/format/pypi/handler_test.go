@@ -23,6 +23,7 @@ import (
 	"coffer/internal/blob/blobtest"
 	blobfs "coffer/internal/blob/fs"
 	"coffer/internal/fault"
+	"coffer/internal/format"
 	"coffer/internal/format/pypi"
 	"coffer/internal/format/pypi/pypitest"
 	"coffer/internal/server"
@@ -138,7 +139,8 @@ func (e *env) restart() {
 		svc = plainEngine{e.svc}
 	}
 	e.spool = e.t.TempDir()
-	h := pypi.New(svc, e.az, pypi.Config{Blobs: e.blobs, TempDir: e.spool, MaxUploadSize: e.maxUpload, Upstream: upstream.Config{Retries: -1, RetryBackoff: 1}})
+	h := pypi.New(svc, e.az, pypi.Config{TempDir: e.spool, MaxUploadSize: e.maxUpload,
+		Fetcher: format.NewFetcher(format.FetcherConfig{Blobs: e.blobs, URLs: e.svc, Upstream: upstream.Config{Retries: -1, RetryBackoff: 1}})})
 	e.h, e.ph = h, h
 	if e.srv != nil {
 		e.srv.Config.Handler = e.dataPlane(h)

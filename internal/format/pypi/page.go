@@ -43,16 +43,23 @@ func etag(b []byte) string {
 }
 
 // serveProject serves simple/<project>/ in the negotiated representation.
-func (h *Handler) serveProject(w http.ResponseWriter, r *http.Request, t *format.Target, project string) {
+func (h *Handler) serveProject(w http.ResponseWriter, r *http.Request, c *format.Call) error {
+	t, project := c.Target, c.Param("project")
+	if !ValidName(project) {
+		return fault.NotFound("project", project, "not found")
+	}
+	if norm := NormalizeName(project); norm != project || !strings.HasSuffix(c.Target.Path, "/") {
+		redirect(w, r, t, "simple/"+norm+"/")
+		return nil
+	}
 	media, ok := negotiateRequest(r)
 	if !ok {
 		http.Error(w, "acceptable representations: "+MediaJSON+", "+MediaHTML+", "+MediaTextHTML, http.StatusNotAcceptable)
-		return
+		return nil
 	}
 	p, err := h.projectPage(r.Context(), t, project)
 	if err != nil {
-		h.writeError(w, r, err)
-		return
+		return err
 	}
 	hd := w.Header()
 	hd.Set("Content-Type", ContentType(media))
@@ -60,7 +67,7 @@ func (h *Handler) serveProject(w http.ResponseWriter, r *http.Request, t *format
 	hd.Set("Cache-Control", "max-age=0, must-revalidate")
 	if p.page != nil {
 		h.streamPage(w, r, p, media)
-		return
+		return nil
 	}
 	body, tag := p.html, p.htmlETag
 	if media == MediaJSON {
@@ -68,6 +75,7 @@ func (h *Handler) serveProject(w http.ResponseWriter, r *http.Request, t *format
 	}
 	hd.Set("ETag", tag)
 	http.ServeContent(w, r, "", p.modTime, bytes.NewReader(body))
+	return nil
 }
 
 // streamPage serves a page too big to be kept rendered: it is rendered
@@ -579,42 +587,25 @@ func decodePage(body io.Reader, d *upstream.Document) (any, int64, error) {
 // failing upstream never hides what is stored: its error is returned
 // beside the pages that could be read.
 func (h *Handler) upstreamPages(ctx context.Context, srcs []artifact.ExternalSource, project string) ([]*parsedUpstream, error) {
-	var out []*parsedUpstream
-	var lastErr error
-	seen := map[string]bool{}
-	for _, src := range srcs {
-		if seen[src.BaseURL] {
-			continue
-		}
-		seen[src.BaseURL] = true
-		p, err := h.upstreamPage(ctx, src, project)
-		switch {
-		case err == nil:
-			out = append(out, p)
-		case fault.KindOf(err) == fault.KindNotFound:
-		case ctx.Err() != nil:
-			return nil, ctx.Err()
-		default:
-			h.log.Warn("upstream simple page unavailable", "connection", src.Connection, "project", project, "err", err)
-			lastErr = err
-		}
-	}
-	return out, lastErr
+	return format.Gather(ctx, h.log, "upstream simple page of "+project, srcs,
+		func(ctx context.Context, src artifact.ExternalSource) (*parsedUpstream, error) {
+			return h.upstreamPage(ctx, src, project)
+		})
 }
 
 // serveIndex serves simple/: the projects stored in the repository and in
 // its upstream repositories (not those of the external connection: the
 // public index's list is not proxied).
-func (h *Handler) serveIndex(w http.ResponseWriter, r *http.Request, t *format.Target) {
+func (h *Handler) serveIndex(w http.ResponseWriter, r *http.Request, c *format.Call) error {
+	t := c.Target
 	media, ok := negotiateRequest(r)
 	if !ok {
 		http.Error(w, "not acceptable", http.StatusNotAcceptable)
-		return
+		return nil
 	}
 	names, err := h.projects(r.Context(), t)
 	if err != nil {
-		h.writeError(w, r, err)
-		return
+		return err
 	}
 	var body []byte
 	if media == MediaJSON {
@@ -626,6 +617,7 @@ func (h *Handler) serveIndex(w http.ResponseWriter, r *http.Request, t *format.T
 	w.Header().Set("Vary", "Accept")
 	w.Header().Set("ETag", etag(body))
 	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
+	return nil
 }
 
 // projects lists the PyPI packages of the repository and its upstreams, in

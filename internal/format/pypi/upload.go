@@ -89,7 +89,8 @@ func bodyError(err error, what string) error {
 // PKG-INFO) before anything is stored; then the file, and for a wheel its
 // METADATA as <file>.metadata, are recorded with PutAsset. The spooled
 // file is removed before the answer is written, whatever the outcome.
-func (h *Handler) upload(w http.ResponseWriter, r *http.Request, t *format.Target) {
+func (h *Handler) upload(w http.ResponseWriter, r *http.Request, c *format.Call) error {
+	t := c.Target
 	u, err := h.readUpload(r, t)
 	defer u.cleanup() // a panic below still removes it
 	if err == nil {
@@ -97,11 +98,11 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request, t *format.Targe
 	}
 	u.cleanup()
 	if err != nil {
-		h.writeError(w, r, err)
-		return
+		return err
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	io.WriteString(w, "OK\n")
+	return nil
 }
 
 // readUpload parses the form, authorizes the publish as soon as the
@@ -374,7 +375,7 @@ func (h *Handler) storeUpload(ctx context.Context, t *format.Target, u *upload) 
 	}
 	m := c.meta
 	req := artifact.PutAssetRequest{VersionRef: ref, Asset: c.file.Name, NewStatus: artifact.StatusPublished,
-		Verify: sameSHA256(u.sha256),
+		Verify: sameSHA256(u.sha256), Offered: h.offers(ref.Package, ref.Version),
 		NewVersion: func(v *store.Version) {
 			m.Apply(v, false)
 			v.Metadata = versionMeta{RequiresPython: m.RequiresPython, DescriptionType: m.DescriptionType}.encode()

@@ -1,0 +1,28 @@
+package pypi
+
+import (
+	"context"
+
+	"coffer/internal/artifact"
+	"coffer/internal/fault"
+)
+
+// offers is an upload's question to an external source: does the
+// project's page offer a file of the version (artifact.PutAssetRequest.Offered)?
+func (h *Handler) offers(project, version string) func(context.Context, artifact.ExternalSource) (bool, error) {
+	return func(ctx context.Context, src artifact.ExternalSource) (bool, error) {
+		up, err := h.upstreamPage(ctx, src, NormalizeName(project))
+		if fault.KindOf(err) == fault.KindNotFound {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		for i := range up.page.Len() {
+			if f, ok := ParseFileName(up.page.At(i).Filename, project); ok && sameVersion(f.Version, version) {
+				return true, nil
+			}
+		}
+		return false, nil
+	}
+}
