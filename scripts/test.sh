@@ -35,6 +35,7 @@ command -v npm > /dev/null || apt_packages+=(npm)
 command -v cargo > /dev/null || apt_packages+=(cargo)          # format/cargo's fixtures come from the real cargo
 command -v ruby > /dev/null || apt_packages+=(ruby)            # format/rubygems checks its Marshal with the real ruby
 command -v gem > /dev/null || apt_packages+=(ruby-rubygems)
+command -v bundle > /dev/null || apt_packages+=(ruby-bundler)     # test/ruby drives the real bundler
 # The fake "Maven Central" of test/maven is /usr/share/maven-repo as these fill it.
 for p in libmaven-compiler-plugin-java libmaven-resources-plugin-java libmaven-jar-plugin-java \
   libmaven-install-plugin-java libmaven-deploy-plugin-java libsurefire-java libmaven-clean-plugin-java; do

@@ -48,6 +48,18 @@ func NewFetcher(cfg FetcherConfig) *Fetcher {
 	return &Fetcher{client: upstream.New(upstream.PolicyFor(cfg.Upstream, src, log), cfg.HTTPClient), blobs: cfg.Blobs}
 }
 
+// FetcherOr is f, or when f is nil one that fetches nothing (a format
+// built without external connections, in tests).
+func FetcherOr(f *Fetcher, log *slog.Logger) *Fetcher {
+	if f != nil {
+		return f
+	}
+	return NewFetcher(FetcherConfig{Log: log})
+}
+
+// Discard is the logger of a format given none.
+var Discard = slog.New(slog.DiscardHandler)
+
 // Get fetches a document (upstream.Client.Get).
 func (f *Fetcher) Get(ctx context.Context, url string, opts ...upstream.Option) (*upstream.Response, error) {
 	return f.client.Get(ctx, url, opts...)

@@ -1,6 +1,8 @@
 package format
 
 import (
+	"context"
+	"io"
 	"log/slog"
 	"net/http"
 
@@ -45,4 +47,15 @@ type Limits struct {
 	// SpoolDir holds uploads while they are checked (under the data dir,
 	// emptied at start).
 	SpoolDir string
+}
+
+// Engine is what every format uses of the artifact service: reads through
+// the search order, publishes, a version's record and the ARNs actions are
+// checked on. A format's own Engine interface embeds it and adds what its
+// protocol needs; *artifact.Service implements them all.
+type Engine interface {
+	AssetReader
+	ARNs
+	PutAsset(ctx context.Context, req artifact.PutAssetRequest, body io.Reader) (*artifact.PublishResult, error)
+	DescribePackageVersion(ctx context.Context, ref artifact.VersionRef) (*artifact.Version, error)
 }

@@ -2,7 +2,9 @@ package upstream
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
+	"hash/maphash"
 	"io"
 	"maps"
 	"net/http"
@@ -32,6 +34,18 @@ type Document struct {
 	ValidatedAt time.Time
 	// cost is what the document takes in the in-memory cache.
 	cost int64
+}
+
+// Fingerprint writes the document's identity into h: its URL, validators,
+// fetch time and size. Formats key what they render from upstream
+// documents with it.
+func (d *Document) Fingerprint(h *maphash.Hash) {
+	for _, s := range []string{d.URL, d.ETag, d.LastModified} {
+		h.WriteString(s)
+		h.WriteByte(0)
+	}
+	h.Write(binary.LittleEndian.AppendUint64(nil, uint64(d.FetchedAt.UnixNano())))
+	h.Write(binary.LittleEndian.AppendUint64(nil, uint64(d.Size)))
 }
 
 // Decoder parses a document as it is read, so that its bytes need never

@@ -10,6 +10,7 @@
 package generic
 
 import (
+	"cmp"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -33,10 +34,7 @@ type handler struct {
 
 // New returns the generic-format handler.
 func New(svc *artifact.Service, authz auth.Authorizer, log *slog.Logger) http.Handler {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	h := &handler{svc: svc, log: log}
+	h := &handler{svc: svc, log: cmp.Or(log, format.Discard)}
 	return format.NewRouter(format.Router{Format: artifact.FormatGeneric, Authorizer: authz, ARNs: svc, Render: h.writeError,
 		Routes: []format.Route{
 			{Method: http.MethodGet, Path: "{namespace}/{package}/{version}/{asset}", Action: auth.ActionReadFromRepository, Handle: h.serveAsset},

@@ -1,8 +1,8 @@
 package maven
 
 import (
+	"cmp"
 	"context"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -19,19 +19,15 @@ import (
 // Engine is what the Maven protocol needs of the artifact service;
 // *artifact.Service implements it.
 type Engine interface {
-	ReadAsset(ctx context.Context, req artifact.ReadRequest) (*artifact.ReadResult, error)
+	format.Engine
 	ViewPackage(ctx context.Context, ref artifact.PackageRef, includeUnlisted bool) (*artifact.PackageView, error)
 	ViewStamp(ctx context.Context, ref artifact.PackageRef) (string, []artifact.ExternalSource, error)
-	PutAsset(ctx context.Context, req artifact.PutAssetRequest, body io.Reader) (*artifact.PublishResult, error)
 	SetVersionStatus(ctx context.Context, ref artifact.VersionRef, status string) (*artifact.Version, error)
 	PutPackageMetadata(ctx context.Context, ref artifact.PackageRef, metadata string) (*artifact.Package, error)
 	DescribePackage(ctx context.Context, ref artifact.PackageRef) (*artifact.Package, error)
-	DescribePackageVersion(ctx context.Context, ref artifact.VersionRef) (*artifact.Version, error)
 	ListPackageVersions(ctx context.Context, ref artifact.PackageRef, f artifact.VersionFilter, page artifact.PageRequest) (*artifact.VersionList, error)
 	GetPackageVersionAsset(ctx context.Context, ref artifact.VersionRef, asset, revision string) (*artifact.Version, *store.Asset, blob.Object, error)
 	UpdateVersionMetadata(ctx context.Context, ref artifact.PackageRef, versions []string, update func(v *store.Version) error) (*artifact.BatchResult, error)
-	RepositoryARN(owner, domain, repository string) string
-	PackageARN(owner, domain, repository, format, namespace, pkg string) string
 }
 
 var _ Engine = (*artifact.Service)(nil)
@@ -71,23 +67,9 @@ type Handler struct {
 
 // New returns the Maven handler.
 func New(svc Engine, authz auth.Authorizer, cfg Config) *Handler {
-	log := cfg.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	size := cfg.MetadataCacheBytes
-	if size <= 0 {
-		size = 64 << 20
-	}
-	maxUpload := cfg.MaxUploadSize
-	if maxUpload <= 0 {
-		maxUpload = 5 << 30
-	}
-	up := cfg.Fetcher
-	if up == nil {
-		up = format.NewFetcher(format.FetcherConfig{Log: log})
-	}
-	h := &Handler{svc: svc, authz: authz, up: up, log: log, docs: lru.New[*document](size), maxUpload: maxUpload}
+	log := cmp.Or(cfg.Log, format.Discard)
+	h := &Handler{svc: svc, authz: authz, up: format.FetcherOr(cfg.Fetcher, log), log: log,
+		docs: lru.New[*document](cmp.Or(cfg.MetadataCacheBytes, 64<<20)), maxUpload: cmp.Or(cfg.MaxUploadSize, 5<<30)}
 	h.router = format.NewRouter(format.Router{Format: artifact.FormatMaven, Authorizer: authz, ARNs: svc, Render: h.writeError, Routes: []format.Route{
 		{Method: http.MethodGet, Path: "{path...}", Action: auth.ActionReadFromRepository, Handle: h.get},
 		{Method: http.MethodPut, Path: "{path...}", Handle: h.put,

@@ -2,6 +2,7 @@ package maven
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"hash/maphash"
@@ -124,58 +125,23 @@ var fingerprintSeed = maphash.MakeSeed()
 // stampFingerprint hashes an engine view stamp.
 func stampFingerprint(stamp string) uint64 { return maphash.String(fingerprintSeed, stamp) }
 
-func writeNum(h *maphash.Hash, x int64) {
-	var n [8]byte
-	for i := range n {
-		n[i] = byte(x >> (8 * i))
-	}
-	h.Write(n[:])
-}
-
 // viewFingerprint identifies what a view contributes to an artifact-level
-// document: every visible version's repository, name, revision (it changes
-// with any change of assets or metadata), status and publish time, and the
-// stored package metadata.
+// document (PackageView.Fingerprint).
 func viewFingerprint(view *artifact.PackageView) uint64 {
 	var h maphash.Hash
 	h.SetSeed(fingerprintSeed)
-	writeNum(&h, int64(len(view.Versions)))
-	for i := range view.Versions {
-		v := &view.Versions[i]
-		h.WriteString(v.Repository)
-		h.WriteByte(0)
-		h.WriteString(v.Version.Version)
-		h.WriteByte(0)
-		h.WriteString(v.Revision)
-		h.WriteByte(0)
-		h.WriteString(v.Status)
-		writeNum(&h, v.PublishedTime.UnixNano())
-	}
-	writeNum(&h, int64(len(view.Metadata)))
-	for _, m := range view.Metadata {
-		h.WriteString(m.Repository)
-		h.WriteByte(0)
-		h.WriteString(m.Metadata)
-		h.WriteByte(0)
-	}
+	view.Fingerprint(&h)
 	return h.Sum64()
 }
 
-// docsFingerprint adds the identity of the upstream documents used (URL,
-// validators, fetch time) to a view's fingerprint.
+// docsFingerprint adds the identity of the upstream documents used to a
+// view's fingerprint.
 func docsFingerprint(view uint64, docs []*upstream.Response) uint64 {
 	var h maphash.Hash
 	h.SetSeed(fingerprintSeed)
-	writeNum(&h, int64(view))
-	writeNum(&h, int64(len(docs)))
+	h.Write(binary.LittleEndian.AppendUint64(nil, view))
 	for _, d := range docs {
-		h.WriteString(d.URL)
-		h.WriteByte(0)
-		h.WriteString(d.ETag)
-		h.WriteByte(0)
-		h.WriteString(d.LastModified)
-		writeNum(&h, d.FetchedAt.UnixNano())
-		writeNum(&h, int64(len(d.Body)))
+		d.Fingerprint(&h)
 	}
 	return h.Sum64()
 }

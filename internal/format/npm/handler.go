@@ -1,9 +1,9 @@
 package npm
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -25,16 +25,14 @@ import (
 // Engine is what the npm protocol needs of the artifact service;
 // *artifact.Service implements it.
 type Engine interface {
-	ReadAsset(ctx context.Context, req artifact.ReadRequest) (*artifact.ReadResult, error)
+	format.Engine
 	ViewPackageIndex(ctx context.Context, ref artifact.PackageRef, includeUnlisted bool) (*artifact.PackageView, error)
 	VersionsMetadata(ctx context.Context, ids []int64) (map[int64]string, error)
 	ViewStamp(ctx context.Context, ref artifact.PackageRef) (string, []artifact.ExternalSource, error)
-	PutAsset(ctx context.Context, req artifact.PutAssetRequest, body io.Reader) (*artifact.PublishResult, error)
 	UpdatePackageMetadata(ctx context.Context, ref artifact.PackageRef, update func(current string) (string, error)) (*artifact.Package, error)
 	UpdateVersionMetadata(ctx context.Context, ref artifact.PackageRef, versions []string, update func(v *store.Version) error) (*artifact.BatchResult, error)
 	UpdatePackage(ctx context.Context, ref artifact.PackageRef, expectedRev string, change artifact.PackageChange) (*artifact.PackageUpdate, error)
 	DescribePackage(ctx context.Context, ref artifact.PackageRef) (*artifact.Package, error)
-	DescribePackageVersion(ctx context.Context, ref artifact.VersionRef) (*artifact.Version, error)
 	ListPackageVersions(ctx context.Context, ref artifact.PackageRef, f artifact.VersionFilter, page artifact.PageRequest) (*artifact.VersionList, error)
 	ListPackageVersionAssets(ctx context.Context, ref artifact.VersionRef, page artifact.PageRequest) (*artifact.AssetList, error)
 	ListPackages(ctx context.Context, ref artifact.RepoRef, f artifact.PackageFilter, page artifact.PageRequest) ([]artifact.Package, string, error)
@@ -44,8 +42,6 @@ type Engine interface {
 	DescribeRepository(ctx context.Context, ref artifact.RepoRef) (*artifact.Repository, error)
 	ExternalURL(connection string) string
 	ExternalConnectionsReached(ctx context.Context, ref artifact.RepoRef, format string) ([]artifact.ExternalSource, error)
-	RepositoryARN(owner, domain, repository string) string
-	PackageARN(owner, domain, repository, format, namespace, pkg string) string
 }
 
 var _ Engine = (*artifact.Service)(nil)
@@ -123,19 +119,9 @@ type Handler struct {
 
 // New returns the npm handler.
 func New(svc Engine, authz auth.Authorizer, cfg Config) *Handler {
-	log := cfg.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	size := cfg.CacheBytes
-	if size <= 0 {
-		size = DefaultCacheBytes
-	}
-	up := cfg.Fetcher
-	if up == nil {
-		up = format.NewFetcher(format.FetcherConfig{Log: log})
-	}
-	h := &Handler{svc: svc, authz: authz, up: up, log: log,
+	log := cmp.Or(cfg.Log, format.Discard)
+	size := cmp.Or(cfg.CacheBytes, DefaultCacheBytes)
+	h := &Handler{svc: svc, authz: authz, up: format.FetcherOr(cfg.Fetcher, log), log: log,
 		docs: lru.New[*document](size / 2), fragments: lru.New[[]byte](size / 8),
 		maxPublish: cfg.MaxPublishSize, maxDoc: cfg.MaxDocumentSize, tempDir: cfg.TempDir}
 	if h.maxPublish <= 0 || h.maxPublish > DefaultMaxPublishSize {

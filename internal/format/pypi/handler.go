@@ -1,6 +1,7 @@
 package pypi
 
 import (
+	"cmp"
 	"context"
 	"io"
 	"log/slog"
@@ -18,16 +19,12 @@ import (
 // Engine is what the PyPI protocol needs of the artifact service;
 // *artifact.Service implements it.
 type Engine interface {
-	ReadAsset(ctx context.Context, req artifact.ReadRequest) (*artifact.ReadResult, error)
+	format.Engine
 	ViewPackage(ctx context.Context, ref artifact.PackageRef, includeUnlisted bool) (*artifact.PackageView, error)
-	PutAsset(ctx context.Context, req artifact.PutAssetRequest, body io.Reader) (*artifact.PublishResult, error)
-	DescribePackageVersion(ctx context.Context, ref artifact.VersionRef) (*artifact.Version, error)
 	ListPackageVersionAssets(ctx context.Context, ref artifact.VersionRef, page artifact.PageRequest) (*artifact.AssetList, error)
 	ListPackages(ctx context.Context, ref artifact.RepoRef, f artifact.PackageFilter, page artifact.PageRequest) ([]artifact.Package, string, error)
 	DescribeRepository(ctx context.Context, ref artifact.RepoRef) (*artifact.Repository, error)
 	SearchOrder(ctx context.Context, ref artifact.RepoRef) ([]string, error)
-	RepositoryARN(owner, domain, repository string) string
-	PackageARN(owner, domain, repository, format, namespace, pkg string) string
 }
 
 var _ Engine = (*artifact.Service)(nil)
@@ -79,29 +76,11 @@ type Handler struct {
 
 // New returns the PyPI handler.
 func New(svc Engine, authz auth.Authorizer, cfg Config) *Handler {
-	log := cfg.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	size := cfg.PageCacheBytes
-	if size <= 0 {
-		size = 64 << 20
-	}
-	maxUpload := cfg.MaxUploadSize
-	if maxUpload <= 0 {
-		maxUpload = 5 << 30
-	}
-	tmp := cfg.TempDir
-	if tmp == "" {
-		tmp = os.TempDir()
-	}
-	up := cfg.Fetcher
-	if up == nil {
-		up = format.NewFetcher(format.FetcherConfig{Log: log})
-	}
-	h := &Handler{svc: svc, authz: authz, up: up, log: log,
+	log := cmp.Or(cfg.Log, format.Discard)
+	size := cmp.Or(cfg.PageCacheBytes, 64<<20)
+	h := &Handler{svc: svc, authz: authz, up: format.FetcherOr(cfg.Fetcher, log), log: log,
 		pages: lru.New[*renderedPage](size / 2), fragments: lru.New[[]storedFile](size / 4),
-		maxUpload: maxUpload, tempDir: tmp}
+		maxUpload: cmp.Or(cfg.MaxUploadSize, 5<<30), tempDir: cmp.Or(cfg.TempDir, os.TempDir())}
 	upload := format.Route{Method: http.MethodPost, Handle: h.upload,
 		InHandler: "the project is named in the form: PublishPackageVersion is checked on it before the file part is read"}
 	uploadLegacy := upload

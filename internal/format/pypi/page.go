@@ -217,50 +217,21 @@ func stampFingerprint(stamp string, ups []*parsedUpstream) uint64 {
 	h.WriteString("stamp\x00")
 	h.WriteString(stamp)
 	h.WriteByte(0)
-	writeUpstreams(&h, ups)
+	for _, u := range ups {
+		u.doc.Fingerprint(&h)
+	}
 	return h.Sum64()
 }
 
-func writeNum(h *maphash.Hash, x int64) {
-	var n [8]byte
-	for i := range n {
-		n[i] = byte(x >> (8 * i))
-	}
-	h.Write(n[:])
-}
-
-func writeUpstreams(h *maphash.Hash, ups []*parsedUpstream) {
-	writeNum(h, int64(len(ups)))
-	for _, u := range ups {
-		h.WriteString(u.doc.URL)
-		h.WriteByte(0)
-		h.WriteString(u.doc.ETag)
-		h.WriteByte(0)
-		h.WriteString(u.doc.LastModified)
-		writeNum(h, u.doc.FetchedAt.UnixNano())
-		writeNum(h, u.doc.Size)
-	}
-}
-
-// pageFingerprint identifies the inputs of a page: every visible version's
-// repository, name, revision (which changes with any change of its assets
-// or metadata) and status, and the identity of the upstream documents.
+// pageFingerprint identifies the inputs of a page: the view
+// (PackageView.Fingerprint) and the upstream documents.
 func pageFingerprint(view *artifact.PackageView, ups []*parsedUpstream) uint64 {
 	var h maphash.Hash
 	h.SetSeed(fingerprintSeed)
-	writeNum(&h, int64(len(view.Versions)))
-	for i := range view.Versions {
-		v := &view.Versions[i]
-		h.WriteString(v.Repository)
-		h.WriteByte(0)
-		h.WriteString(v.Version.Version)
-		h.WriteByte(0)
-		h.WriteString(v.Revision)
-		h.WriteByte(0)
-		h.WriteString(v.Status)
-		h.WriteByte(0)
+	view.Fingerprint(&h)
+	for _, u := range ups {
+		u.doc.Fingerprint(&h)
 	}
-	writeUpstreams(&h, ups)
 	return h.Sum64()
 }
 
