@@ -7,7 +7,6 @@ package artifact
 
 import (
 	"context"
-	"errors"
 	"slices"
 
 	"coffer/internal/fault"
@@ -59,22 +58,18 @@ func (s *Service) UpdateVersionMetadata(ctx context.Context, ref PackageRef, ver
 		if err != nil {
 			return err
 		}
-		for _, name := range versions {
-			v, err := tx.GetVersion(p.ID, name)
-			switch {
-			case errors.Is(err, fault.ErrNotFound):
-				res.Failed[name] = notFoundVersion(name)
-				continue
-			case err != nil:
-				return err
-			case v.Status == StatusDisposed:
+		if err := eachNamedVersion(tx, p.ID, versions, res, func(name string, v *store.Version) error {
+			if v.Status == StatusDisposed {
 				res.Failed[name] = VersionFailure{Code: ErrCodeNotAllowed, Message: "A Disposed version can only be deleted"}
-				continue
+				return nil
 			}
 			if err := editVersion(tx, v, update); err != nil {
 				return err
 			}
 			res.Successful[name] = VersionOutcome{Revision: v.Revision, Status: v.Status}
+			return nil
+		}); err != nil {
+			return err
 		}
 		return nil
 	})

@@ -6,7 +6,6 @@ package artifact
 
 import (
 	"context"
-	"errors"
 	"strconv"
 
 	"coffer/internal/fault"
@@ -84,37 +83,28 @@ func (s *Service) UpdatePackage(ctx context.Context, ref PackageRef, expectedRev
 			out = &PackageUpdate{Package: &Package{Package: *p}, Versions: res}
 			return tx.DeletePackage(p.ID)
 		}
-		for _, name := range change.Delete {
-			v, err := tx.GetVersion(p.ID, name)
-			switch {
-			case errors.Is(err, fault.ErrNotFound):
-				res.Failed[name] = notFoundVersion(name)
-				continue
-			case err != nil:
-				return err
-			}
+		if err := eachNamedVersion(tx, p.ID, change.Delete, res, func(name string, v *store.Version) error {
 			vshas, err := dropVersion(tx, v)
 			if err != nil {
 				return err
 			}
 			shas = append(shas, vshas...)
 			res.Successful[name] = VersionOutcome{Revision: v.Revision, Status: StatusDeleted}
+			return nil
+		}); err != nil {
+			return err
 		}
-		for _, name := range change.Edit {
-			v, err := tx.GetVersion(p.ID, name)
-			switch {
-			case errors.Is(err, fault.ErrNotFound):
-				res.Failed[name] = notFoundVersion(name)
-				continue
-			case err != nil:
-				return err
-			case v.Status == StatusDisposed:
+		if err := eachNamedVersion(tx, p.ID, change.Edit, res, func(name string, v *store.Version) error {
+			if v.Status == StatusDisposed {
 				return fault.Conflict("package-version", name, "Version %s is Disposed: a Disposed version can only be deleted", name)
 			}
 			if err := editVersion(tx, v, change.EditVersion); err != nil {
 				return err
 			}
 			res.Successful[name] = VersionOutcome{Revision: v.Revision, Status: v.Status}
+			return nil
+		}); err != nil {
+			return err
 		}
 		if change.Metadata != nil {
 			next, err := change.Metadata(p.Metadata)

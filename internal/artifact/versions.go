@@ -332,18 +332,10 @@ func (s *Service) DeletePackageVersions(ctx context.Context, ref PackageRef, ver
 		if err != nil {
 			return err
 		}
-		for _, name := range versions {
-			v, err := tx.GetVersion(p.ID, name)
-			switch {
-			case errors.Is(err, fault.ErrNotFound):
-				res.Failed[name] = notFoundVersion(name)
-				continue
-			case err != nil:
-				return err
-			}
+		if err := eachNamedVersion(tx, p.ID, versions, res, func(name string, v *store.Version) error {
 			if expectedStatus != "" && v.Status != expectedStatus {
 				res.Failed[name] = VersionFailure{Code: ErrCodeMismatchedStatus, Message: "Version " + name + " is " + v.Status + ", not " + expectedStatus}
-				continue
+				return nil
 			}
 			vshas, err := dropVersion(tx, v)
 			if err != nil {
@@ -351,6 +343,9 @@ func (s *Service) DeletePackageVersions(ctx context.Context, ref PackageRef, ver
 			}
 			shas = append(shas, vshas...)
 			res.Successful[name] = VersionOutcome{Revision: v.Revision, Status: StatusDeleted}
+			return nil
+		}); err != nil {
+			return err
 		}
 		return nil
 	})
@@ -383,22 +378,14 @@ func (s *Service) DisposePackageVersions(ctx context.Context, ref PackageRef, se
 		if err != nil {
 			return err
 		}
-		for _, name := range names {
-			v, err := tx.GetVersion(p.ID, name)
-			switch {
-			case errors.Is(err, fault.ErrNotFound):
-				res.Failed[name] = notFoundVersion(name)
-				continue
-			case err != nil:
-				return err
-			}
+		if err := eachNamedVersion(tx, p.ID, names, res, func(name string, v *store.Version) error {
 			if rev, ok := sel.VersionRevisions[name]; ok && rev != v.Revision {
 				res.Failed[name] = VersionFailure{Code: ErrCodeMismatchedRevision, Message: "Revision " + rev + " does not match the current revision " + v.Revision}
-				continue
+				return nil
 			}
 			if sel.ExpectedStatus != "" && v.Status != sel.ExpectedStatus {
 				res.Failed[name] = VersionFailure{Code: ErrCodeMismatchedStatus, Message: "Version " + name + " is " + v.Status + ", not " + sel.ExpectedStatus}
-				continue
+				return nil
 			}
 			vshas, err := versionBlobs(tx, v.ID)
 			if err != nil {
@@ -413,6 +400,9 @@ func (s *Service) DisposePackageVersions(ctx context.Context, ref PackageRef, se
 				return err
 			}
 			res.Successful[name] = VersionOutcome{Revision: v.Revision, Status: StatusDisposed}
+			return nil
+		}); err != nil {
+			return err
 		}
 		return nil
 	})
@@ -421,4 +411,23 @@ func (s *Service) DisposePackageVersions(ctx context.Context, ref PackageRef, se
 	}
 	s.releaseBlobs(ctx, shas)
 	return res, nil
+}
+
+// eachNamedVersion calls fn, in a write transaction, with each named version of
+// package pkg; a name with no version is recorded in res as not found.
+func eachNamedVersion(tx store.Tx, pkg int64, names []string, res *BatchResult, fn func(name string, v *store.Version) error) error {
+	for _, name := range names {
+		v, err := tx.GetVersion(pkg, name)
+		switch {
+		case errors.Is(err, fault.ErrNotFound):
+			res.Failed[name] = notFoundVersion(name)
+			continue
+		case err != nil:
+			return err
+		}
+		if err := fn(name, v); err != nil {
+			return err
+		}
+	}
+	return nil
 }
