@@ -58,7 +58,7 @@ func (s *Service) UpdateVersionMetadata(ctx context.Context, ref PackageRef, ver
 		if err != nil {
 			return err
 		}
-		if err := eachNamedVersion(tx, p.ID, versions, res, func(name string, v *store.Version) error {
+		return eachNamedVersion(tx, p.ID, versions, res, func(name string, v *store.Version) error {
 			if v.Status == StatusDisposed {
 				res.Failed[name] = VersionFailure{Code: ErrCodeNotAllowed, Message: "A Disposed version can only be deleted"}
 				return nil
@@ -68,10 +68,7 @@ func (s *Service) UpdateVersionMetadata(ctx context.Context, ref PackageRef, ver
 			}
 			res.Successful[name] = VersionOutcome{Revision: v.Revision, Status: v.Status}
 			return nil
-		}); err != nil {
-			return err
-		}
-		return nil
+		})
 	})
 	if err != nil {
 		return nil, err

@@ -84,13 +84,7 @@ func (s *Service) UpdatePackage(ctx context.Context, ref PackageRef, expectedRev
 			return tx.DeletePackage(p.ID)
 		}
 		if err := eachNamedVersion(tx, p.ID, change.Delete, res, func(name string, v *store.Version) error {
-			vshas, err := dropVersion(tx, v)
-			if err != nil {
-				return err
-			}
-			shas = append(shas, vshas...)
-			res.Successful[name] = VersionOutcome{Revision: v.Revision, Status: StatusDeleted}
-			return nil
+			return deleteVersion(tx, name, v, res, &shas)
 		}); err != nil {
 			return err
 		}

@@ -332,22 +332,13 @@ func (s *Service) DeletePackageVersions(ctx context.Context, ref PackageRef, ver
 		if err != nil {
 			return err
 		}
-		if err := eachNamedVersion(tx, p.ID, versions, res, func(name string, v *store.Version) error {
+		return eachNamedVersion(tx, p.ID, versions, res, func(name string, v *store.Version) error {
 			if expectedStatus != "" && v.Status != expectedStatus {
 				res.Failed[name] = VersionFailure{Code: ErrCodeMismatchedStatus, Message: "Version " + name + " is " + v.Status + ", not " + expectedStatus}
 				return nil
 			}
-			vshas, err := dropVersion(tx, v)
-			if err != nil {
-				return err
-			}
-			shas = append(shas, vshas...)
-			res.Successful[name] = VersionOutcome{Revision: v.Revision, Status: StatusDeleted}
-			return nil
-		}); err != nil {
-			return err
-		}
-		return nil
+			return deleteVersion(tx, name, v, res, &shas)
+		})
 	})
 	if err != nil {
 		return nil, err
@@ -378,7 +369,7 @@ func (s *Service) DisposePackageVersions(ctx context.Context, ref PackageRef, se
 		if err != nil {
 			return err
 		}
-		if err := eachNamedVersion(tx, p.ID, names, res, func(name string, v *store.Version) error {
+		return eachNamedVersion(tx, p.ID, names, res, func(name string, v *store.Version) error {
 			if rev, ok := sel.VersionRevisions[name]; ok && rev != v.Revision {
 				res.Failed[name] = VersionFailure{Code: ErrCodeMismatchedRevision, Message: "Revision " + rev + " does not match the current revision " + v.Revision}
 				return nil
@@ -401,10 +392,7 @@ func (s *Service) DisposePackageVersions(ctx context.Context, ref PackageRef, se
 			}
 			res.Successful[name] = VersionOutcome{Revision: v.Revision, Status: StatusDisposed}
 			return nil
-		}); err != nil {
-			return err
-		}
-		return nil
+		})
 	})
 	if err != nil {
 		return nil, err
@@ -429,5 +417,17 @@ func eachNamedVersion(tx store.Tx, pkg int64, names []string, res *BatchResult, 
 			return err
 		}
 	}
+	return nil
+}
+
+// deleteVersion drops v (named name) and records it in res; the blobs it
+// referenced are added to shas, to be released after the transaction.
+func deleteVersion(tx store.Tx, name string, v *store.Version, res *BatchResult, shas *[]string) error {
+	vshas, err := dropVersion(tx, v)
+	if err != nil {
+		return err
+	}
+	*shas = append(*shas, vshas...)
+	res.Successful[name] = VersionOutcome{Revision: v.Revision, Status: StatusDeleted}
 	return nil
 }
