@@ -44,11 +44,21 @@ type Route struct {
 type Call struct {
 	Target *Target
 	Route  *Route
-	params map[string]string
+	params []param
+	inline [4]param // params' storage for the usual few
 }
 
+type param struct{ name, value string }
+
 // Param is the value of the path parameter name, unescaped.
-func (c *Call) Param(name string) string { return c.params[name] }
+func (c *Call) Param(name string) string {
+	for _, p := range c.params {
+		if p.name == name {
+			return p.value
+		}
+	}
+	return ""
+}
 
 // Param reads a multi-segment parameter: given the remaining segments
 // (unescaped), it returns the parameter's value and how many segments it
@@ -72,6 +82,15 @@ type Router struct {
 	NoRoute func(w http.ResponseWriter, r *http.Request, t *Target)
 	// IgnoreTrailingSlash matches a path ending in "/" as if it did not.
 	IgnoreTrailingSlash bool
+	// patterns are the routes' paths, split once (NewRouter).
+	patterns [][]patternSegment
+}
+
+// patternSegment is one segment of a route's path.
+type patternSegment struct {
+	text  string // the literal, or the parameter's name
+	param bool
+	rest  bool // {name...}
 }
 
 // ARNs names the resources actions are checked on; *artifact.Service
@@ -90,6 +109,7 @@ func NewRouter(rt Router) *Router {
 		panic("format: router of " + rt.Format + " without Render, Authorizer or ARNs")
 	}
 	for _, route := range rt.Routes {
+		rt.patterns = append(rt.patterns, compilePattern(route.Path))
 		where := rt.Format + " route " + route.Method + " " + strconv.Quote(route.Path)
 		switch {
 		case route.Method == "" || route.Handle == nil:
@@ -130,10 +150,10 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		segs = segs[:len(segs)-1]
 	}
 	var allowed []string
+	c := &Call{Target: t}
 	for i := range rt.Routes {
 		route := &rt.Routes[i]
-		params, ok := rt.match(route.Path, segs)
-		if !ok {
+		if !rt.match(c, rt.patterns[i], segs) {
 			continue
 		}
 		if route.Method != r.Method && (route.Method != http.MethodGet || r.Method != http.MethodHead) {
@@ -143,7 +163,8 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 			continue
 		}
-		rt.serve(w, r, &Call{Target: t, Route: route, params: params})
+		c.Route = route
+		rt.serve(w, r, c)
 		return
 	}
 	if len(allowed) > 0 {
@@ -186,48 +207,56 @@ func (rt *Router) authorize(ctx context.Context, c *Call) error {
 	return rt.Authorizer.Authorize(ctx, route.Action, arn)
 }
 
-// match matches the segments against a route's path pattern.
-func (rt *Router) match(pattern string, segs []string) (map[string]string, bool) {
-	var params map[string]string
-	set := func(k, v string) {
-		if params == nil {
-			params = map[string]string{}
+// compilePattern splits a route's path into its segments.
+func compilePattern(path string) []patternSegment {
+	if path == "" {
+		return nil
+	}
+	var out []patternSegment
+	for _, seg := range strings.Split(path, "/") {
+		name, isParam := strings.CutPrefix(seg, "{")
+		name, closed := strings.CutSuffix(name, "}")
+		if !isParam || !closed {
+			out = append(out, patternSegment{text: seg})
+			continue
 		}
-		params[k] = v
+		rest := strings.HasSuffix(name, "...")
+		out = append(out, patternSegment{text: strings.TrimSuffix(name, "..."), param: true, rest: rest})
 	}
-	var pat []string
-	if pattern != "" {
-		pat = strings.Split(pattern, "/")
-	}
+	return out
+}
+
+// match matches the segments against a route's pattern, leaving the
+// parameters in c.
+func (rt *Router) match(c *Call, pat []patternSegment, segs []string) bool {
+	c.params = c.inline[:0]
 	i := 0
 	for _, p := range pat {
-		name, isParam := strings.CutPrefix(p, "{")
-		name, closed := strings.CutSuffix(name, "}")
 		switch {
-		case !isParam || !closed:
-			if i >= len(segs) || segs[i] != p {
-				return nil, false
+		case !p.param:
+			if i >= len(segs) || segs[i] != p.text {
+				return false
 			}
 			i++
-		case strings.HasSuffix(name, "..."): // the last segment (NewRouter)
-			set(strings.TrimSuffix(name, "..."), strings.Join(segs[i:], "/"))
-			return params, true
-		case rt.Params[name] != nil:
-			v, used, ok := rt.Params[name](segs[i:])
+		case p.rest: // the last segment (NewRouter)
+			c.params = append(c.params, param{p.text, strings.Join(segs[i:], "/")})
+			return true
+		case rt.Params[p.text] != nil:
+			v, used, ok := rt.Params[p.text](segs[i:])
 			if !ok || used == 0 {
-				return nil, false
+				return false
 			}
-			set(name, v)
+			c.params = append(c.params, param{p.text, v})
 			i += used
 		default:
 			if i >= len(segs) || segs[i] == "" {
-				return nil, false
+				return false
 			}
-			set(name, segs[i])
+			c.params = append(c.params, param{p.text, segs[i]})
 			i++
 		}
 	}
-	return params, i == len(segs)
+	return i == len(segs)
 }
 
 // Segments splits the path after the repository endpoint into unescaped
@@ -249,24 +278,30 @@ func Segments(r *http.Request, t *Target) []string {
 // encoded slash ("%2f" or "%2F") stays inside its segment. decoded is the
 // same path decoded (Target.Path), used when escaped does not decode to it.
 func SplitEscaped(escaped, decoded string) []string {
+	if escaped == decoded {
+		return strings.Split(decoded, "/") // nothing escaped
+	}
 	if escaped != "" {
-		parts := strings.Split(escaped, "/")
-		segs := make([]string, len(parts))
-		var b strings.Builder
-		ok := true
-		for i, p := range parts {
+		segs := strings.Split(escaped, "/")
+		rest, ok := decoded, true
+		for i, p := range segs {
 			u, err := url.PathUnescape(p)
 			if err != nil {
 				ok = false
 				break
 			}
 			segs[i] = u
+			// The segments must spell decoded, "/" between them.
 			if i > 0 {
-				b.WriteByte('/')
+				if rest, ok = strings.CutPrefix(rest, "/"); !ok {
+					break
+				}
 			}
-			b.WriteString(u)
+			if rest, ok = strings.CutPrefix(rest, u); !ok {
+				break
+			}
 		}
-		if ok && b.String() == decoded {
+		if ok && rest == "" {
 			return segs
 		}
 	}

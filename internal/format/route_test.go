@@ -178,3 +178,19 @@ func TestNewRouterRefusesUndeclaredAuthorization(t *testing.T) {
 		}()
 	}
 }
+
+// BenchmarkRouter is the table's cost per request: matching a package
+// route of a scoped name with an escaped slash and authorizing it.
+func BenchmarkRouter(b *testing.B) {
+	rt := routerFixture(&recordingAuthz{})
+	r := httptest.NewRequest(http.MethodGet, "/fx/d/dx-123456789012/repo/@types%2fnode/-/node-1.0.0.tgz", nil)
+	r = r.WithContext(WithTarget(r.Context(), &Target{Format: "fx", Domain: "dx", DomainOwner: "123456789012", Repository: "repo",
+		Path: "@types/node/-/node-1.0.0.tgz"}))
+	w := httptest.NewRecorder()
+	b.ReportAllocs()
+	for b.Loop() {
+		rt.Authorizer.(*recordingAuthz).calls = nil
+		w.Body.Reset()
+		rt.ServeHTTP(w, r)
+	}
+}
