@@ -121,7 +121,10 @@ var formatTable = []FormatSpec{
 	{Name: FormatRuby, Connections: []Connection{{"public:ruby-gems-org", "https://rubygems.org/"}}},
 	{Name: FormatSwift, Namespace: NamespaceRequired,
 		Normalize: func(ns, name string) (string, string) { return strings.ToLower(ns), strings.ToLower(name) }},
-	{Name: FormatCargo, Connections: []Connection{{"public:crates-io", "https://index.crates.io/"}}},
+	// Crate names are one crate when equal but for case and "-"/"_", as on
+	// the public registry: stored in that canonical form (lower case, "_").
+	{Name: FormatCargo, Normalize: func(ns, name string) (string, string) { return ns, strings.ReplaceAll(strings.ToLower(name), "-", "_") },
+		Connections: []Connection{{"public:crates-io", "https://index.crates.io/"}}},
 }
 
 var formatRows = func() map[string]*FormatSpec {

@@ -57,7 +57,7 @@ var wantRows = map[string]formatRow{
 		normalize: [][4]string{{"Apple", "Swift-NIO", "apple", "swift-nio"}, {"ÉCOLE", "Ünï", "école", "ünï"}},
 		client:    [3]string{"apple", "swift-nio", "apple/swift-nio"}},
 	artifact.FormatCargo: {namespace: artifact.NamespaceForbidden,
-		normalize:   [][4]string{{"", "Serde_JSON", "", "Serde_JSON"}},
+		normalize:   [][4]string{{"", "Serde_JSON", "", "serde_json"}, {"", "Foo-Bar", "", "foo_bar"}},
 		client:      [3]string{"ns", "p", "ns/p"},
 		connections: map[string]string{"public:crates-io": "https://index.crates.io/"}},
 }

@@ -1,17 +1,28 @@
-// Package cargo is the codec of cargo's sparse registry protocol: pure
-// functions and types, no HTTP handling beyond the error body. A
-// repository endpoint E serves, with index = "sparse+E" in cargo's config:
+// Package cargo serves cargo's sparse registry on a repository endpoint E
+// (Protocol, Handler), with index = "sparse+E" in cargo's config, and holds
+// the protocol's codec: pure functions and types beside the handler.
 //
-//	GET E config.json                                 Config(E)
-//	GET E <index path>                                ParseIndexPath; one IndexEntry.AppendJSON line per version
-//	GET E api/v1/crates/<name>/<version>/download     ParseDownloadPath; the .crate
-//	PUT E api/v1/crates/new                           ReadMetadata, (authorize), ReadCrate, VerifyCrate, NewIndexEntry; PublishResponse
+//	GET E config.json                                 Config(E): dl, api, auth-required
+//	GET E <index path>                                one IndexEntry.AppendJSON line per version (ETag, 304)
+//	GET E api/v1/crates/<name>/<version>/download     the .crate, read through the engine (format.ServeAsset)
+//	PUT E api/v1/crates/new                           ReadMetadata, authorize, ReadCrate to a spool file, VerifyCrate, PutAsset
+//	DELETE E api/v1/crates/<name>/<version>/yank      status Unlisted
+//	PUT E api/v1/crates/<name>/<version>/unyank       status Published
+//	GET E api/v1/crates?q=&per_page=                  search over the repository's own crates
+//	GET|PUT|DELETE E api/v1/crates/<name>/owners      "not supported" (the repository's policy says who publishes)
 //
-// Errors are cargo's JSON body (WriteError), which cargo prints whatever
-// the status. config.json sets "auth-required", so cargo (1.74 and later)
-// sends its token on index and download requests too, not only on publish
-// (its first config.json request goes without one and is retried with it
-// after a 401).
+// Every route declares its action: ReadFromRepository on the repository
+// for reads, UpdatePackageVersionsStatus on the crate for yank and
+// unyank, PublishPackageVersion on the crate for a publish, checked once
+// the JSON metadata (which names the crate) is read and before a byte of
+// the .crate is. Errors are cargo's JSON body (WriteError), which cargo
+// prints whatever the status, with the status of format.ErrorStatus (a
+// 401 carries WWW-Authenticate). config.json sets "auth-required", so
+// cargo (1.74 and later) sends its token on index and download requests
+// too, not only on publish (its first config.json request goes without
+// one and is retried with it after the 401). cargo sends the token as
+// configured, "Authorization: <token>"; the data plane takes it bare or
+// after "Bearer ".
 //
 // # Names
 //
@@ -26,8 +37,13 @@
 // file is at the lower-cased name's IndexPath, and a request for another
 // spelling's path (foo_bar for foo-bar) is not that crate's (404), as on
 // the public registry. The package name in the CodeArtifact API and in
-// ARNs is meant to be the canonical form, like PyPI's normalised names,
-// the display name keeping the published spelling.
+// ARNs is the canonical form (the format row's Normalize hook in
+// internal/artifact), like PyPI's normalised names: `aws codeartifact
+// describe-package-version --package Foo-Bar` and `--package foo_bar` name
+// the same crate, a permissions policy names arn:…/cargo//foo_bar. Each
+// version's DisplayName and index line keep the published spelling, and a
+// publish that spells a crate of the repository differently is refused
+// (409). The one asset of a version is <canonical>-<version>.crate.
 //
 // # Versions
 //
@@ -55,6 +71,38 @@
 // Disposed versions are left out of the index and are not downloadable.
 // cargo yank / unyank (DELETE|PUT api/v1/crates/<name>/<version>/yank)
 // map to UpdatePackageVersionsStatus to Unlisted and back to Published.
+//
+// A version's record (store.Version) holds its index line as Metadata
+// (the entry as published, yanked left to the status), the published
+// spelling as DisplayName, the description as Summary, homepage,
+// repository, the license expression, the README (the metadata's, else the
+// crate's) and its dependencies for ListPackageVersionDependencies:
+// package the crate depended on, versionRequirement its requirement,
+// dependencyType its kind (normal, build, dev) and, for a dependency in
+// another registry, that registry's index URL as its namespace (crates
+// have none otherwise).
+//
+// # Index files and public:crates-io
+//
+// An index file merges the versions the repository shows (its own and its
+// upstream repositories', Published and Unlisted) with the index file of
+// each external source the package reaches (the connection's base URL is
+// a sparse index, https://index.crates.io/ by default), read through the
+// Fetcher's cache with ReadIndex as the decoder: a version stored here
+// wins over the upstream's line (yanked, though, when the upstream has
+// yanked it since it was fetched), versions the view withholds are left
+// out, and origin controls (upstream=BLOCK, a package group's
+// EXTERNAL_UPSTREAM block) leave the view without external sources. The
+// rendered file is cached under the engine's ViewStamp and the upstream
+// documents' identity, and its ETag is the body's hash: cargo revalidates
+// each file on every resolve, and a hit costs one stamp read, a lookup in
+// the Fetcher's document cache per external source and a hash, whatever
+// the number of versions. A .crate not stored is fetched from the
+// URL the source's config.json dl template gives (ExpandDownload),
+// verified against the index line's cksum, streamed to the client while
+// it is stored, and retained with the upstream's line as its record. A
+// publish is refused (409) when an external source lists the version and
+// the crate takes upstream versions (offers).
 //
 // Upstream index files (the public index) are read with ReadIndex: line
 // by line, bounded, invalid lines skipped and counted as cargo skips them,

@@ -1,8 +1,6 @@
 package guide
 
 import (
-	"strings"
-
 	"coffer/internal/artifact"
 )
 
@@ -12,8 +10,6 @@ import (
 // with the format's plug-in, when the protocol is built.
 var Pending = []Guide{
 	{ID: "nuget", Label: "NuGet", Format: artifact.FormatNuget, Snippets: nugetSnippets},
-	{ID: "cargo", Label: "Cargo", Format: artifact.FormatCargo, Snippets: cargoSnippets},
-	{ID: "ruby", Label: "RubyGems", Format: artifact.FormatRuby, Snippets: rubySnippets},
 	{ID: "swift", Label: "Swift", Format: artifact.FormatSwift, Snippets: swiftSnippets},
 }
 
@@ -39,38 +35,6 @@ func nugetSnippets(k Conn) []Snippet {
   </packageSourceCredentials>
 </configuration>`},
 		{ID: "nuget-push", Title: "Publish", File: "shell", Body: "dotnet nuget push MyPackage.1.0.0.nupkg --source codeartifact"},
-	}
-}
-
-// cargoSnippets: the cargo tab.
-func cargoSnippets(k Conn) []Snippet {
-	return []Snippet{
-		{ID: "cargo-config", Title: "Configure the registry; cargo fetches the token with the aws CLI", File: ".cargo/config.toml", Body: `[registries.codeartifact]
-index = "sparse+` + k.Endpoint + `"
-credential-provider = "cargo:token-from-stdout aws codeartifact get-authorization-token --domain ` + k.Domain + ` --domain-owner ` + k.Owner +
-			` --region ` + k.Region + ` --query authorizationToken --output text --endpoint-url ` + k.API + `"
-
-[registry]
-default = "codeartifact"
-
-[source.crates-io]
-replace-with = "codeartifact"`, Note: "replace-with sends crates.io requests through this repository too; leave it out to use it for your own crates only."},
-		k.GetToken(),
-		{ID: "cargo-env", Title: "Or give cargo a token from the environment (with credential-provider = \"cargo:token\")", File: "shell",
-			Body: "export CARGO_REGISTRIES_CODEARTIFACT_TOKEN=\"Bearer $CODEARTIFACT_AUTH_TOKEN\""},
-		{ID: "cargo-publish", Title: "Publish", File: "shell", Body: "cargo publish --registry codeartifact"},
-	}
-}
-
-// rubySnippets: the ruby tab.
-func rubySnippets(k Conn) []Snippet {
-	return []Snippet{k.GetToken(),
-		{ID: "bundler", Title: "Bundler: use the repository as the gem source", File: "Gemfile", Body: "source \"" + k.Endpoint + "\""},
-		{ID: "bundler-auth", Title: "and give Bundler the credentials", File: "shell", Body: "bundle config set --global " + k.Endpoint + " aws:$CODEARTIFACT_AUTH_TOKEN"},
-		{ID: "gemrc", Title: "gem install: add the source", File: "~/.gemrc", Body: ":sources:\n  - " + k.WithToken("TOKEN"),
-			Note: "Replace TOKEN with the token."},
-		{ID: "gem-push", Title: "Publish", File: "shell", Body: "export GEM_HOST_API_KEY=\"Bearer $CODEARTIFACT_AUTH_TOKEN\"\ngem push --host " +
-			strings.TrimSuffix(k.Endpoint, "/") + " my_gem-1.0.0.gem"},
 	}
 }
 

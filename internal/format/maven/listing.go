@@ -2,7 +2,6 @@ package maven
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"hash/maphash"
@@ -24,7 +23,7 @@ import (
 // hash pass over it, not a sort and a render.
 func (h *Handler) artifactMetadata(ctx context.Context, t *format.Target, p Path) (*document, error) {
 	ref := packageRef(t, p)
-	key := t.DomainOwner + "/" + t.Domain + "/" + t.Repository + "\x00" + p.GroupID + "\x00" + p.ArtifactID
+	key := format.CacheKey(t, p.GroupID+"\x00"+p.ArtifactID)
 	// The stamp changes with anything the view would show; on a cache hit
 	// no version is read, so the cost does not grow with the versions.
 	stamp, external, err := h.svc.ViewStamp(ctx, ref)
@@ -44,7 +43,7 @@ func (h *Handler) artifactMetadata(ctx context.Context, t *format.Target, p Path
 		return nil, ctx.Err()
 	}
 
-	fp := docsFingerprint(stampFingerprint(stamp), docs)
+	fp := format.StampFingerprint(stamp, docs, func(r *upstream.Response) *upstream.Document { return r.Document })
 	if d, ok := h.docs.Get(key, fp); ok {
 		return d, nil
 	}
@@ -122,27 +121,12 @@ func (h *Handler) artifactMetadata(ctx context.Context, t *format.Target, p Path
 
 var fingerprintSeed = maphash.MakeSeed()
 
-// stampFingerprint hashes an engine view stamp.
-func stampFingerprint(stamp string) uint64 { return maphash.String(fingerprintSeed, stamp) }
-
 // viewFingerprint identifies what a view contributes to an artifact-level
 // document (PackageView.Fingerprint).
 func viewFingerprint(view *artifact.PackageView) uint64 {
 	var h maphash.Hash
 	h.SetSeed(fingerprintSeed)
 	view.Fingerprint(&h)
-	return h.Sum64()
-}
-
-// docsFingerprint adds the identity of the upstream documents used to a
-// view's fingerprint.
-func docsFingerprint(view uint64, docs []*upstream.Response) uint64 {
-	var h maphash.Hash
-	h.SetSeed(fingerprintSeed)
-	h.Write(binary.LittleEndian.AppendUint64(nil, view))
-	for _, d := range docs {
-		d.Fingerprint(&h)
-	}
 	return h.Sum64()
 }
 

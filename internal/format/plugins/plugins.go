@@ -4,11 +4,13 @@ package plugins
 
 import (
 	"coffer/internal/format"
+	"coffer/internal/format/cargo"
 	"coffer/internal/format/generic"
 	"coffer/internal/format/guide"
 	"coffer/internal/format/maven"
 	"coffer/internal/format/npm"
 	"coffer/internal/format/pypi"
+	"coffer/internal/format/rubygems"
 )
 
 // All are the plug-ins, in the console's tab order.
@@ -17,6 +19,8 @@ var All = []format.Plugin{
 	npm.Protocol,
 	pypi.Protocol,
 	generic.Protocol,
+	cargo.Protocol,
+	rubygems.Protocol,
 }
 
 // Guides are the console's connection instructions: the plug-ins' and

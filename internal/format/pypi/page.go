@@ -152,11 +152,11 @@ func (h *Handler) projectPage(ctx context.Context, t *format.Target, project str
 	}
 	var fp uint64
 	if stamped {
-		fp = stampFingerprint(stamp, ups)
+		fp = format.StampFingerprint(stamp, ups, func(u *parsedUpstream) *upstream.Document { return u.doc })
 	} else {
 		fp = pageFingerprint(view, ups)
 	}
-	key := t.DomainOwner + "/" + t.Domain + "/" + t.Repository + "\x00" + project
+	key := format.CacheKey(t, project)
 	if p, ok := h.pages.Get(key, fp); ok {
 		return p, nil
 	}
@@ -208,20 +208,6 @@ type viewStamper interface {
 // The service has it: a change of its signature must not silently turn
 // the fast path off.
 var _ viewStamper = (*artifact.Service)(nil)
-
-// stampFingerprint identifies a page's inputs by the engine's view stamp
-// and the upstream documents.
-func stampFingerprint(stamp string, ups []*parsedUpstream) uint64 {
-	var h maphash.Hash
-	h.SetSeed(fingerprintSeed)
-	h.WriteString("stamp\x00")
-	h.WriteString(stamp)
-	h.WriteByte(0)
-	for _, u := range ups {
-		u.doc.Fingerprint(&h)
-	}
-	return h.Sum64()
-}
 
 // pageFingerprint identifies the inputs of a page: the view
 // (PackageView.Fingerprint) and the upstream documents.

@@ -216,22 +216,6 @@ func (h *Handler) readUpload(r *http.Request, t *format.Target) (*upload, error)
 	return u, nil
 }
 
-// failedWriter remembers the first error of its writer, so that a failed
-// copy tells a full disk (the server's side) from a broken body (the
-// client's).
-type failedWriter struct {
-	w   io.Writer
-	err error
-}
-
-func (f *failedWriter) Write(p []byte) (int, error) {
-	n, err := f.w.Write(p)
-	if err != nil && f.err == nil {
-		f.err = err
-	}
-	return n, err
-}
-
 // spool copies the file into a temporary file, hashing it on the way. A
 // failed write is the server's storage (507 when it is full), a failed
 // read the client's body.
@@ -242,14 +226,14 @@ func (h *Handler) spool(u *upload, part *multipart.Part) error {
 		return fault.Storage(err, "could not receive the upload")
 	}
 	u.file = f
-	dst := &failedWriter{w: f}
+	dst := &format.FailedWriter{W: f}
 	if h.wrapSpool != nil {
-		dst.w = h.wrapSpool(f)
+		dst.W = h.wrapSpool(f)
 	}
 	s256, m5, b2 := sha256.New(), md5.New(), newBlake2b256()
 	n, err := io.Copy(io.MultiWriter(dst, s256, m5, b2), io.LimitReader(part, h.maxUpload+1))
-	if dst.err != nil {
-		return fault.Storage(dst.err, "could not receive the upload")
+	if dst.Err != nil {
+		return fault.Storage(dst.Err, "could not receive the upload")
 	}
 	if err != nil {
 		return bodyError(err, "The upload was interrupted")

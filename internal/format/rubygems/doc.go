@@ -1,6 +1,8 @@
-// Package rubygems is the protocol codec of a RubyGems repository: pure
-// functions and types, no HTTP. It reads what gem push sends and writes
-// every index gem and Bundler read:
+// Package rubygems serves a RubyGems repository to gem and Bundler. Its
+// protocol handler (Protocol, handler.go, push.go, index_serve.go,
+// upstream.go, relay.go, offers.go, meta.go) sits on a codec of pure functions and
+// types, no HTTP, that reads what gem push sends and writes every index
+// gem and Bundler read:
 //
 //	ReadGem                          a pushed .gem, verified, streamed (gem.go)
 //	ParseSpecYAML, Spec              the gemspec inside it (spec.go)

@@ -1,0 +1,5 @@
+//go:build !race
+
+package rubygems
+
+const raceEnabled = false
