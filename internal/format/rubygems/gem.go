@@ -182,10 +182,16 @@ func gunzip(r io.Reader, max int64, what string) ([]byte, error) {
 // entry counts are bounded by lim. The spec is validated (Spec.Validate).
 // Errors reading r are returned as they are; anything wrong with the gem
 // is a validation fault.
-func ReadGem(r io.Reader, lim Limits) (*Gem, error) {
+func ReadGem(r io.Reader, lim Limits) (*Gem, error) { return ReadGemChecked(r, lim, nil) }
+
+// ReadGemChecked is ReadGem that calls check with the gem's spec as soon as
+// the metadata is read — gem build writes it before the content — so that
+// a push is authorized before the content is received. An error of check
+// ends the read and is returned as it is.
+func ReadGemChecked(r io.Reader, lim Limits, check func(*Spec) error) (*Gem, error) {
 	lim = lim.withDefaults()
 	src := &source{r: r, h: sha256.New()}
-	g, err := readGem(src, lim)
+	g, err := readGem(src, lim, check)
 	if src.err != nil {
 		return nil, src.err
 	}
@@ -205,7 +211,7 @@ func ReadGem(r io.Reader, lim Limits) (*Gem, error) {
 	return g, nil
 }
 
-func readGem(src io.Reader, lim Limits) (*Gem, error) {
+func readGem(src io.Reader, lim Limits, check func(*Spec) error) (*Gem, error) {
 	g := &Gem{}
 	tr := tar.NewReader(src)
 	digests := map[string]*digester{}
@@ -265,6 +271,9 @@ func readGem(src io.Reader, lim Limits) (*Gem, error) {
 				y = []byte{}
 			}
 			g.MetadataYAML = y
+			if g.Spec, err = checkedSpec(y, check); err != nil {
+				return nil, err
+			}
 		case memberData:
 			d := newDigester()
 			body := io.TeeReader(tr, d.w)
@@ -310,15 +319,24 @@ func readGem(src io.Reader, lim Limits) (*Gem, error) {
 		g.Checksums = sums
 	}
 	sort.Strings(g.Signatures)
-	spec, err := ParseSpecYAML(g.MetadataYAML)
+	return g, nil
+}
+
+// checkedSpec parses and validates the gem's spec and passes it to check.
+func checkedSpec(metadata []byte, check func(*Spec) error) (*Spec, error) {
+	spec, err := ParseSpecYAML(metadata)
 	if err != nil {
 		return nil, err
 	}
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
-	g.Spec = spec
-	return g, nil
+	if check != nil {
+		if err := check(spec); err != nil {
+			return nil, err
+		}
+	}
+	return spec, nil
 }
 
 // verifyData reads data.tar.gz through: sound gzip (its CRC is checked at

@@ -521,3 +521,34 @@ specification_version: 2
 		}
 	}
 }
+
+// TestReadGemChecksBeforeContent: the check sees the spec before the
+// content is read; its refusal ends the read there, so the pushed content
+// is never received by a caller who may not publish it.
+func TestReadGemChecksBeforeContent(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "coffer_tiny-0.1.0.gem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := errors.New("refused")
+	var seen string
+	r := &countingReader{r: bytes.NewReader(data)}
+	_, err = ReadGemChecked(r, Limits{}, func(s *Spec) error { seen = s.Name; return refused })
+	if !errors.Is(err, refused) || seen != "coffer_tiny" {
+		t.Fatalf("err %v, spec %q", err, seen)
+	}
+	if r.n >= int64(len(data)) {
+		t.Fatalf("read %d of %d bytes before the refusal", r.n, len(data))
+	}
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}

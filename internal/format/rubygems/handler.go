@@ -128,7 +128,7 @@ func New(svc Engine, authz auth.Authorizer, cfg Config) *Handler {
 		{Method: http.MethodGet, Path: "quick/Marshal.4.8/{file}", Action: actionRead, Handle: h.serveQuickSpec},
 		{Method: http.MethodGet, Path: "gems/{file}", Action: actionRead, Handle: h.serveGem},
 		{Method: http.MethodPost, Path: "api/v1/gems", Handle: h.push,
-			InHandler: "the gem is named inside the pushed .gem: PublishPackageVersion is checked on it once the gem is read, before anything is stored"},
+			InHandler: "the gem is named inside the pushed .gem: PublishPackageVersion is checked on it as soon as its metadata is read, before its content"},
 		{Method: http.MethodDelete, Path: "api/v1/gems/yank", Handle: h.yank,
 			InHandler: "the gem is named in the form: UpdatePackageVersionsStatus is checked on it before the status changes"},
 	}})

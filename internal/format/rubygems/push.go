@@ -17,9 +17,10 @@ import (
 )
 
 // push serves POST api/v1/gems (gem push): the body is the .gem. It is
-// spooled under the spool directory while ReadGem verifies it in the same
-// pass (the archive, every checksum, the spec); once the gem's name is
-// known, PublishPackageVersion is checked on the package, then the spooled
+// spooled under the spool directory while ReadGemChecked verifies it in the
+// same pass (the archive, every checksum, the spec); as soon as the
+// metadata names the gem, before the content is received,
+// PublishPackageVersion is checked on the package; then the spooled
 // file is recorded with PutAsset: a new version Published, or one more
 // build (platform) of an existing version. Nothing is stored when any
 // check fails. The spooled file is removed before the answer is written.
@@ -43,7 +44,9 @@ func (h *Handler) push(w http.ResponseWriter, r *http.Request, c *format.Call) e
 	}
 	defer cleanup()
 	dst := &format.FailedWriter{W: f}
-	g, err := ReadGem(io.TeeReader(body, dst), Limits{})
+	g, err := ReadGemChecked(io.TeeReader(body, dst), Limits{}, func(spec *Spec) error {
+		return h.authz.Authorize(r.Context(), actionPublish, h.packageARN(t, spec.Name))
+	})
 	if dst.Err != nil {
 		return fault.Storage(dst.Err, "could not receive the gem")
 	}
@@ -57,9 +60,6 @@ func (h *Handler) push(w http.ResponseWriter, r *http.Request, c *format.Call) e
 		return fault.Validation("Empty push: the body must be the .gem file")
 	}
 	spec := g.Spec
-	if err := h.authz.Authorize(r.Context(), actionPublish, h.packageARN(t, spec.Name)); err != nil {
-		return err
-	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return fault.Internal(err, "could not read the gem back")
 	}
