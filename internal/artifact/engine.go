@@ -172,8 +172,9 @@ type PutAssetRequest struct {
 	// Offered, when set, says whether an external source offers the version
 	// (its index lists it). A version new to the repository whose package
 	// has upstream=ALLOW is refused when a source the package reaches
-	// offers it, fetched or not (spec 3.5); a source that cannot be asked
-	// does not block the publish.
+	// offers it, fetched or not (spec 3.5). fault.KindNotFound means the
+	// source has no such package; a source that cannot be asked does not
+	// block the publish.
 	Offered func(ctx context.Context, src ExternalSource) (bool, error)
 }
 

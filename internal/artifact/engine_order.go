@@ -1,12 +1,13 @@
 package artifact
 
 // Repository-level views of the search order, for the protocols that act on
-// a whole repository rather than one package (PyPI's project list, npm's
-// audit relay): they read the engine's order instead of walking the
+// a whole repository rather than one package (PyPI's project list,
+// RubyGems' gem set, npm's audit relay): they read the engine's order instead of walking the
 // upstream graph themselves.
 
 import (
 	"context"
+	"slices"
 
 	"coffer/internal/store"
 )
@@ -26,6 +27,40 @@ func (s *Service) SearchOrder(ctx context.Context, ref RepoRef) ([]string, error
 		}
 	})
 	return names, err
+}
+
+// PackageNames returns the names of the packages of format stored in ref's
+// repository and the repositories of its search order (see SearchOrder),
+// each once, sorted: the package list of an index-style protocol (PyPI's
+// simple index, RubyGems' gem set).
+func (s *Service) PackageNames(ctx context.Context, ref RepoRef, format string) ([]string, error) {
+	order, err := s.SearchOrder(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var names []string
+	for _, repo := range order {
+		page := PageRequest{Max: 1000}
+		for {
+			ps, next, err := s.ListPackages(ctx, RepoRef{DomainRef: ref.DomainRef, Repository: repo}, PackageFilter{Format: format}, page)
+			if err != nil {
+				return nil, err
+			}
+			for _, p := range ps {
+				if !seen[p.Name] {
+					seen[p.Name] = true
+					names = append(names, p.Name)
+				}
+			}
+			if next == "" {
+				break
+			}
+			page.After = next
+		}
+	}
+	slices.Sort(names)
+	return names, nil
 }
 
 // ExternalConnectionsReached returns the external connections of format

@@ -3,6 +3,7 @@ package artifact_test
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"coffer/internal/artifact"
@@ -104,4 +105,32 @@ func TestExternalConnectionsReached(t *testing.T) {
 	if err != nil || len(got) != 0 {
 		t.Errorf("npm connections of pypi-c = %v, %v", got, err)
 	}
+}
+
+// TestPackageNames: the packages of one format in the repository and its
+// upstream repositories, each once, sorted; other formats and repositories
+// outside the search order are left out.
+func TestPackageNames(t *testing.T) {
+	f := newFixture(t)
+	f.repo("up")
+	f.repo("other")
+	f.repo("app", "up")
+	put := func(repo, format, name string) {
+		t.Helper()
+		ref := artifact.VersionRef{PackageRef: artifact.PackageRef{RepoRef: repoRef(repo), Format: format, Package: name}, Version: "1.0.0"}
+		if _, err := f.svc.PutAsset(ctx, artifact.PutAssetRequest{VersionRef: ref, Asset: name + ".tgz"}, strings.NewReader(name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("app", artifact.FormatNpm, "zeta")
+	put("up", artifact.FormatNpm, "alpha")
+	put("up", artifact.FormatNpm, "zeta")
+	put("other", artifact.FormatNpm, "beta")
+	put("app", artifact.FormatPypi, "gamma")
+	got, err := f.svc.PackageNames(ctx, repoRef("app"), artifact.FormatNpm)
+	if want := []string{"alpha", "zeta"}; err != nil || !slices.Equal(got, want) {
+		t.Errorf("PackageNames(app, npm) = %v, %v; want %v", got, err, want)
+	}
+	_, err = f.svc.PackageNames(ctx, repoRef("missing"), artifact.FormatNpm)
+	wantKind(t, err, fault.KindNotFound, "PackageNames of a missing repository")
 }

@@ -105,6 +105,9 @@ func (s *Service) refuseOffered(ctx context.Context, ref VersionRef, t *putTarge
 	}
 	for _, src := range sources {
 		ok, err := offered(ctx, src)
+		if fault.KindOf(err) == fault.KindNotFound {
+			continue // the source has no such package
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()

@@ -5,7 +5,6 @@ import (
 	"slices"
 
 	"coffer/internal/artifact"
-	"coffer/internal/fault"
 )
 
 // offers is a deploy's question to an external source: does the artifact's
@@ -17,9 +16,6 @@ func (h *Handler) offers(p Path) func(context.Context, artifact.ExternalSource) 
 	}
 	return func(ctx context.Context, src artifact.ExternalSource) (bool, error) {
 		res, err := h.up.Get(ctx, src.BaseURL+p.GroupPath()+"/"+p.ArtifactID+"/"+MetadataFile)
-		if fault.KindOf(err) == fault.KindNotFound {
-			return false, nil
-		}
 		if err != nil {
 			return false, err
 		}

@@ -22,9 +22,8 @@ type Engine interface {
 	format.Engine
 	ViewPackage(ctx context.Context, ref artifact.PackageRef, includeUnlisted bool) (*artifact.PackageView, error)
 	ListPackageVersionAssets(ctx context.Context, ref artifact.VersionRef, page artifact.PageRequest) (*artifact.AssetList, error)
-	ListPackages(ctx context.Context, ref artifact.RepoRef, f artifact.PackageFilter, page artifact.PageRequest) ([]artifact.Package, string, error)
+	PackageNames(ctx context.Context, ref artifact.RepoRef, format string) ([]string, error)
 	DescribeRepository(ctx context.Context, ref artifact.RepoRef) (*artifact.Repository, error)
-	SearchOrder(ctx context.Context, ref artifact.RepoRef) ([]string, error)
 }
 
 var _ Engine = (*artifact.Service)(nil)

@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"coffer/internal/artifact"
-	"coffer/internal/fault"
 )
 
 // offers is an upload's question to an external source: does the
@@ -12,9 +11,6 @@ import (
 func (h *Handler) offers(project, version string) func(context.Context, artifact.ExternalSource) (bool, error) {
 	return func(ctx context.Context, src artifact.ExternalSource) (bool, error) {
 		up, err := h.upstreamPage(ctx, src, NormalizeName(project))
-		if fault.KindOf(err) == fault.KindNotFound {
-			return false, nil
-		}
 		if err != nil {
 			return false, err
 		}

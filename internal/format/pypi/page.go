@@ -580,31 +580,5 @@ func (h *Handler) serveIndex(w http.ResponseWriter, r *http.Request, c *format.C
 // projects lists the PyPI packages of the repository and its upstreams, in
 // the engine's search order, sorted by name.
 func (h *Handler) projects(ctx context.Context, t *format.Target) ([]string, error) {
-	order, err := h.svc.SearchOrder(ctx, repoRef(t, t.Repository))
-	if err != nil {
-		return nil, err
-	}
-	seen := map[string]bool{}
-	var names []string
-	for _, repo := range order {
-		after := ""
-		for {
-			ps, next, err := h.svc.ListPackages(ctx, repoRef(t, repo), artifact.PackageFilter{Format: artifact.FormatPypi}, artifact.PageRequest{After: after, Max: 1000})
-			if err != nil {
-				return nil, err
-			}
-			for _, p := range ps {
-				if !seen[p.Name] {
-					seen[p.Name] = true
-					names = append(names, p.Name)
-				}
-			}
-			if next == "" {
-				break
-			}
-			after = next
-		}
-	}
-	slices.Sort(names)
-	return names, nil
+	return h.svc.PackageNames(ctx, repoRef(t, t.Repository), artifact.FormatPypi)
 }

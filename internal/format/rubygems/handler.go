@@ -51,8 +51,7 @@ type Engine interface {
 	ViewPackage(ctx context.Context, ref artifact.PackageRef, includeUnlisted bool) (*artifact.PackageView, error)
 	ViewStamp(ctx context.Context, ref artifact.PackageRef) (string, []artifact.ExternalSource, error)
 	ExternalConnectionsReached(ctx context.Context, ref artifact.RepoRef, format string) ([]artifact.ExternalSource, error)
-	ListPackages(ctx context.Context, ref artifact.RepoRef, f artifact.PackageFilter, page artifact.PageRequest) ([]artifact.Package, string, error)
-	SearchOrder(ctx context.Context, ref artifact.RepoRef) ([]string, error)
+	PackageNames(ctx context.Context, ref artifact.RepoRef, format string) ([]string, error)
 	SetVersionStatus(ctx context.Context, ref artifact.VersionRef, status string) (*artifact.Version, error)
 }
 

@@ -299,30 +299,13 @@ const infoParallelism = 8
 // name: the gems stored in the repository and its upstream repositories,
 // and the gems their runtime dependencies name that an upstream offers.
 func (h *Handler) gemSet(ctx context.Context, t *format.Target) ([]*document, error) {
-	order, err := h.svc.SearchOrder(ctx, repoRef(t, t.Repository))
+	queue, err := h.svc.PackageNames(ctx, repoRef(t, t.Repository), artifact.FormatRuby)
 	if err != nil {
 		return nil, err
 	}
 	seen := map[string]bool{}
-	var queue []string
-	for _, repo := range order {
-		after := ""
-		for {
-			ps, next, err := h.svc.ListPackages(ctx, repoRef(t, repo), artifact.PackageFilter{Format: artifact.FormatRuby}, artifact.PageRequest{After: after, Max: 1000})
-			if err != nil {
-				return nil, err
-			}
-			for _, p := range ps {
-				if !seen[p.Name] {
-					seen[p.Name] = true
-					queue = append(queue, p.Name)
-				}
-			}
-			if next == "" {
-				break
-			}
-			after = next
-		}
+	for _, name := range queue {
+		seen[name] = true
 	}
 	// The info files are read a wave at a time, a few at once: the first
 	// wave is the stored gems, each next one the gems the previous one's

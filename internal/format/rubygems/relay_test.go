@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,7 +25,6 @@ import (
 	"coffer/internal/blob/fs"
 	"coffer/internal/format"
 	"coffer/internal/lru"
-	"coffer/internal/store"
 	"coffer/internal/upstream"
 )
 
@@ -45,16 +45,8 @@ func (e *relayEngine) ExternalConnectionsReached(context.Context, artifact.RepoR
 	return []artifact.ExternalSource{{Repository: "r", Connection: "public:ruby-gems-org", BaseURL: e.url}}, nil
 }
 
-func (e *relayEngine) SearchOrder(_ context.Context, ref artifact.RepoRef) ([]string, error) {
-	return []string{ref.Repository}, nil
-}
-
-func (e *relayEngine) ListPackages(context.Context, artifact.RepoRef, artifact.PackageFilter, artifact.PageRequest) ([]artifact.Package, string, error) {
-	var ps []artifact.Package
-	for _, n := range e.own {
-		ps = append(ps, artifact.Package{Package: store.Package{Name: n}})
-	}
-	return ps, "", nil
+func (e *relayEngine) PackageNames(context.Context, artifact.RepoRef, string) ([]string, error) {
+	return slices.Sorted(slices.Values(e.own)), nil
 }
 
 func (e *relayEngine) ViewStamp(ctx context.Context, ref artifact.PackageRef) (string, []artifact.ExternalSource, error) {
