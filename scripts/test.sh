@@ -36,6 +36,11 @@ command -v cargo > /dev/null || apt_packages+=(cargo)          # format/cargo's 
 command -v ruby > /dev/null || apt_packages+=(ruby)            # format/rubygems checks its Marshal with the real ruby
 command -v gem > /dev/null || apt_packages+=(ruby-rubygems)
 command -v bundle > /dev/null || apt_packages+=(ruby-bundler)     # test/ruby drives the real bundler
+# The PostgreSQL store's tests and test/cluster run a throw-away PostgreSQL server (its binaries
+# are off PATH, under /usr/lib/postgresql), test/cluster fronts its nodes with nginx.
+compgen -G '/usr/lib/postgresql/*/bin/initdb' > /dev/null || apt_packages+=(postgresql)
+command -v psql > /dev/null || apt_packages+=(postgresql-client)
+command -v nginx > /dev/null || apt_packages+=(nginx-light)
 # The fake "Maven Central" of test/maven is /usr/share/maven-repo as these fill it.
 for p in libmaven-compiler-plugin-java libmaven-resources-plugin-java libmaven-jar-plugin-java \
   libmaven-install-plugin-java libmaven-deploy-plugin-java libsurefire-java libmaven-clean-plugin-java; do
@@ -60,8 +65,24 @@ aws --version
 echo "node $(node --version), npm $(npm --version), pnpm $("$npm_tools/node_modules/.bin/pnpm" --version), yarn $("$npm_tools/node_modules/.bin/yarn" --version)"
 go mod download
 
-# Servers the tests need are started here, on loopback, and stopped on exit.
-# (None yet: every test starts its own coffer processes and fixtures.)
+# Servers the tests need are started here, on loopback, and stopped on exit:
+# PostgreSQL for internal/store/postgres and test/migrate, an S3 server
+# (versitygw, built once from the Go module proxy) for internal/blob/s3 and
+# test/migrate. Each prints the variables the tests read (NAME=value; the
+# values hold '&', so they are exported line by line). test/cluster starts
+# servers of its own, since it stops them on purpose.
+servers=$(mktemp -d)
+cleanup() {
+  scripts/s3server.sh stop "$servers/s3" > /dev/null 2>&1 || true
+  scripts/postgres.sh stop "$servers/pg" > /dev/null 2>&1 || true
+  rm -rf "$servers" "${fuzzlog:-}"
+}
+trap cleanup EXIT
+chmod 755 "$servers" # PostgreSQL runs as its own user when we are root
+for server in postgres:pg s3server:s3; do
+  vars=$("scripts/${server%:*}.sh" start "$servers/${server#*:}")
+  while IFS= read -r line; do export "$line"; done <<< "$vars"
+done
 
 go vet ./...
 go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./... # pinned: a new release may add checks
@@ -74,8 +95,8 @@ go test -count=1 ./...
 # -fuzztime with no failing input (go.dev/issue/75804, fixed in Go 1.27):
 # such a run, and only such a run, is tried once more.
 if [[ $fuzztime != 0 ]]; then
-  log=$(mktemp)
-  trap 'rm -f "$log"' EXIT
+  fuzzlog=$(mktemp)
+  log=$fuzzlog
   fuzz_once() { # pkg target
     local corpus="$1/testdata/fuzz/$2" before after
     before=$(ls "$corpus" 2> /dev/null | wc -l)

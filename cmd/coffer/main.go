@@ -2,6 +2,7 @@
 // CodeArtifact API.
 //
 //	coffer serve [flags]   run the server (coffer serve -h lists the flags)
+//	coffer migrate [flags] copy a deployment to other stores (coffer migrate -h)
 //	coffer version         print the version
 package main
 
@@ -45,6 +46,8 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) er
 		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 		defer stop()
 		return serve(ctx, cfg, getenv, stderr)
+	case "migrate":
+		return runMigrate(args[1:], getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "coffer", version)
 		return nil
@@ -57,7 +60,8 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) er
 }
 
 func usage(w io.Writer) error {
-	fmt.Fprintln(w, "usage: coffer serve [flags]   (coffer serve -h lists the flags)\n       coffer version")
+	fmt.Fprintln(w, "usage: coffer serve [flags]   (coffer serve -h lists the flags)\n"+
+		"       coffer migrate --from METADATA,BLOBS --to METADATA,BLOBS [flags]   (coffer migrate -h)\n       coffer version")
 	return errors.New("no command given")
 }
 

@@ -4,6 +4,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -18,7 +19,8 @@ import (
 	"coffer/internal/auth/seal"
 	"coffer/internal/auth/sigv4"
 	"coffer/internal/authz"
-	"coffer/internal/blob/fs"
+	"coffer/internal/backend"
+	"coffer/internal/blob"
 	"coffer/internal/config"
 	"coffer/internal/console"
 	"coffer/internal/controlplane"
@@ -27,7 +29,6 @@ import (
 	"coffer/internal/iam"
 	"coffer/internal/server"
 	"coffer/internal/store"
-	"coffer/internal/store/sqlite"
 	"coffer/internal/upstream"
 )
 
@@ -51,29 +52,59 @@ func New(ctx context.Context, cfg config.Config, getenv func(string) string, log
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
-	meta, err := sqlite.Open(filepath.Join(cfg.DataDir, "metadata.db"))
+	metaSpec, err := backend.ParseMetadata(cfg.Metadata, cfg.DataDir)
 	if err != nil {
-		return nil, fmt.Errorf("metadata store: %w", err)
+		return nil, err
 	}
-	a, err := assemble(ctx, cfg, getenv, log, meta)
+	blobSpec, err := backend.ParseBlobs(cfg.Blobs, cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	masterKey, err := loadMasterKey(cfg, metaSpec, getenv)
+	if err != nil {
+		return nil, err
+	}
+	meta, err := backend.OpenMetadata(ctx, metaSpec)
+	if err != nil {
+		return nil, err
+	}
+	blobs, err := backend.OpenBlobs(ctx, blobSpec, backend.BlobOptions{RedirectSize: cfg.BlobRedirectSize})
+	if err != nil {
+		return nil, errors.Join(err, meta.Close())
+	}
+	log.Info("storage", "metadata", metaSpec.String(), "blobs", blobSpec.String())
+	a, err := assemble(ctx, cfg, getenv, log, meta, blobs, masterKey)
 	if err != nil {
 		return nil, errors.Join(err, meta.Close())
 	}
 	return a, nil
 }
 
-func assemble(ctx context.Context, cfg config.Config, getenv func(string) string, log *slog.Logger, meta store.Store) (*App, error) {
-	blobs, err := fs.New(filepath.Join(cfg.DataDir, "blobs"))
-	if err != nil {
-		return nil, fmt.Errorf("blob store: %w", err)
+// loadMasterKey reads the master key from COFFER_MASTER_KEY or the key file.
+// Only a deployment of one process may have a key made up on first start: a
+// node sharing its metadata store with others must be given the key they
+// all use, or it would seal secrets nobody else can open.
+func loadMasterKey(cfg config.Config, meta backend.Spec, getenv func(string) string) ([]byte, error) {
+	file := cmp.Or(cfg.MasterKeyFile, filepath.Join(cfg.DataDir, "master.key"))
+	env := getenv("COFFER_MASTER_KEY")
+	if meta.Shared() && env == "" {
+		if _, err := os.Stat(file); err != nil {
+			return nil, fmt.Errorf("master key: with a shared metadata store every node needs the same master key: "+
+				"set COFFER_MASTER_KEY (base64 of %d random bytes, e.g. from `head -c %d /dev/urandom | base64`) or --master-key-file (%v)",
+				seal.KeySize, seal.KeySize, err)
+		}
 	}
+	key, err := seal.LoadKey(file, env)
+	if err != nil {
+		return nil, fmt.Errorf("master key: %w", err)
+	}
+	return key, nil
+}
+
+func assemble(ctx context.Context, cfg config.Config, getenv func(string) string, log *slog.Logger, meta store.Store, blobs blob.Store, masterKey []byte) (*App, error) {
 	spool, err := newSpool(filepath.Join(cfg.DataDir, "spool"))
 	if err != nil {
 		return nil, err
-	}
-	masterKey, err := seal.LoadKey(filepath.Join(cfg.DataDir, "master.key"), getenv("COFFER_MASTER_KEY"))
-	if err != nil {
-		return nil, fmt.Errorf("master key: %w", err)
 	}
 	sealer, err := seal.New(masterKey)
 	if err != nil {
@@ -118,14 +149,27 @@ func assemble(ctx context.Context, cfg config.Config, getenv func(string) string
 		WriteQueryError:   iam.WriteQueryError,
 		Audit:             auditLog,
 		Console:           web,
-		Ready: func(ctx context.Context) error {
-			return meta.Read(ctx, func(tx store.Tx) error { _, err := tx.GetSetting("account-id"); return err })
-		},
-		Log: log,
+		Ready:             func(ctx context.Context) error { return ready(ctx, meta, blobs) },
+		Log:               log,
 	})
 	go svc.CollectOrphansEvery(ctx, artifact.OrphanGrace, artifact.OrphanInterval)
 	return &App{Handler: handler, Service: svc, Identity: identity, meta: meta, audit: auditLog}, nil
 }
+
+// ready checks that both stores answer: the metadata store with a read of the
+// account, the blob store with a lookup of the empty blob (present or not,
+// the backend answered).
+func ready(ctx context.Context, meta store.Store, blobs blob.Store) error {
+	if err := meta.Read(ctx, func(tx store.Tx) error { _, err := tx.GetSetting("account-id"); return err }); err != nil {
+		return fmt.Errorf("metadata store: %w", err)
+	}
+	if _, err := blobs.Exists(ctx, emptySHA256); err != nil {
+		return err // the drivers' errors name the blob store
+	}
+	return nil
+}
+
+const emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 // upstreamDocumentCache bounds the upstream documents (packuments, simple
 // pages, maven-metadata.xml) kept in memory for every format together.

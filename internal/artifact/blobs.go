@@ -4,16 +4,21 @@ import (
 	"context"
 	"sync"
 
+	"coffer/internal/fault"
 	"coffer/internal/store"
 )
 
 // hashLocks serialises the commit of a blob with the metadata transaction
 // that references it and with any deletion of the same blob, so that a failed
 // upload's compensating delete can never remove a blob another upload has
-// just referenced. Keyed by SHA-256; entries are dropped when unused.
+// just referenced. Keyed by SHA-256; entries are dropped when unused. When
+// the metadata store is shared by several processes (store.Locker), the
+// process-wide lock is also taken there, after the local one, so the rule
+// holds across nodes and a node holds at most one shared lock per blob.
 type hashLocks struct {
-	mu    sync.Mutex
-	locks map[string]*hashLock
+	mu     sync.Mutex
+	locks  map[string]*hashLock
+	shared store.Locker // nil for a store one process uses
 }
 
 type hashLock struct {
@@ -21,7 +26,9 @@ type hashLock struct {
 	users int
 }
 
-func (h *hashLocks) lock(sha string) func() {
+// lock takes the blob's lock. It fails only when the shared lock cannot be
+// taken (ctx ended, the metadata store unreachable).
+func (h *hashLocks) lock(ctx context.Context, sha string) (unlock func(), err error) {
 	h.mu.Lock()
 	if h.locks == nil {
 		h.locks = map[string]*hashLock{}
@@ -34,7 +41,7 @@ func (h *hashLocks) lock(sha string) func() {
 	l.users++
 	h.mu.Unlock()
 	l.Lock()
-	return func() {
+	local := func() {
 		l.Unlock()
 		h.mu.Lock()
 		if l.users--; l.users == 0 {
@@ -42,6 +49,15 @@ func (h *hashLocks) lock(sha string) func() {
 		}
 		h.mu.Unlock()
 	}
+	if h.shared == nil {
+		return local, nil
+	}
+	release, err := h.shared.Lock(ctx, "blob:"+sha)
+	if err != nil {
+		local()
+		return nil, fault.Unavailable(err, "could not lock the asset's content")
+	}
+	return func() { release(); local() }, nil
 }
 
 // releaseBlobs deletes the blobs that no asset references any more. Failures
@@ -53,7 +69,11 @@ func (s *Service) releaseBlobs(ctx context.Context, shas []string) {
 			continue
 		}
 		seen[sha] = true
-		unlock := s.locks.lock(sha)
+		unlock, err := s.locks.lock(context.WithoutCancel(ctx), sha)
+		if err != nil {
+			s.log.Warn("could not release a blob; the orphan collector will", "sha256", sha, "err", err)
+			continue
+		}
 		s.dropIfUnreferenced(ctx, sha)
 		unlock()
 	}

@@ -70,6 +70,13 @@ func (s *Service) CollectOrphansEvery(ctx context.Context, grace, interval time.
 // to delete one blob does not stop the pass; the first error is returned.
 func (s *Service) CollectOrphans(ctx context.Context, grace time.Duration) (n int, bytes int64, err error) {
 	start := time.Now()
+	if st, ok := s.blobs.(stagingCleaner); ok {
+		if removed, cerr := st.CleanStaging(ctx, grace); cerr != nil {
+			err = cerr
+		} else if removed > 0 {
+			s.log.Info("removed staged uploads of failed or killed processes", "count", removed)
+		}
+	}
 	cutoff := start.Add(-grace)
 	for info, lerr := range s.blobs.List(ctx) {
 		if lerr != nil {
@@ -104,6 +111,13 @@ func (s *Service) CollectOrphans(ctx context.Context, grace time.Duration) (n in
 	return n, bytes, err
 }
 
+// stagingCleaner is a blob store whose staging area outlives the process
+// (an object store): what a killed node staged is removed there, once older
+// than the grace period, by whichever node collects next.
+type stagingCleaner interface {
+	CleanStaging(ctx context.Context, olderThan time.Duration) (removed int, err error)
+}
+
 // collectHook, when set (by tests), runs for each candidate blob after the
 // listing and before collectOne takes its hash lock.
 var collectHook func(s *Service, sha256 string)
@@ -111,7 +125,10 @@ var collectHook func(s *Service, sha256 string)
 // collectOne deletes the blob sha if, under its hash lock, it is still older
 // than cutoff and no asset references it.
 func (s *Service) collectOne(ctx context.Context, sha string, cutoff time.Time) (deleted bool, err error) {
-	unlock := s.locks.lock(sha)
+	unlock, err := s.locks.lock(ctx, sha)
+	if err != nil {
+		return false, err
+	}
 	defer unlock()
 	obj, err := s.blobs.Open(ctx, sha)
 	if errors.Is(err, fault.ErrNotFound) {

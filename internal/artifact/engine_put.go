@@ -25,7 +25,10 @@ func (s *Service) writeAsset(ctx context.Context, body io.Reader, check func(blo
 	if err := check(dg); err != nil {
 		return err
 	}
-	unlock := s.locks.lock(dg.SHA256)
+	unlock, err := s.locks.lock(ctx, dg.SHA256)
+	if err != nil {
+		return err
+	}
 	defer unlock()
 	created, err := staged.Commit(ctx)
 	if err != nil {

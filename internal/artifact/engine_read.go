@@ -54,9 +54,11 @@ func (s *Service) readAsset(ctx context.Context, req ReadRequest) (*ReadResult, 
 	var fetched *fetchedBlob
 	defer func() {
 		if fetched != nil && fetched.created && !fetched.used {
-			unlock := s.locks.lock(fetched.digests.SHA256)
-			s.dropIfUnreferenced(ctx, fetched.digests.SHA256)
-			unlock()
+			if unlock, err := s.locks.lock(context.WithoutCancel(ctx), fetched.digests.SHA256); err == nil {
+				s.dropIfUnreferenced(ctx, fetched.digests.SHA256)
+				unlock()
+			} // else the orphan collector removes it later
+
 		}
 	}()
 	for range maxReadAttempts {
@@ -131,10 +133,13 @@ func (s *Service) openResult(ctx context.Context, p *store.Package, v *store.Ver
 // concurrent release of the upstream copy from deleting the content before
 // the retained record references it.
 func (s *Service) retainHit(ctx context.Context, ref VersionRef, req ReadRequest, b store.Blob) (*ReadResult, error) {
-	unlock := s.locks.lock(b.SHA256)
+	unlock, err := s.locks.lock(ctx, b.SHA256)
+	if err != nil {
+		return nil, err
+	}
 	defer unlock()
 	var out readResult
-	err := s.meta.Write(ctx, func(tx store.Tx) error {
+	err = s.meta.Write(ctx, func(tx store.Tx) error {
 		plan, err := s.planRead(tx, ref, req.Asset, req.AllowUnfinished, false)
 		if errors.Is(err, fault.ErrNotFound) {
 			return errReplan // the upstream copy went away; an external one may do
@@ -158,7 +163,10 @@ func (s *Service) retainHit(ctx context.Context, ref VersionRef, req ReadRequest
 // opens it. When another read recorded the asset meanwhile, that record wins.
 func (s *Service) ingestFetched(ctx context.Context, ref VersionRef, req ReadRequest, f *fetchedBlob) (*ReadResult, error) {
 	dg := f.digests
-	unlock := s.locks.lock(dg.SHA256)
+	unlock, err := s.locks.lock(ctx, dg.SHA256)
+	if err != nil {
+		return nil, err
+	}
 	defer unlock()
 	// FetchFunc committed the blob before this lock was taken: when it was
 	// already present (created false), a release of its last other reference
@@ -169,7 +177,7 @@ func (s *Service) ingestFetched(ctx context.Context, ref VersionRef, req ReadReq
 		return nil, &fault.Error{Kind: fault.KindUnavailable, Message: "The fetched asset " + req.Asset + " was removed before it was recorded; try again"}
 	}
 	var out readResult
-	err := s.meta.Write(ctx, func(tx store.Tx) error {
+	err = s.meta.Write(ctx, func(tx store.Tx) error {
 		plan, err := s.planRead(tx, ref, req.Asset, req.AllowUnfinished, true)
 		if err != nil {
 			return err

@@ -49,8 +49,10 @@ func New(cfg Config, meta store.Store, blobs blob.Store, log *slog.Logger) *Serv
 	if cfg.MaxAssetSize <= 0 {
 		cfg.MaxAssetSize = 5 << 30
 	}
-	return &Service{cfg: cfg, meta: meta, blobs: blobs, log: log, hits: gencache.New[hitKey, storedHit](16384),
+	s := &Service{cfg: cfg, meta: meta, blobs: blobs, log: log, hits: gencache.New[hitKey, storedHit](16384),
 		stamps: gencache.New[PackageRef, viewStamp](16384)}
+	s.locks.shared, _ = meta.(store.Locker)
+	return s
 }
 
 // MaxAssetSize is the largest asset accepted, in bytes.

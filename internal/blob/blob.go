@@ -67,6 +67,14 @@ type Object interface {
 	Reader() io.ReadSeeker
 }
 
+// Redirector is implemented by an Object that clients may download from
+// the blob store itself (an object store's presigned URL): RedirectURL
+// returns a short-lived URL of the content, or ok false when this object is
+// to be streamed through coffer (redirects off, or the object too small).
+type Redirector interface {
+	RedirectURL(ctx context.Context) (url string, ok bool, err error)
+}
+
 // Staged is content that has been read and hashed but is not yet a blob.
 type Staged interface {
 	Digests() Digests

@@ -32,6 +32,19 @@ type Config struct {
 	LogFormat              string   `toml:"log-format"`
 	// MaxAssetSize bounds one uploaded asset in bytes.
 	MaxAssetSize int64 `toml:"max-asset-size"`
+	// Metadata selects the metadata store: "" (SQLite under the data dir),
+	// sqlite:///path, postgres://… or a libpq key-value string.
+	Metadata string `toml:"metadata"`
+	// Blobs selects the blob store: "" (files under the data dir),
+	// file:///path or s3://bucket/prefix?region=…&endpoint=…&path-style=true.
+	Blobs string `toml:"blobs"`
+	// MasterKeyFile holds the master key when COFFER_MASTER_KEY is not set;
+	// "" means <data-dir>/master.key, created on first start.
+	MasterKeyFile string `toml:"master-key-file"`
+	// BlobRedirectSize: downloads of assets at least this large are answered
+	// with a short-lived presigned redirect to the object store (S3 only);
+	// 0 streams every download through coffer.
+	BlobRedirectSize int64 `toml:"blob-redirect-size"`
 }
 
 // Defaults returns the built-in settings.
@@ -61,7 +74,8 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	var (
 		configFile                                                      string
 		listen, dataDir, publicURL, region, accountID, logLevel, logFmt string
-		maxAsset                                                        int64
+		metadata, blobs, masterKeyFile                                  string
+		maxAsset, redirectSize                                          int64
 		conns                                                           listFlag
 	)
 	fs.StringVar(&configFile, "config", "", "config file (TOML) with the same settings; env COFFER_CONFIG")
@@ -74,6 +88,10 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	fs.StringVar(&logLevel, "log-level", "", "debug, info, warn or error (default info); env COFFER_LOG_LEVEL")
 	fs.StringVar(&logFmt, "log-format", "", "json or text (default json); env COFFER_LOG_FORMAT")
 	fs.Int64Var(&maxAsset, "max-asset-size", 0, "largest asset in bytes (default 5 GiB); env COFFER_MAX_ASSET_SIZE")
+	fs.StringVar(&metadata, "metadata", "", "metadata store: sqlite:///path (default <data-dir>/metadata.db), postgres://… or a libpq key-value string; env COFFER_METADATA")
+	fs.StringVar(&blobs, "blobs", "", "blob store: file:///path (default <data-dir>/blobs) or s3://bucket/prefix?region=…&endpoint=…&path-style=true; env COFFER_BLOBS")
+	fs.StringVar(&masterKeyFile, "master-key-file", "", "file holding the base64 master key when COFFER_MASTER_KEY is not set (default <data-dir>/master.key); env COFFER_MASTER_KEY_FILE")
+	fs.Int64Var(&redirectSize, "blob-redirect-size", 0, "redirect downloads of assets of at least this many bytes to a presigned object-store URL (S3 only; default 0: off); env COFFER_BLOB_REDIRECT_SIZE")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -106,12 +124,17 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	env("ACCOUNT_ID", &cfg.AccountID)
 	env("LOG_LEVEL", &cfg.LogLevel)
 	env("LOG_FORMAT", &cfg.LogFormat)
+	env("METADATA", &cfg.Metadata)
+	env("BLOBS", &cfg.Blobs)
+	env("MASTER_KEY_FILE", &cfg.MasterKeyFile)
 	if v := getenv("COFFER_EXTERNAL_CONNECTION"); v != "" {
 		cfg.ExternalConnectionList = append(cfg.ExternalConnectionList, strings.Split(v, ",")...)
 	}
-	if v := getenv("COFFER_MAX_ASSET_SIZE"); v != "" {
-		if _, err := fmt.Sscan(v, &cfg.MaxAssetSize); err != nil {
-			return cfg, fmt.Errorf("COFFER_MAX_ASSET_SIZE: %q is not a number", v)
+	for name, dst := range map[string]*int64{"MAX_ASSET_SIZE": &cfg.MaxAssetSize, "BLOB_REDIRECT_SIZE": &cfg.BlobRedirectSize} {
+		if v := getenv("COFFER_" + name); v != "" {
+			if _, err := fmt.Sscan(v, dst); err != nil {
+				return cfg, fmt.Errorf("COFFER_%s: %q is not a number", name, v)
+			}
 		}
 	}
 
@@ -127,8 +150,14 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	set(accountID, &cfg.AccountID)
 	set(logLevel, &cfg.LogLevel)
 	set(logFmt, &cfg.LogFormat)
+	set(metadata, &cfg.Metadata)
+	set(blobs, &cfg.Blobs)
+	set(masterKeyFile, &cfg.MasterKeyFile)
 	if maxAsset > 0 {
 		cfg.MaxAssetSize = maxAsset
+	}
+	if redirectSize > 0 {
+		cfg.BlobRedirectSize = redirectSize
 	}
 	cfg.ExternalConnectionList = append(cfg.ExternalConnectionList, conns...)
 	return cfg, cfg.finish()
@@ -171,6 +200,9 @@ func (c *Config) finish() error {
 	}
 	if c.MaxAssetSize <= 0 {
 		errs = append(errs, errors.New("max-asset-size must be positive"))
+	}
+	if c.BlobRedirectSize < 0 {
+		errs = append(errs, errors.New("blob-redirect-size must not be negative"))
 	}
 	c.ExternalConnections = map[string]string{}
 	for _, e := range c.ExternalConnectionList {

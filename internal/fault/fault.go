@@ -120,6 +120,13 @@ func Internal(err error, format string, args ...any) *Error {
 	return &Error{Kind: KindInternal, Message: fmt.Sprintf(format, args...), Err: err}
 }
 
+// Unavailable wraps a failure of a backend the server depends on (the
+// metadata database or the object store unreachable): the request may be
+// retried once it is back. Surfaces answer 503.
+func Unavailable(err error, format string, args ...any) *Error {
+	return &Error{Kind: KindUnavailable, Message: fmt.Sprintf(format, args...), Err: err}
+}
+
 // Storage wraps a failed write to the server's own storage (a blob, a
 // spooled upload): InsufficientStorage when the file system is full or the
 // quota is used up (ENOSPC, EDQUOT), else Internal. The message says what
@@ -145,9 +152,11 @@ func KindOf(err error) Kind { return As(err).Kind }
 // wrapping err. One exception: an internal error (a *Error of
 // KindInternal, or none at all) whose cause is the server's storage being
 // full is that InsufficientStorage *Error, or a new one when the cause is
-// a bare ENOSPC or EDQUOT. Wrapping a write failure as internal adds
-// context, not a category: a full disk reads the same on every surface
-// whichever layer wrapped it.
+// a bare ENOSPC or EDQUOT; one whose cause is an Unavailable *Error (the
+// database or object store unreachable) is that error. Wrapping a storage
+// failure as internal adds context, not a category: a full disk or a
+// backend that is down reads the same on every surface whichever layer
+// wrapped it.
 func As(err error) *Error {
 	var e *Error
 	if !errors.As(err, &e) {
@@ -157,7 +166,7 @@ func As(err error) *Error {
 		return &Error{Kind: KindInternal, Message: "internal error", Err: err}
 	}
 	if e.Kind == KindInternal && e.Err != nil {
-		if inner := As(e.Err); inner.Kind == KindInsufficientStorage {
+		if inner := As(e.Err); inner.Kind == KindInsufficientStorage || inner.Kind == KindUnavailable {
 			return inner
 		}
 	}

@@ -53,3 +53,16 @@ func TestStorageFull(t *testing.T) {
 		}
 	}
 }
+
+// A backend that is down is a 503 on every surface, however deep a layer
+// wrapped it as internal.
+func TestUnavailableThroughInternal(t *testing.T) {
+	down := Unavailable(errors.New("dial tcp 127.0.0.1:5432: connect: connection refused"), "metadata store unavailable")
+	wrapped := fmt.Errorf("read plan: %w", Internal(down, "asset content of a.bin is unavailable"))
+	if got := As(wrapped); got.Kind != KindUnavailable || got.Message != "metadata store unavailable" {
+		t.Fatalf("As = %+v, want the Unavailable error", got)
+	}
+	if got := As(Internal(errors.New("boom"), "internal")); got.Kind != KindInternal {
+		t.Fatalf("a plain internal error became %v", got.Kind)
+	}
+}

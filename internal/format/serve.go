@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"coffer/internal/artifact"
+	"coffer/internal/blob"
 	"coffer/internal/store"
 	"coffer/internal/upstream"
 )
@@ -73,6 +74,18 @@ func ServeAsset(w http.ResponseWriter, r *http.Request, engine AssetReader, o As
 	if o.Respond != nil {
 		o.Respond(w, r, a)
 		return
+	}
+	if rd, ok := res.Object.(blob.Redirector); ok && r.Method == http.MethodGet {
+		// A large asset on an object store: the client fetches it from
+		// there, and this node's bandwidth stays free (--blob-redirect-size).
+		if url, ok, err := rd.RedirectURL(r.Context()); err != nil {
+			o.WriteError(w, r, err)
+			return
+		} else if ok {
+			w.Header().Set("Cache-Control", "no-store") // the URL expires
+			http.Redirect(w, r, url, http.StatusTemporaryRedirect)
+			return
+		}
 	}
 	hd := w.Header()
 	hd.Set("Content-Type", o.ContentType)

@@ -132,10 +132,20 @@ func ensureAccount(tx store.Tx, configured string) (string, error) {
 	return configured, tx.PutSetting(settingAccountID, configured)
 }
 
+// ErrMasterKeyMismatch is returned by Open when the master key cannot open
+// the secrets already in the metadata store: a node of a cluster started
+// with another key than the one the store was created with.
+var ErrMasterKeyMismatch = errors.New("the master key cannot open the secrets stored in the metadata store: " +
+	"every node must use the master key the store was first used with (COFFER_MASTER_KEY or --master-key-file)")
+
 func (id *Identity) ensureTokenKey(tx store.Tx) ([]byte, error) {
 	stored, err := tx.GetSetting(settingTokenKey)
 	if err == nil {
-		return id.sealer.Open([]byte(stored), sealTokenKey)
+		key, err := id.sealer.Open([]byte(stored), sealTokenKey)
+		if err != nil {
+			return nil, fmt.Errorf("%w (%v)", ErrMasterKeyMismatch, err)
+		}
+		return key, nil
 	}
 	if !errors.Is(err, fault.ErrNotFound) {
 		return nil, err

@@ -32,6 +32,17 @@ type Store interface {
 	Close() error
 }
 
+// Locker is implemented by a store that several coffer processes share
+// (store/postgres): Lock takes the lock named key, which every process
+// sharing the store respects, waiting for it until ctx ends; unlock releases
+// it. The artifact service takes a blob's lock this way so that an upload on
+// one node and the orphan collector or a failed upload's cleanup on another
+// never race (see artifact's collect.go). A store without it is used by one
+// process, whose own locks suffice.
+type Locker interface {
+	Lock(ctx context.Context, key string) (unlock func(), err error)
+}
+
 // Tx is one transaction. It groups the per-record interfaces below.
 type Tx interface {
 	Settings
@@ -59,6 +70,14 @@ type Page struct {
 type Settings interface {
 	GetSetting(key string) (string, error)
 	PutSetting(key, value string) error
+	// ListSettings returns every setting, ordered by key (for migration).
+	ListSettings() ([]Setting, error)
+}
+
+// Setting is one installation-wide value.
+type Setting struct {
+	Key   string
+	Value string
 }
 
 // Domain is a CodeArtifact domain.

@@ -97,7 +97,20 @@ func FreePort(t *testing.T) int {
 // test if it still runs; its logs are printed when the test failed.
 func Start(t *testing.T, bin, dataDir string, extraArgs ...string) *Coffer {
 	t.Helper()
+	return StartEnv(t, bin, dataDir, nil, extraArgs...)
+}
+
+// StartEnv is Start with env added to the process's environment. A
+// --listen among extraArgs replaces the free port (a restart on the same
+// address).
+func StartEnv(t *testing.T, bin, dataDir string, env []string, extraArgs ...string) *Coffer {
+	t.Helper()
 	addr := fmt.Sprintf("127.0.0.1:%d", FreePort(t))
+	for i, a := range extraArgs {
+		if a == "--listen" && i+1 < len(extraArgs) {
+			addr = extraArgs[i+1]
+		}
+	}
 	args := append([]string{"serve", "--listen", addr, "--data-dir", dataDir, "--log-format", "text"}, extraArgs...)
 	cmd := exec.Command(bin, args...)
 	for _, e := range os.Environ() {
@@ -105,6 +118,7 @@ func Start(t *testing.T, bin, dataDir string, extraArgs ...string) *Coffer {
 			cmd.Env = append(cmd.Env, e)
 		}
 	}
+	cmd.Env = append(cmd.Env, env...)
 	c := &Coffer{t: t, Cmd: cmd, URL: "http://" + addr, DataDir: dataDir, Logs: &SyncBuffer{}, Done: make(chan error, 1)}
 	cmd.Stdout, cmd.Stderr = c.Logs, c.Logs
 	if err := cmd.Start(); err != nil {

@@ -26,6 +26,13 @@ func (t *tx) PutSetting(key, value string) error {
 	return wrap(err, "put setting")
 }
 
+// ListSettings implements store.Settings.
+func (t *tx) ListSettings() ([]store.Setting, error) {
+	out, err := listRows(t, func(r scanner) (st store.Setting, err error) { return st, r.Scan(&st.Key, &st.Value) },
+		"SELECT key, value FROM settings ORDER BY key")
+	return out, wrap(err, "list settings")
+}
+
 const domainColumns = "id, owner, name, status, encryption_key, created_time, policy_document, policy_revision"
 
 func scanDomain(r scanner) (store.Domain, error) {

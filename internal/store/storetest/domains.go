@@ -15,12 +15,18 @@ func testSettings(t *testing.T, s store.Store) {
 		if err := tx.PutSetting("account-id", "111122223333"); err != nil {
 			return err
 		}
+		if err := tx.PutSetting("sealed", "\xff\x00\xfe sealed bytes"); err != nil { // any bytes, not only UTF-8
+			return err
+		}
 		return tx.PutSetting("empty", "")
 	})
+	check(t, "binary setting", get(t, s, func(tx store.Tx) (string, error) { return tx.GetSetting("sealed") }), "\xff\x00\xfe sealed bytes")
 	check(t, "setting", get(t, s, func(tx store.Tx) (string, error) { return tx.GetSetting("account-id") }), "111122223333")
 	check(t, "empty setting", get(t, s, func(tx store.Tx) (string, error) { return tx.GetSetting("empty") }), "")
 	mustWrite(t, s, func(tx store.Tx) error { return tx.PutSetting("account-id", "444455556666") })
 	check(t, "overwritten setting", get(t, s, func(tx store.Tx) (string, error) { return tx.GetSetting("account-id") }), "444455556666")
+	check(t, "ListSettings", get(t, s, func(tx store.Tx) ([]store.Setting, error) { return tx.ListSettings() }),
+		[]store.Setting{{Key: "account-id", Value: "444455556666"}, {Key: "empty", Value: ""}, {Key: "sealed", Value: "\xff\x00\xfe sealed bytes"}})
 }
 
 func testDomains(t *testing.T, s store.Store) {
