@@ -41,7 +41,7 @@ command -v bundle > /dev/null || apt_packages+=(ruby-bundler)     # test/ruby dr
 compgen -G '/usr/lib/postgresql/*/bin/initdb' > /dev/null || apt_packages+=(postgresql)
 command -v psql > /dev/null || apt_packages+=(postgresql-client)
 command -v nginx > /dev/null || apt_packages+=(nginx-light)
-# The fake "Maven Central" of test/maven is /usr/share/maven-repo as these fill it.
+# The fake "Maven Central" of test/maven and test/cluster (test/maventest) is /usr/share/maven-repo as these fill it.
 for p in libmaven-compiler-plugin-java libmaven-resources-plugin-java libmaven-jar-plugin-java \
   libmaven-install-plugin-java libmaven-deploy-plugin-java libsurefire-java libmaven-clean-plugin-java; do
   dpkg -s "$p" > /dev/null 2>&1 || apt_packages+=("$p")

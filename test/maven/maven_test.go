@@ -1,316 +1,21 @@
 package maven_test
 
 import (
-	"crypto/md5"
 	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
-	"time"
+
+	"coffer/test/maventest"
 )
-
-// debianRepo is where Debian's Maven packages install their artifacts.
-const debianRepo = "/usr/share/maven-repo"
-
-// debianPackages fill debianRepo with what the test project needs.
-const debianPackages = "libmaven-compiler-plugin-java libmaven-resources-plugin-java libmaven-jar-plugin-java " +
-	"libmaven-install-plugin-java libmaven-deploy-plugin-java libsurefire-java libmaven-clean-plugin-java"
-
-// The real versions those packages provide (real-clients.md 1.1).
-var plugins = map[string]string{
-	"maven-clean-plugin": "3.2.0", "maven-resources-plugin": "3.3.0", "maven-compiler-plugin": "3.10.1",
-	"maven-surefire-plugin": "2.22.3", "maven-jar-plugin": "3.3.0", "maven-install-plugin": "3.1.0", "maven-deploy-plugin": "3.0.0",
-}
-
-func checkInstall(t *testing.T) {
-	t.Helper()
-	need(t, "mvn")
-	need(t, "javac")
-	var missing []string
-	for name, v := range plugins {
-		missing = append(missing, missingFile(fmt.Sprintf("org/apache/maven/plugins/%s/%s/%s-%s.jar", name, v, name, v))...)
-	}
-	missing = append(missing, missingFile("junit/junit/4.13.2/junit-4.13.2.jar")...)
-	missing = append(missing, missingFile("org/apache/commons/commons-lang3/3.12.0/commons-lang3-3.12.0.jar")...)
-	if len(missing) > 0 {
-		t.Fatalf("%s lacks %s: install the Debian packages %s (.ci/run installs them: apt-get install -y %s)",
-			debianRepo, strings.Join(missing, ", "), debianPackages, debianPackages)
-	}
-}
-
-func missingFile(rel string) []string {
-	if _, err := os.Stat(filepath.Join(debianRepo, rel)); err != nil {
-		return []string{rel}
-	}
-	return nil
-}
-
-// fixture is the fake "Maven Central": a copy of debianRepo with symlinks
-// resolved and .sha1/.md5 files beside every jar and pom, served on the
-// loopback by a file server that counts requests by path.
-type fixture struct {
-	srv    *httptest.Server
-	mu     sync.Mutex
-	counts map[string]int
-}
-
-func newFixture(t *testing.T) *fixture {
-	t.Helper()
-	root := filepath.Join(t.TempDir(), "central")
-	if err := copyResolved(debianRepo, root, 0); err != nil {
-		t.Fatal(err)
-	}
-	f := &fixture{counts: map[string]int{}}
-	files := http.FileServer(http.Dir(root))
-	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f.mu.Lock()
-		f.counts[r.URL.Path]++
-		f.mu.Unlock()
-		files.ServeHTTP(w, r)
-	}))
-	t.Cleanup(f.srv.Close)
-	return f
-}
-
-// copyResolved copies a tree, following symlinks, and writes checksum files
-// for jars and POMs.
-func copyResolved(src, dst string, depth int) error {
-	if depth > 40 {
-		return fmt.Errorf("%s: too deep", src)
-	}
-	if err := os.MkdirAll(dst, 0o755); err != nil {
-		return err
-	}
-	entries, err := os.ReadDir(src)
-	if err != nil {
-		return err
-	}
-	for _, e := range entries {
-		s, d := filepath.Join(src, e.Name()), filepath.Join(dst, e.Name())
-		fi, err := os.Stat(s) // follows symlinks
-		if err != nil {
-			continue // a dangling link
-		}
-		if fi.IsDir() {
-			if err := copyResolved(s, d, depth+1); err != nil {
-				return err
-			}
-			continue
-		}
-		b, err := os.ReadFile(s)
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(d, b, 0o644); err != nil {
-			return err
-		}
-		if strings.HasSuffix(d, ".jar") || strings.HasSuffix(d, ".pom") {
-			s1, m5 := sha1.Sum(b), md5.Sum(b)
-			if err := os.WriteFile(d+".sha1", []byte(hex.EncodeToString(s1[:])), 0o644); err != nil {
-				return err
-			}
-			if err := os.WriteFile(d+".md5", []byte(hex.EncodeToString(m5[:])), 0o644); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-func (f *fixture) snapshot() map[string]int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	out := make(map[string]int, len(f.counts))
-	for k, v := range f.counts {
-		out[k] = v
-	}
-	return out
-}
-
-const pomTemplate = `<?xml version="1.0" encoding="UTF-8"?>
-<project xmlns="http://maven.apache.org/POM/4.0.0" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
-         xsi:schemaLocation="http://maven.apache.org/POM/4.0.0 http://maven.apache.org/xsd/maven-4.0.0.xsd">
-  <modelVersion>4.0.0</modelVersion>
-  <groupId>com.example</groupId>
-  <artifactId>hello</artifactId>
-  <version>%[1]s</version>
-  <packaging>jar</packaging>
-  <name>hello</name>
-  <description>Says hello through coffer.</description>
-  <properties>
-    <maven.compiler.release>17</maven.compiler.release>
-    <project.build.sourceEncoding>UTF-8</project.build.sourceEncoding>
-  </properties>
-  <dependencies>
-    <dependency><groupId>org.apache.commons</groupId><artifactId>commons-lang3</artifactId><version>3.12.0</version></dependency>
-    <dependency><groupId>junit</groupId><artifactId>junit</artifactId><version>4.13.2</version><scope>test</scope></dependency>
-  </dependencies>
-  <distributionManagement>
-    <repository><id>codeartifact</id><name>codeartifact</name><url>%[2]s</url></repository>
-    <snapshotRepository><id>codeartifact</id><name>codeartifact</name><url>%[2]s</url></snapshotRepository>
-  </distributionManagement>
-  <build><pluginManagement><plugins>
-    <plugin><groupId>org.apache.maven.plugins</groupId><artifactId>maven-clean-plugin</artifactId><version>3.2.0</version></plugin>
-    <plugin><groupId>org.apache.maven.plugins</groupId><artifactId>maven-resources-plugin</artifactId><version>3.3.0</version></plugin>
-    <plugin><groupId>org.apache.maven.plugins</groupId><artifactId>maven-compiler-plugin</artifactId><version>3.10.1</version></plugin>
-    <plugin><groupId>org.apache.maven.plugins</groupId><artifactId>maven-surefire-plugin</artifactId><version>2.22.3</version></plugin>
-    <plugin><groupId>org.apache.maven.plugins</groupId><artifactId>maven-jar-plugin</artifactId><version>3.3.0</version></plugin>
-    <plugin><groupId>org.apache.maven.plugins</groupId><artifactId>maven-install-plugin</artifactId><version>3.1.0</version></plugin>
-    <plugin><groupId>org.apache.maven.plugins</groupId><artifactId>maven-deploy-plugin</artifactId><version>3.0.0</version></plugin>
-  </plugins></pluginManagement></build>
-</project>
-`
-
-// settingsTemplate is the CodeArtifact-style settings.xml of the seed.
-const settingsTemplate = `<settings xmlns="http://maven.apache.org/SETTINGS/1.0.0">
-  <servers>
-    <server>
-      <id>codeartifact</id>
-      <username>aws</username>
-      <password>${env.CODEARTIFACT_AUTH_TOKEN}</password>
-    </server>
-  </servers>
-  <profiles><profile><id>default</id>
-    <repositories><repository><id>codeartifact</id><url>%[1]s</url></repository></repositories>
-  </profile></profiles>
-  <activeProfiles><activeProfile>default</activeProfile></activeProfiles>
-  <mirrors><mirror><id>codeartifact</id><name>codeartifact</name><url>%[1]s</url><mirrorOf>*</mirrorOf></mirror></mirrors>
-</settings>
-`
-
-const helloJava = `package com.example.hello;
-
-import org.apache.commons.lang3.StringUtils;
-
-public class Hello {
-    public static String greet(String name) {
-        return "Hello, " + StringUtils.capitalize(name) + "!";
-    }
-
-    public static void main(String[] args) {
-        System.out.println(greet(args.length > 0 ? args[0] : "world"));
-    }
-}
-`
-
-const helloTestJava = `package com.example.hello;
-
-import static org.junit.Assert.assertEquals;
-
-import org.junit.Test;
-
-public class HelloTest {
-    @Test
-    public void greets() {
-        assertEquals("Hello, Coffer!", Hello.greet("coffer"));
-    }
-}
-`
-
-func writeProject(t *testing.T, endpoint string) string {
-	t.Helper()
-	dir := t.TempDir()
-	files := map[string]string{
-		"pom.xml":      fmt.Sprintf(pomTemplate, "1.0.0", endpoint),
-		"pom-snap.xml": fmt.Sprintf(pomTemplate, "1.1.0-SNAPSHOT", endpoint),
-		"settings.xml": fmt.Sprintf(settingsTemplate, endpoint),
-		"src/main/java/com/example/hello/Hello.java":     helloJava,
-		"src/test/java/com/example/hello/HelloTest.java": helloTestJava,
-	}
-	for name, content := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
-
-const appPOM = `<?xml version="1.0" encoding="UTF-8"?>
-<project xmlns="http://maven.apache.org/POM/4.0.0">
-  <modelVersion>4.0.0</modelVersion>
-  <groupId>com.example</groupId><artifactId>app</artifactId><version>1.0</version><packaging>jar</packaging>
-  <properties>
-    <maven.compiler.release>17</maven.compiler.release>
-    <project.build.sourceEncoding>UTF-8</project.build.sourceEncoding>
-  </properties>
-  <dependencies>
-    <dependency><groupId>com.example</groupId><artifactId>hello</artifactId><version>1.1.0-SNAPSHOT</version></dependency>
-  </dependencies>
-  <build><pluginManagement><plugins>
-    <plugin><groupId>org.apache.maven.plugins</groupId><artifactId>maven-resources-plugin</artifactId><version>3.3.0</version></plugin>
-    <plugin><groupId>org.apache.maven.plugins</groupId><artifactId>maven-compiler-plugin</artifactId><version>3.10.1</version></plugin>
-  </plugins></pluginManagement></build>
-</project>
-`
-
-const appJava = `package com.example.app;
-
-public class App {
-    public static void main(String[] args) {
-        System.out.println(com.example.hello.Hello.greet("app"));
-    }
-}
-`
-
-// writeConsumer writes a project that depends on hello 1.1.0-SNAPSHOT.
-func writeConsumer(t *testing.T, endpoint string) string {
-	t.Helper()
-	dir := t.TempDir()
-	for name, content := range map[string]string{
-		"pom.xml": appPOM, "settings.xml": fmt.Sprintf(settingsTemplate, endpoint), "src/main/java/com/example/app/App.java": appJava,
-	} {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
-
-// mvn runs the real mvn in the project with an isolated HOME and the given
-// local repository, and returns its output.
-func mvn(t *testing.T, dir, token, localRepo string, args ...string) string {
-	t.Helper()
-	home := t.TempDir()
-	full := append([]string{"-B", "-s", "settings.xml", "-Dmaven.repo.local=" + localRepo}, args...)
-	cmd := exec.Command("mvn", full...)
-	cmd.Dir = dir
-	for _, e := range os.Environ() {
-		if !strings.HasPrefix(e, "HOME=") && !strings.HasPrefix(e, "MAVEN_") && !strings.HasPrefix(e, "CODEARTIFACT_") {
-			cmd.Env = append(cmd.Env, e)
-		}
-	}
-	cmd.Env = append(cmd.Env, "HOME="+home, "CODEARTIFACT_AUTH_TOKEN="+token)
-	start := time.Now()
-	out, err := cmd.CombinedOutput()
-	t.Logf("mvn %s: %v", strings.Join(args, " "), time.Since(start).Round(100*time.Millisecond))
-	if err != nil {
-		s := string(out)
-		if len(s) > 20000 {
-			s = "…" + s[len(s)-20000:]
-		}
-		t.Fatalf("mvn %s: %v\n%s", strings.Join(args, " "), err, s)
-	}
-	return string(out)
-}
 
 // origin returns "publish/upstream" of a package in a list-packages result.
 func origin(pkgs []any, namespace, name string) string {
@@ -326,9 +31,9 @@ func origin(pkgs []any, namespace, name string) string {
 }
 
 func TestMavenBuildsThroughCoffer(t *testing.T) {
-	checkInstall(t)
-	central := newFixture(t)
-	c := startCoffer(t, t.TempDir(), "--external-connection", "public:maven-central="+central.srv.URL+"/")
+	maventest.CheckInstall(t)
+	central := maventest.NewCentral(t)
+	c := startCoffer(t, t.TempDir(), "--external-connection", "public:maven-central="+central.URL+"/")
 	aws := newAWSCLI(t, c)
 
 	aws.ok("create-domain", "--domain", "demo")
@@ -341,22 +46,22 @@ func TestMavenBuildsThroughCoffer(t *testing.T) {
 		t.Fatalf("token %q, endpoint %q", token, endpoint)
 	}
 
-	proj := writeProject(t, endpoint)
+	proj := maventest.WriteProject(t, endpoint)
 	m2 := filepath.Join(t.TempDir(), "m2")
-	mvn(t, proj, token, m2, "compile")
-	out := mvn(t, proj, token, m2, "package")
+	maventest.Mvn(t, proj, token, m2, "compile")
+	out := maventest.Mvn(t, proj, token, m2, "package")
 	if !strings.Contains(out, "Tests run: 1, Failures: 0") {
 		t.Fatalf("package did not run the test:\n%s", out)
 	}
-	mvn(t, proj, token, m2, "deploy")
-	out = mvn(t, proj, token, m2, "-f", "pom-snap.xml", "deploy", "-DskipTests")
+	maventest.Mvn(t, proj, token, m2, "deploy")
+	out = maventest.Mvn(t, proj, token, m2, "-f", "pom-snap.xml", "deploy", "-DskipTests")
 	build := regexp.MustCompile(`hello-(1\.1\.0-\d{8}\.\d{6}-1)\.jar`).FindStringSubmatch(out)
 	if build == nil {
 		t.Fatalf("the SNAPSHOT deploy uploaded no timestamped jar:\n%s", out)
 	}
 	// A second build of the SNAPSHOT: Maven reads the first one's metadata
 	// from coffer to number it 2; the first build becomes Unlisted.
-	out = mvn(t, proj, token, m2, "-f", "pom-snap.xml", "deploy", "-DskipTests")
+	out = maventest.Mvn(t, proj, token, m2, "-f", "pom-snap.xml", "deploy", "-DskipTests")
 	build2 := regexp.MustCompile(`hello-(1\.1\.0-\d{8}\.\d{6}-2)\.jar`).FindStringSubmatch(out)
 	if build2 == nil {
 		t.Fatalf("the second SNAPSHOT deploy uploaded no build 2:\n%s", out)
@@ -365,7 +70,7 @@ func TestMavenBuildsThroughCoffer(t *testing.T) {
 	// What coffer recorded, as the aws CLI sees it.
 	for _, repo := range []string{"my-repo", "my-repo-store"} {
 		pkgs := list(aws.ok("list-packages", "--domain", "demo", "--repository", repo), "packages")
-		for name := range plugins {
+		for name := range maventest.Plugins {
 			if name == "maven-clean-plugin" {
 				// Not used: mvn clean needs org.codehaus.plexus:plexus-utils:1.1
 				// (which Maven injects into old plugins), and Debian does not
@@ -424,16 +129,16 @@ func TestMavenBuildsThroughCoffer(t *testing.T) {
 
 	// The fake Central goes away; a build from a new, empty local
 	// repository still works from what coffer keeps.
-	seen := central.snapshot()
-	central.srv.Close()
-	out = mvn(t, proj, token, filepath.Join(t.TempDir(), "m2-again"), "package")
+	seen := central.Counts()
+	central.Close()
+	out = maventest.Mvn(t, proj, token, filepath.Join(t.TempDir(), "m2-again"), "package")
 	if !strings.Contains(out, "Tests run: 1, Failures: 0") {
 		t.Fatalf("second package did not run the test:\n%s", out)
 	}
 	// A consumer of hello 1.1.0-SNAPSHOT resolves the newest build through
 	// coffer's SNAPSHOT metadata.
-	app := writeConsumer(t, endpoint)
-	out = mvn(t, app, token, filepath.Join(t.TempDir(), "m2-app"), "compile")
+	app := maventest.WriteConsumer(t, endpoint)
+	out = maventest.Mvn(t, app, token, filepath.Join(t.TempDir(), "m2-app"), "compile")
 	if !strings.Contains(out, "hello-"+build2[1]+".jar") {
 		t.Errorf("the consumer did not get build %s:\n%s", build2[1], out)
 	}
