@@ -4,16 +4,16 @@
 #   B  one node, PostgreSQL + S3 (versitygw, POSIX backend, on this machine's disk)
 #   C  three nodes on PostgreSQL + S3 behind nginx (round-robin, the README's configuration)
 # For each: the npm fixtures of ../shared/bench (bench-big: 3,800 versions, ~20 MB packument;
-# bench-small: a 10 KB tarball) published through coffer; load.sh (full and abbreviated
-# packument, gzip, 10 conn; cached 10 KB tarball, 64 conn) with wrk; a 1 GiB generic publish
+# bench-small: a 10 KB tarball) published through coffer; the loads of ../shared/bench/load.sh
+# (full and abbreviated packument, gzip, 10 conn; cached 10 KB tarball, 64 conn; plus the tarball
+# on 1 connection for latency) with bench/go/httpload; a 1 GiB generic publish
 # with the Go SDK (cofferbench publish, streamed); and, on B and C, the PostgreSQL transactions
 # per cached GET (the coherence check: pg_stat_database before and after a counted run).
 # usage: bench/cluster.sh [REPS=3] [DURATION=15s]      VERSIONS=3800 MIB=1024 WORK=DIR ONLY="A B C"
 set -euo pipefail
 REPS=${1:-3} DUR=${2:-15s} VERSIONS=${VERSIONS:-3800} MIB=${MIB:-1024}
-B=$(cd "$(dirname "$0")" && pwd) ROOT=$(cd "$(dirname "$0")/.." && pwd) S=$(cd "$(dirname "$0")/../../shared/bench" && pwd)
+B=$(cd "$(dirname "$0")" && pwd) ROOT=$(cd "$(dirname "$0")/.." && pwd) S=$(cd "${SHARED:-$(dirname "$0")/../../shared/bench}" && pwd)
 W=${WORK:-$(mktemp -d)}; mkdir -p "$W"
-command -v wrk > /dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk > /dev/null; }
 command -v nginx > /dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light > /dev/null; }
 (cd "$ROOT" && go build -o "$W/coffer" ./cmd/coffer && go build -o "$W/cofferbench" ./bench/go/cofferbench &&
   go build -o "$W/httpload" ./bench/go/httpload)
@@ -31,8 +31,11 @@ echo "== servers"
 chmod 755 "$W" # PostgreSQL runs as its own user when we are root
 for server in postgres:pg s3server:s3; do
   vars=$("$ROOT/scripts/${server%:*}.sh" start "$W/${server#*:}")
-  while IFS= read -r line; do export "$line"; done <<< "$vars"
+  while IFS= read -r line; do declare "$line"; done <<< "$vars"
 done
+# The S3 key pair goes to the nodes only: the aws CLI uses coffer's root credentials.
+S3_ENV=(AWS_ACCESS_KEY_ID="$AWS_ACCESS_KEY_ID" AWS_SECRET_ACCESS_KEY="$AWS_SECRET_ACCESS_KEY" AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true)
+unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
 export COFFER_MASTER_KEY=$(head -c 32 /dev/urandom | base64)
 PGURL=$COFFER_TEST_POSTGRES
 psql_() { psql "$PGURL" -XAtq -c "$1"; }
@@ -42,7 +45,7 @@ BIG=$W/big.bin
 
 start_node() { # NAME PORT PUBLIC_URL [storage flags...]
   local name=$1 port=$2 public=$3; shift 3
-  "$W/coffer" serve --listen 127.0.0.1:$port --public-url "$public" --data-dir "$W/$name" --log-level warn "$@" > "$W/$name.log" 2>&1 &
+  env "${S3_ENV[@]}" "$W/coffer" serve --listen 127.0.0.1:$port --public-url "$public" --data-dir "$W/$name" --log-level warn "$@" > "$W/$name.log" 2>&1 &
   PIDS+=($!)
   for _ in $(seq 300); do curl -fs -o /dev/null http://127.0.0.1:$port/readyz && return; sleep 0.1; done
   echo "$name did not start" >&2; cat "$W/$name.log" >&2; exit 1
@@ -76,10 +79,19 @@ run() { # NAME URL CREDS [DB]
   tok=$($CA get-authorization-token --domain bench --duration-seconds 43200 --query authorizationToken --output text)
   ep=$($CA get-repository-endpoint --domain bench --repository npm --format npm --query repositoryEndpoint --output text)
   python3 "$S/fixtures.py" "$ep" "$tok" --versions "$VERSIONS" | sed "s/^/$name fixtures: /"
-  RAW=$W/$name-load.jsonl "$S/load.sh" "$ep" "$tok" "$REPS" "$DUR" | sed "s/^/$name /"
+  local tarball
+  tarball=$(curl -fsS -H "Authorization: Bearer $tok" "${ep}bench-small" | python3 -c 'import json,sys; print(json.load(sys.stdin)["versions"]["1.0.0"]["dist"]["tarball"])')
+  curl -fsS -o /dev/null -H "Authorization: Bearer $tok" "$tarball" # checked once (fails loudly)
+  for _ in $(seq "$REPS"); do # the loads of ../shared/bench/load.sh, with httpload (no wait for an idle machine)
+    "$W/httpload" -c 10 -d "$DUR" -H "Authorization: Bearer $tok" -H 'Accept: application/json' -H 'Accept-Encoding: gzip' \
+      -test "$name: packument full (gzip), 10 conn" "${ep}bench-big"
+    "$W/httpload" -c 10 -d "$DUR" -H "Authorization: Bearer $tok" -H 'Accept: application/vnd.npm.install-v1+json' -H 'Accept-Encoding: gzip' \
+      -test "$name: packument abbreviated (gzip), 10 conn" "${ep}bench-big"
+    "$W/httpload" -c 64 -d "$DUR" -H "Authorization: Bearer $tok" -test "$name: tarball 10 KB, 64 conn" "$tarball"
+    "$W/httpload" -c 1 -d "$DUR" -H "Authorization: Bearer $tok" -test "$name: tarball 10 KB, 1 conn (latency)" "$tarball"
+  done | tee -a "$RESULTS"
   if [ -n "$db" ]; then # PostgreSQL transactions per cached 10 KB GET, over a counted 10 s run
-    local tarball x0 x1 line n
-    tarball=$(curl -fsS -H "Authorization: Bearer $tok" "${ep}bench-small" | python3 -c 'import json,sys; print(json.load(sys.stdin)["versions"]["1.0.0"]["dist"]["tarball"])')
+    local x0 x1 line n
     x0=$(pg_xacts "$db")
     line=$("$W/httpload" -c 16 -d 10s -warmup 0s -H "Authorization: Bearer $tok" -test "$name tarball, 16 conn, counted" "$tarball")
     x1=$(pg_xacts "$db")
@@ -90,10 +102,11 @@ run() { # NAME URL CREDS [DB]
   "$CB" setup -endpoint "$url" -creds "$creds" > /dev/null
   for i in $(seq "$REPS"); do
     printf 'cluster-bench %s rep %05d\n' "$name" "$i" | dd of="$BIG" conv=notrunc status=none
-    "$CB" publish -endpoint "$url" -creds "$creds" -file "$BIG" -version "$name.$i" -test "$name publish $MIB MiB generic" | sed "s/^/$name /"
+    "$CB" publish -endpoint "$url" -creds "$creds" -file "$BIG" -version "$name.$i" -test "$name: publish $MIB MiB generic (SDK, streamed)" | tee -a "$RESULTS"
   done
 }
 
+RESULTS=$W/results-$(date -u +%Y%m%dT%H%M%SZ).jsonl
 ONLY=${ONLY:-A B C}
 if [[ $ONLY == *A* ]]; then
   start_node A 18931 http://127.0.0.1:18931
@@ -112,3 +125,6 @@ if [[ $ONLY == *C* ]]; then
   creds=$(ls "$W"/C?/root-credentials | head -1)
   run C http://127.0.0.1:18940 "$creds" bench_c
 fi
+
+echo "== results (median [min–max] over $REPS runs; raw lines in $RESULTS)"
+python3 "$S/table.py" < "$RESULTS"

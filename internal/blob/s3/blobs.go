@@ -31,6 +31,7 @@ func (s *Store) Delete(ctx context.Context, sha256 string) error {
 	if err := blob.ValidateSHA256(sha256); err != nil {
 		return err
 	}
+	s.forget(sha256)
 	return s.deleteKey(ctx, s.blobKey(sha256))
 }
 

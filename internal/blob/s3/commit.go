@@ -41,6 +41,7 @@ func (st *staged) Commit(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	created, err := st.s.place(ctx, st.key, st.digests)
+	st.s.forget(st.digests.SHA256) // its ModTime moved
 	if err != nil {
 		return false, err
 	}

@@ -43,6 +43,10 @@ type Config struct {
 	// (blob.Redirector), to which the HTTP layer redirects downloads; 0
 	// means never. ParseURL leaves it to the caller.
 	PresignLargerThan int64
+	// SmallBlobSize is the largest blob kept in memory once read, and
+	// SmallBlobCache the memory they may take (small.go); 0 means the
+	// defaults, a negative SmallBlobCache keeps none.
+	SmallBlobSize, SmallBlobCache int64
 }
 
 // ParseURL parses s3://bucket/prefix?region=…&endpoint=…&path-style=true&part-size=…

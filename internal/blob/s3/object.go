@@ -16,12 +16,16 @@ import (
 	"coffer/internal/fault"
 )
 
-// Open implements blob.Store. Size and ModTime come from HeadObject; nothing
-// is downloaded until the first Read, and every GET the Object makes runs
+// Open implements blob.Store. A small blob comes from memory once read (see
+// small.go). Otherwise Size and ModTime come from HeadObject; nothing is
+// downloaded until the first Read, and every GET the Object makes runs
 // under ctx, which must outlive the reading.
 func (s *Store) Open(ctx context.Context, sha256 string) (blob.Object, error) {
 	if err := blob.ValidateSHA256(sha256); err != nil {
 		return nil, err
+	}
+	if obj, ok := s.cached(sha256); ok {
+		return obj, nil
 	}
 	key := s.blobKey(sha256)
 	head, err := s.client.HeadObject(ctx, &awss3.HeadObjectInput{Bucket: &s.cfg.Bucket, Key: &key})
@@ -30,6 +34,9 @@ func (s *Store) Open(ctx context.Context, sha256 string) (blob.Object, error) {
 	}
 	if err != nil {
 		return nil, failure(ctx, err, "blob store: look up a blob in S3")
+	}
+	if size := aws.ToInt64(head.ContentLength); s.cacheable(size) {
+		return s.fill(ctx, sha256, key, size, aws.ToTime(head.LastModified))
 	}
 	return &object{
 		s: s, ctx: ctx, key: key, sha256: sha256,

@@ -16,10 +16,14 @@ import (
 	"coffer/internal/fault"
 )
 
+// noSmallBlobs keeps no blob in memory, so that the ranged reader serves
+// even the small blobs of a test.
+func noSmallBlobs(c *Config) { c.SmallBlobCache = -1 }
+
 // http.ServeContent over Object.Reader answers ranges with one GET each.
 func TestServeContentRanges(t *testing.T) {
 	var count requestCounter
-	s := newTestStore(t, nil, countRequests(&count))
+	s := newTestStore(t, noSmallBlobs, countRequests(&count))
 	data := blobtest.RandomBytes(3<<20+777, 1)
 	sha := put(t, s, data)
 	size := len(data)
@@ -120,7 +124,7 @@ func multipartBodies(t *testing.T, contentType string, body []byte) [][]byte {
 // end are EOF; a closed Object refuses use.
 func TestObjectSeekRead(t *testing.T) {
 	var count requestCounter
-	s := newTestStore(t, nil, countRequests(&count))
+	s := newTestStore(t, noSmallBlobs, countRequests(&count))
 	data := blobtest.RandomBytes(100_000, 2)
 	sha := put(t, s, data)
 	obj, err := s.Open(context.Background(), sha)
@@ -172,7 +176,7 @@ func TestObjectSeekRead(t *testing.T) {
 
 // A blob deleted between Open and the first Read reads as not found.
 func TestObjectDeletedAfterOpen(t *testing.T) {
-	s := newTestStore(t, nil)
+	s := newTestStore(t, noSmallBlobs)
 	sha := put(t, s, []byte("short-lived"))
 	obj, err := s.Open(context.Background(), sha)
 	if err != nil {

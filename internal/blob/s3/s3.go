@@ -40,6 +40,7 @@
 package s3
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -55,6 +56,7 @@ import (
 
 	"coffer/internal/blob"
 	"coffer/internal/fault"
+	"coffer/internal/lru"
 )
 
 // cleanupTimeout bounds the calls that undo a failed or abandoned write;
@@ -80,6 +82,8 @@ type Store struct {
 	noConditional atomic.Bool
 
 	now func() time.Time // time.Now; tests move it
+
+	small *lru.Cache[*smallBlob] // small blobs once read; nil: none kept
 }
 
 var (
@@ -141,6 +145,10 @@ func open(ctx context.Context, cfg Config, optFns ...func(*awss3.Options)) (*Sto
 		now:          time.Now,
 	}
 	s.parts.New = func() any { b := make([]byte, cfg.PartSize); return &b }
+	s.cfg.SmallBlobSize = cmp.Or(cfg.SmallBlobSize, DefaultSmallBlobSize)
+	if size := cmp.Or(cfg.SmallBlobCache, DefaultSmallBlobCache); size > 0 {
+		s.small = lru.New[*smallBlob](size)
+	}
 	if err := s.Ping(ctx); err != nil {
 		return nil, err
 	}

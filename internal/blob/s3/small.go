@@ -1,0 +1,115 @@
+package s3
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"coffer/internal/blob"
+	"coffer/internal/fault"
+)
+
+// Small blobs (the tarballs, POMs and metadata files that make up most
+// downloads) are kept in memory once read, so that serving one again costs
+// no request to S3: over a network, a HEAD and a GET per download would
+// bound a node's cached GETs by the object store's latency, not its CPU.
+// Content under a SHA-256 never changes, so a cached blob is never stale;
+// it is dropped when this node deletes or commits it. Only the ModTime of
+// an entry may be older than the object's (another node committed the same
+// content since): the orphan collector reads it under the blob's
+// cluster-wide lock and checks references there, which is what keeps
+// referenced blobs, so an older ModTime never loses one.
+const (
+	// DefaultSmallBlobSize is the largest blob kept in memory.
+	DefaultSmallBlobSize = 256 << 10
+	// DefaultSmallBlobCache bounds the memory of the kept blobs.
+	DefaultSmallBlobCache = 64 << 20
+)
+
+type smallBlob struct {
+	data    []byte
+	modTime time.Time
+}
+
+// cacheable reports whether a blob of size bytes is kept in memory: small
+// enough, and not one that downloads are redirected for (that needs the
+// S3 object).
+func (s *Store) cacheable(size int64) bool {
+	if s.small == nil || size > s.cfg.SmallBlobSize {
+		return false
+	}
+	return s.cfg.PresignLargerThan <= 0 || size <= s.cfg.PresignLargerThan
+}
+
+// cached returns the blob from memory, if it is there.
+func (s *Store) cached(sha string) (blob.Object, bool) {
+	if s.small == nil {
+		return nil, false
+	}
+	b, ok := s.small.Get(sha, 0)
+	if !ok {
+		return nil, false
+	}
+	return newMemObject(b), true
+}
+
+// fill reads a small blob whole, checks it against its name and keeps it.
+func (s *Store) fill(ctx context.Context, sha, key string, size int64, modTime time.Time) (blob.Object, error) {
+	out, err := s.client.GetObject(ctx, &awss3.GetObjectInput{Bucket: &s.cfg.Bucket, Key: &key})
+	if isNotFound(err) {
+		return nil, notFound(sha)
+	}
+	if err != nil {
+		return nil, failure(ctx, err, "blob store: read a blob from S3")
+	}
+	defer out.Body.Close()
+	buf := bytes.NewBuffer(make([]byte, 0, size))
+	if _, err = io.Copy(buf, io.LimitReader(out.Body, size+1)); err != nil {
+		return nil, failure(ctx, err, "blob store: read a blob from S3")
+	}
+	sum := sha256.Sum256(buf.Bytes())
+	if int64(buf.Len()) != size || hex.EncodeToString(sum[:]) != sha {
+		return nil, fault.Internal(nil, "blob store: the object of blob %s in S3 does not hold its content (%d bytes)", sha, buf.Len())
+	}
+	b := &smallBlob{data: buf.Bytes(), modTime: cmpTime(aws.ToTime(out.LastModified), modTime)}
+	s.small.Put(sha, 0, b, int64(len(b.data)))
+	return newMemObject(b), nil
+}
+
+// cmpTime is a if set, else b.
+func cmpTime(a, b time.Time) time.Time {
+	if a.IsZero() {
+		return b
+	}
+	return a
+}
+
+// forget drops a blob from memory (this node deleted or committed it).
+func (s *Store) forget(sha string) {
+	if s.small != nil {
+		s.small.Put(sha, 0, nil, 1<<62) // costs more than the cache: replaces and drops the entry
+	}
+}
+
+// memObject is a blob served from memory.
+type memObject struct {
+	r *bytes.Reader
+	b *smallBlob
+}
+
+func newMemObject(b *smallBlob) *memObject { return &memObject{r: bytes.NewReader(b.data), b: b} }
+
+func (o *memObject) Read(p []byte) (int, error)                { return o.r.Read(p) }
+func (o *memObject) Seek(off int64, whence int) (int64, error) { return o.r.Seek(off, whence) }
+func (o *memObject) Size() int64                               { return int64(len(o.b.data)) }
+func (o *memObject) ModTime() time.Time                        { return o.b.modTime }
+func (o *memObject) Reader() io.ReadSeeker                     { return o.r }
+func (o *memObject) Close() error                              { return nil }
+
+var _ blob.Object = (*memObject)(nil)
