@@ -1,9 +1,10 @@
 // Package store defines the metadata store: the records coffer keeps about
 // domains, repositories, packages, versions, assets, tags, credentials and IAM
 // identities, and the transactional interface every driver implements. Drivers
-// (store/sqlite, later store/postgres) hold no rules: validation, status
-// transitions and origin controls live in the artifact service. Every driver
-// must pass the conformance suite in store/storetest.
+// (store/sqlite, store/postgres, which share their SQL in store/sqlstore) hold
+// no rules: validation, status transitions and origin controls live in the
+// artifact service. Every driver must pass the conformance suite in
+// store/storetest.
 //
 // Errors: a missing record is fault.ErrNotFound, a unique-key violation is
 // fault.ErrConflict; anything else is returned wrapped as is.

@@ -167,91 +167,64 @@ func TestClusterKillNodeDuringPublishes(t *testing.T) {
 	}
 }
 
-// TestClusterPostgresRestart: PostgreSQL stopped and started again under
-// a download load: while it is down the nodes answer 503 (readiness,
-// downloads, publishes), never a wrong answer; once it is back they serve
-// again without a restart.
-func TestClusterPostgresRestart(t *testing.T) {
-	c := newCluster(t, 2)
-	ctx := context.Background()
-	ca := c.sdk(c.URL)
-	seedOne(t, c, ca)
-	load := startLoad(c)
-	waitFor(t, "downloads under load", func() bool { return load.count(http.StatusOK) >= 50 })
-	c.pg.stop()
-	waitFor(t, "503s under load", func() bool { return load.count(http.StatusServiceUnavailable) >= 20 })
-	for i, node := range c.nodes {
-		waitFor(t, "readyz 503 on a node", func() bool { return status(node.URL+"/readyz") == http.StatusServiceUnavailable })
-		_, err := download(ctx, c.sdk(node.URL), "main", "p", "1.0.0")
-		if httpStatus(err) != http.StatusServiceUnavailable {
-			t.Fatalf("node %d: download while PostgreSQL is down: HTTP %d, %v", i, httpStatus(err), err)
-		}
-		err = publish(ctx, c.sdk(node.URL), "main", "q", "1.0.0", content(1))
-		if httpStatus(err) != http.StatusServiceUnavailable {
-			t.Fatalf("node %d: publish while PostgreSQL is down: HTTP %d, %v", i, httpStatus(err), err)
-		}
-	}
-	c.pg.start()
-	for _, node := range c.nodes {
-		waitFor(t, "readyz 200 after PostgreSQL is back", func() bool { return status(node.URL+"/readyz") == http.StatusOK })
-	}
-	served := load.count(http.StatusOK)
-	waitFor(t, "downloads under load after the restart", func() bool { return load.count(http.StatusOK) >= served+50 })
-	load.finish(t)
-	for i := range 4 { // through the balancer: both nodes
-		if got, err := download(ctx, ca, "main", "p", "1.0.0"); err != nil || !bytes.Equal(got, seedContent) {
-			t.Fatalf("download %d after the restart: %d bytes, %v", i, len(got), err)
-		}
-	}
-	if err := publish(ctx, ca, "main", "q", "1.0.0", content(1)); err != nil {
-		t.Fatalf("publish after the restart: %v", err)
-	}
-}
-
-// TestClusterS3Outage: with the object store stopped, downloads and
-// publishes fail with 503 and nothing half-written becomes visible; when it
-// is back both work again.
-func TestClusterS3Outage(t *testing.T) {
-	c := newCluster(t, 2)
-	ctx := context.Background()
-	ca := c.sdk(c.URL)
-	seedOne(t, c, ca)
-	load := startLoad(c)
-	waitFor(t, "downloads under load", func() bool { return load.count(http.StatusOK) >= 50 })
-	c.s3.stop()
-	waitFor(t, "503s under load", func() bool { return load.count(http.StatusServiceUnavailable) >= 20 })
-	for i, node := range c.nodes {
-		waitFor(t, "readyz 503 on a node", func() bool { return status(node.URL+"/readyz") == http.StatusServiceUnavailable })
-		_, err := download(ctx, c.sdk(node.URL), "main", "p", "1.0.0")
-		if httpStatus(err) != http.StatusServiceUnavailable {
-			t.Fatalf("node %d: download while S3 is down: HTTP %d, %v", i, httpStatus(err), err)
-		}
-		err = publish(ctx, c.sdk(node.URL), "main", "q", "1.0.0", content(1))
-		if httpStatus(err) != http.StatusServiceUnavailable {
-			t.Fatalf("node %d: publish while S3 is down: HTTP %d, %v", i, httpStatus(err), err)
-		}
-	}
-	// The refused publish left no version behind.
-	_, err := ca.ListPackageVersions(ctx, &codeartifact.ListPackageVersionsInput{Domain: aws.String("acme"), Repository: aws.String("main"),
-		Format: types.PackageFormatGeneric, Namespace: aws.String("ns"), Package: aws.String("q")})
-	if errorCode(err) != "ResourceNotFoundException" {
-		t.Fatalf("package of the refused publish: %v", err)
-	}
-	c.s3.start()
-	for _, node := range c.nodes {
-		waitFor(t, "readyz 200 after S3 is back", func() bool { return status(node.URL+"/readyz") == http.StatusOK })
-	}
-	served := load.count(http.StatusOK)
-	waitFor(t, "downloads under load after S3 is back", func() bool { return load.count(http.StatusOK) >= served+50 })
-	load.finish(t)
-	if got, err := download(ctx, ca, "main", "p", "1.0.0"); err != nil || !bytes.Equal(got, seedContent) {
-		t.Fatalf("download after S3 is back: %d bytes, %v", len(got), err)
-	}
-	if err := publish(ctx, ca, "main", "q", "1.0.0", content(1)); err != nil {
-		t.Fatalf("publish after S3 is back: %v", err)
-	}
-	if got, err := download(ctx, ca, "main", "q", "1.0.0"); err != nil || !bytes.Equal(got, content(1)) {
-		t.Fatalf("download of the new publish: %d bytes, %v", len(got), err)
+// TestClusterOutage stops PostgreSQL, then (in another cluster) the S3
+// server, under a download load through the balancer, and starts it again.
+// While it is down the nodes answer 503 — readiness, downloads, publishes —
+// and never a wrong answer; a publish refused then leaves no version behind;
+// once the server is back the nodes serve again without a restart.
+func TestClusterOutage(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		server func(c *cluster) *service
+	}{
+		{"PostgreSQL", func(c *cluster) *service { return c.pg }},
+		{"S3", func(c *cluster) *service { return c.s3 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCluster(t, 2)
+			ctx := context.Background()
+			ca := c.sdk(c.URL)
+			seedOne(t, c, ca)
+			load := startLoad(c)
+			waitFor(t, "downloads under load", func() bool { return load.count(http.StatusOK) >= 50 })
+			tc.server(c).stop()
+			waitFor(t, "503s under load", func() bool { return load.count(http.StatusServiceUnavailable) >= 20 })
+			for i, node := range c.nodes {
+				waitFor(t, "readyz 503 on a node", func() bool { return status(node.URL+"/readyz") == http.StatusServiceUnavailable })
+				_, err := download(ctx, c.sdk(node.URL), "main", "p", "1.0.0")
+				if httpStatus(err) != http.StatusServiceUnavailable {
+					t.Fatalf("node %d: download while %s is down: HTTP %d, %v", i, tc.name, httpStatus(err), err)
+				}
+				err = publish(ctx, c.sdk(node.URL), "main", "q", "1.0.0", content(1))
+				if httpStatus(err) != http.StatusServiceUnavailable {
+					t.Fatalf("node %d: publish while %s is down: HTTP %d, %v", i, tc.name, httpStatus(err), err)
+				}
+			}
+			tc.server(c).start()
+			for _, node := range c.nodes {
+				waitFor(t, "readyz 200 after the server is back", func() bool { return status(node.URL+"/readyz") == http.StatusOK })
+			}
+			served := load.count(http.StatusOK)
+			waitFor(t, "downloads under load after the server is back", func() bool { return load.count(http.StatusOK) >= served+50 })
+			load.finish(t)
+			// The refused publishes left no version behind.
+			_, err := ca.ListPackageVersions(ctx, &codeartifact.ListPackageVersionsInput{Domain: aws.String("acme"), Repository: aws.String("main"),
+				Format: types.PackageFormatGeneric, Namespace: aws.String("ns"), Package: aws.String("q")})
+			if errorCode(err) != "ResourceNotFoundException" {
+				t.Fatalf("package of the refused publishes: %v", err)
+			}
+			for i := range 4 { // through the balancer: both nodes
+				if got, err := download(ctx, ca, "main", "p", "1.0.0"); err != nil || !bytes.Equal(got, seedContent) {
+					t.Fatalf("download %d after the outage: %d bytes, %v", i, len(got), err)
+				}
+			}
+			if err := publish(ctx, ca, "main", "q", "1.0.0", content(1)); err != nil {
+				t.Fatalf("publish after the outage: %v", err)
+			}
+			if got, err := download(ctx, ca, "main", "q", "1.0.0"); err != nil || !bytes.Equal(got, content(1)) {
+				t.Fatalf("download of the new publish: %d bytes, %v", len(got), err)
+			}
+		})
 	}
 }
 
@@ -281,7 +254,10 @@ func startLoad(c *cluster) *loader {
 				}
 				got, err := download(context.Background(), ca, "main", "p", "1.0.0")
 				code := http.StatusOK
-				if err != nil {
+				switch {
+				case errors.Is(err, io.ErrUnexpectedEOF):
+					code = -1 // a download cut mid-body when the store went away: the client knows
+				case err != nil:
 					code = httpStatus(err)
 				}
 				l.mu.Lock()
@@ -289,10 +265,7 @@ func startLoad(c *cluster) *loader {
 				switch {
 				case err == nil && !bytes.Equal(got, seedContent):
 					l.bad = append(l.bad, fmt.Sprintf("%d bytes that are not the asset", len(got)))
-				case errors.Is(err, io.ErrUnexpectedEOF):
-					l.answers[code]-- // a download cut mid-body when the store went away: the client knows
-					l.answers[-1]++
-				case err != nil && code != http.StatusServiceUnavailable && code != http.StatusBadGateway:
+				case code >= 0 && err != nil && code != http.StatusServiceUnavailable && code != http.StatusBadGateway:
 					l.bad = append(l.bad, fmt.Sprintf("HTTP %d %s: %v", code, errorCode(err), err))
 				}
 				l.mu.Unlock()

@@ -5,13 +5,11 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"path"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"coffer/internal/store/sqlstore"
 )
 
 // migrations holds the schema steps, named NNNN_description.sql and numbered
@@ -30,35 +28,8 @@ var ErrSchemaTooNew = errors.New("postgres: database schema is newer than this b
 // brought up to date: "co", "ffer" in ASCII.
 const migrationLock = "pg_advisory_lock(x'636f'::int, x'66666572'::int)"
 
-// migration is one numbered schema step.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
 // loadMigrations reads the embedded steps in order and checks their numbering.
-func loadMigrations() ([]migration, error) {
-	names, err := fs.Glob(migrations, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var steps []migration
-	for _, name := range names { // sorted
-		base := path.Base(name)
-		num, _, _ := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if err != nil || v != len(steps)+1 {
-			return nil, fmt.Errorf("postgres: migration %s: expected number %04d", base, len(steps)+1)
-		}
-		body, err := fs.ReadFile(migrations, name)
-		if err != nil {
-			return nil, err
-		}
-		steps = append(steps, migration{version: v, name: base, sql: string(body)})
-	}
-	return steps, nil
-}
+func loadMigrations() ([]sqlstore.Migration, error) { return dialect.LoadMigrations(migrations) }
 
 // migrate brings the schema up to the last embedded step.
 func migrate(ctx context.Context, pool *pgxpool.Pool) error {
@@ -74,7 +45,7 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 // when several nodes start at once one migrates and the others wait, then
 // find the work done. The lock is released with the session should anything
 // go wrong: the connection is closed, not returned to the pool.
-func migrateTo(ctx context.Context, pool *pgxpool.Pool, steps []migration) error {
+func migrateTo(ctx context.Context, pool *pgxpool.Pool, steps []sqlstore.Migration) error {
 	c, err := pool.Acquire(ctx)
 	if err != nil {
 		return wrap(err, "migrate")
@@ -103,11 +74,11 @@ func migrateTo(ctx context.Context, pool *pgxpool.Pool, steps []migration) error
 				ErrSchemaTooNew, current, len(steps))
 		}
 		for _, m := range steps[current:] {
-			if _, err := tx.Exec(ctx, m.sql); err != nil {
-				return fmt.Errorf("postgres: migration %s: %w", m.name, err)
+			if _, err := tx.Exec(ctx, m.SQL); err != nil {
+				return fmt.Errorf("postgres: migration %s: %w", m.Name, err)
 			}
-			if _, err := tx.Exec(ctx, "INSERT INTO coffer_migrations (version, name) VALUES ($1, $2)", m.version, m.name); err != nil {
-				return fmt.Errorf("postgres: migration %s: %w", m.name, err)
+			if _, err := tx.Exec(ctx, "INSERT INTO coffer_migrations (version, name) VALUES ($1, $2)", m.Version, m.Name); err != nil {
+				return fmt.Errorf("postgres: migration %s: %w", m.Name, err)
 			}
 		}
 		return nil

@@ -58,7 +58,7 @@ func TestQueryPlans(t *testing.T) {
 	var statements []statement
 	const page = 300 // buffers for a page of 100 packages: ~1 heap page a row
 	packages := func(name string, f store.PackageFilter, p store.Page, sorted bool) {
-		sql, args, ok := packagesQuery(f, p)
+		sql, args, ok := dialect.PackagesQuery(f, p)
 		if !ok {
 			t.Fatalf("%s: no statement", name)
 		}
@@ -101,14 +101,15 @@ func TestQueryPlans(t *testing.T) {
 		store.Page{Limit: 100}, true)
 	packages("packages, upstream BLOCK, middle page", store.PackageFilter{RepositoryID: repoID, Upstream: "BLOCK"},
 		store.Page{After: middle, Limit: 100}, true)
-	statements = append(statements, statement{"formats of a repository", formatsQuery, []any{repoID}, true, page,
+	formatsSQL, formatsArgs := dialect.FormatsQuery(repoID)
+	statements = append(statements, statement{"formats of a repository", formatsSQL, formatsArgs, true, page,
 		func(tx store.Tx) (int, error) {
 			ps, err := tx.ListPackages(store.PackageFilter{RepositoryID: repoID, NamespacePrefix: "scope1"}, store.Page{Limit: 100})
 			return len(ps), err
 		}})
 
 	versions := func(name string, f store.VersionFilter, p store.Page) {
-		sql, args, err := versionsQuery(f, p)
+		sql, args, err := dialect.VersionsQuery(f, p)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -127,7 +128,7 @@ func TestQueryPlans(t *testing.T) {
 	versions("versions of a small package", store.VersionFilter{PackageID: pkgs[7].ID}, store.Page{Limit: 100})
 
 	repositories := func(name string, f store.RepositoryFilter, p store.Page) {
-		sql, args := repositoriesQuery(f, p)
+		sql, args := dialect.RepositoriesQuery(f, p)
 		statements = append(statements, statement{name, sql, args, false, page, func(tx store.Tx) (int, error) {
 			rs, err := tx.ListRepositories(f, p)
 			return len(rs), err
@@ -148,7 +149,7 @@ func TestQueryPlans(t *testing.T) {
 		store.Page{After: store.RepositoryKey(&store.Repository{Name: "main", ID: repoID - 1}), Limit: 100})
 
 	domainPackages := func(name string, f store.DomainPackageFilter, p store.Page) {
-		sql, args := domainPackagesQuery(f, p)
+		sql, args := dialect.DomainPackagesQuery(f, p)
 		statements = append(statements, statement{name, sql, args, false, 2 * page, func(tx store.Tx) (int, error) {
 			cs, err := tx.ListDomainPackages(f, p)
 			return len(cs), err
@@ -392,7 +393,7 @@ func loadPackages(t *testing.T, s *Store, dsn string, n, bigVersions int) (repoI
 	bigID = pkgs[0].ID
 	var versions [][]any
 	version := func(pkg int64, v string, published time.Time) []any {
-		return []any{pkg, v, "r", "Published", "INTERNAL", "", "", nanos(published), nanos(published),
+		return []any{pkg, v, "r", "Published", "INTERNAL", "", "", store.TimeNanos(published), store.TimeNanos(published),
 			"", "", "", "", "[]", "", "[]", "{}"}
 	}
 	for _, p := range pkgs {

@@ -1,6 +1,10 @@
 // Package postgres is the PostgreSQL driver of the metadata store, for
 // installations where several coffer processes (nodes) share one database.
-// It is built on pgx and its pool.
+// It is built on pgx and its pool. The statements on the records are those
+// of store/sqlstore, which both drivers share; this package holds the
+// connections, the transactions, the schema, the generation, the locks, and
+// the dialect (dialect.go): how PostgreSQL differs where one statement
+// cannot serve both databases.
 //
 // # Transactions
 //
@@ -79,6 +83,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"coffer/internal/store"
+	"coffer/internal/store/sqlstore"
 )
 
 // Options tunes a Store.
@@ -214,7 +219,7 @@ func (s *Store) run(ctx context.Context, begin, end string, fn func(store.Tx) er
 			rollback(c.Conn())
 		}
 	}()
-	if err := fn(&tx{ctx: ctx, c: c.Conn()}); err != nil {
+	if err := fn(sqlstore.NewTx(&txConn{ctx: ctx, c: c.Conn()}, dialect)); err != nil {
 		return err
 	}
 	done = true

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"coffer/internal/store"
+	"coffer/internal/store/sqlstore"
 )
 
 // pool is a fixed number of connections to one *sql.DB, each held by one
@@ -111,6 +112,46 @@ func (c *conn) close() error {
 	return errors.Join(append(errs, c.c.Close())...)
 }
 
+// txConn is sqlstore.Conn on a connection inside BEGIN ... COMMIT: its
+// statements are prepared once per connection and kept.
+type txConn struct {
+	ctx context.Context
+	c   *conn
+}
+
+func (t *txConn) Exec(query string, args ...any) (int64, error) {
+	st, err := t.c.prepare(t.ctx, query)
+	if err != nil {
+		return 0, err
+	}
+	res, err := st.ExecContext(t.ctx, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+func (t *txConn) Query(query string, args ...any) (sqlstore.Rows, error) {
+	st, err := t.c.prepare(t.ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(t.ctx, args...)
+	if err != nil {
+		return nil, err
+	}
+	return rows, nil
+}
+
+func (t *txConn) QueryRow(query string, args ...any) sqlstore.Row {
+	st, err := t.c.prepare(t.ctx, query)
+	if err != nil {
+		// Run it unprepared: the *sql.Row then carries the same error.
+		return t.c.c.QueryRowContext(t.ctx, query, args...)
+	}
+	return st.QueryRowContext(t.ctx, args...)
+}
+
 // run runs fn on a connection of p between begin and COMMIT, or ROLLBACK
 // when commit is false or fn fails or panics.
 func run(ctx context.Context, p *pool, begin string, fn func(store.Tx) error, commit bool) error {
@@ -129,7 +170,7 @@ func run(ctx context.Context, p *pool, begin string, fn func(store.Tx) error, co
 		}
 		p.put(c)
 	}()
-	if err := fn(&tx{ctx: ctx, c: c}); err != nil {
+	if err := fn(sqlstore.NewTx(&txConn{ctx: ctx, c: c}, dialect)); err != nil {
 		return err
 	}
 	end := "ROLLBACK"

@@ -6,10 +6,8 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"path"
-	"strconv"
-	"strings"
+
+	"coffer/internal/store/sqlstore"
 )
 
 // migrations holds the schema steps, named NNNN_description.sql and numbered
@@ -23,38 +21,8 @@ var migrations embed.FS
 // binary: its schema version is beyond the last migration this one knows.
 var ErrSchemaTooNew = errors.New("sqlite: database schema is newer than this binary")
 
-// migration is one numbered schema step.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
 // loadMigrations reads the embedded steps in order and checks their numbering.
-func loadMigrations() ([]migration, error) {
-	names, err := fs.Glob(migrations, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var steps []migration
-	for _, name := range names { // fs.Glob returns names sorted
-		base := path.Base(name)
-		num, _, _ := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: migration %s: name must start with its number", base)
-		}
-		if v != len(steps)+1 {
-			return nil, fmt.Errorf("sqlite: migration %s: expected number %d", base, len(steps)+1)
-		}
-		body, err := fs.ReadFile(migrations, name)
-		if err != nil {
-			return nil, err
-		}
-		steps = append(steps, migration{version: v, name: base, sql: string(body)})
-	}
-	return steps, nil
-}
+func loadMigrations() ([]sqlstore.Migration, error) { return dialect.LoadMigrations(migrations) }
 
 // migrate brings the database up to the last embedded step.
 func migrate(db *sql.DB) error {
@@ -69,7 +37,7 @@ func migrate(db *sql.DB) error {
 // records the version reached in PRAGMA user_version, which is transactional.
 // Foreign keys are on and cannot be turned off inside the transaction: a step
 // that rebuilds a table uses PRAGMA defer_foreign_keys instead.
-func migrateTo(db *sql.DB, steps []migration) error {
+func migrateTo(db *sql.DB, steps []sqlstore.Migration) error {
 	ctx := context.Background()
 	// The writer's DSN makes this BEGIN IMMEDIATE, so that no other process
 	// can migrate between our reading the version and applying the steps.
@@ -89,8 +57,8 @@ func migrateTo(db *sql.DB, steps []migration) error {
 		return nil
 	}
 	for _, m := range steps[current:] {
-		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-			return fmt.Errorf("sqlite: migration %s: %w", m.name, err)
+		if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+			return fmt.Errorf("sqlite: migration %s: %w", m.Name, err)
 		}
 	}
 	// PRAGMA takes no bound parameters; the value is our own integer.

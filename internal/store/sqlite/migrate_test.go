@@ -29,7 +29,7 @@ func TestMigrateSessionToken(t *testing.T) {
 		sql  string
 		args []any
 	}{
-		{steps[0].sql, nil},
+		{steps[0].SQL, nil},
 		{"PRAGMA user_version = 1", nil},
 		{`INSERT INTO access_keys (access_key_id, secret_encrypted, principal_arn, status, created_time,
 			session_token_hash, expiration, last_used, principal) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?, ?, ?)`,

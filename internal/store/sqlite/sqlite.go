@@ -6,6 +6,11 @@
 // concurrently with each other and with the write. synchronous=NORMAL is
 // enough in WAL mode: a commit survives a crash of the process; only a power
 // loss or OS crash may roll back the last few commits, never corrupt the file.
+//
+// The statements on the records are those of store/sqlstore, which both
+// drivers share; this package holds the connections, the transactions, the
+// schema, and the dialect (dialect.go): how SQLite differs where one
+// statement cannot serve both databases.
 package sqlite
 
 import (
@@ -15,15 +20,12 @@ import (
 	"fmt"
 	"net/url"
 	"runtime"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	sqlitedrv "modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
+	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
 
-	"coffer/internal/fault"
 	"coffer/internal/store"
 )
 
@@ -115,174 +117,4 @@ func (s *Store) Generation() uint64 { return s.gen.Load() }
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() { s.closeErr = errors.Join(s.readers.close(), s.writer.close()) })
 	return s.closeErr
-}
-
-// tx implements store.Tx on one connection inside BEGIN ... COMMIT. Its
-// methods are spread over the files named after the records they store.
-type tx struct {
-	ctx context.Context
-	c   *conn
-}
-
-var _ store.Tx = (*tx)(nil)
-
-func (t *tx) exec(query string, args ...any) (sql.Result, error) {
-	st, err := t.c.prepare(t.ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	return st.ExecContext(t.ctx, args...)
-}
-
-func (t *tx) query(query string, args ...any) (*sql.Rows, error) {
-	st, err := t.c.prepare(t.ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	return st.QueryContext(t.ctx, args...)
-}
-
-func (t *tx) queryRow(query string, args ...any) *sql.Row {
-	st, err := t.c.prepare(t.ctx, query)
-	if err != nil {
-		// Run it unprepared: the *sql.Row then carries the same error.
-		return t.c.c.QueryRowContext(t.ctx, query, args...)
-	}
-	return st.QueryRowContext(t.ctx, args...)
-}
-
-// execOne runs a statement that must change exactly one row, and reports
-// notFound when it changed none.
-func (t *tx) execOne(notFound func() error, query string, args ...any) error {
-	res, err := t.exec(query, args...)
-	if err != nil {
-		return err
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return notFound()
-	}
-	return nil
-}
-
-// scanner is *sql.Row or *sql.Rows.
-type scanner interface{ Scan(dest ...any) error }
-
-// listRows runs query and scans each row with scan.
-func listRows[T any](t *tx, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
-	rows, err := t.query(query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
-}
-
-// isUnique reports whether err is a unique or primary key violation.
-func isUnique(err error) bool {
-	var e *sqlitedrv.Error
-	if !errors.As(err, &e) {
-		return false
-	}
-	return e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
-}
-
-// isForeignKey reports whether err is a foreign key violation.
-func isForeignKey(err error) bool {
-	var e *sqlitedrv.Error
-	return errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
-}
-
-// getErr maps sql.ErrNoRows to a fault.NotFound made by notFound, and wraps
-// any other error with what was being done.
-func getErr(err error, what string, notFound func() error) error {
-	if errors.Is(err, sql.ErrNoRows) {
-		return notFound()
-	}
-	return wrap(err, what)
-}
-
-// wrap prefixes err with the operation, keeping fault errors as they are.
-func wrap(err error, what string) error {
-	if err == nil {
-		return nil
-	}
-	var f *fault.Error
-	if errors.As(err, &f) {
-		return err
-	}
-	return fmt.Errorf("sqlite: %s: %w", what, err)
-}
-
-// nanos converts a time to its stored form.
-func nanos(t time.Time) int64 { return store.TimeNanos(t) }
-
-// fromNanos converts a stored time back, in UTC; 0 is the zero time.
-func fromNanos(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
-}
-
-// prefixEnd returns the smallest string greater than every string that starts
-// with prefix, so that `col >= prefix AND col < end` is an index range; ok is
-// false when there is none (prefix is empty or all 0xff bytes).
-func prefixEnd(prefix string) (end string, ok bool) {
-	b := []byte(prefix)
-	for i := len(b) - 1; i >= 0; i-- {
-		if b[i] < 0xff {
-			b[i]++
-			return string(b[:i+1]), true
-		}
-	}
-	return "", false
-}
-
-// where accumulates the conditions and arguments of a dynamic query.
-type where struct {
-	conds []string
-	args  []any
-}
-
-func (w *where) add(cond string, args ...any) {
-	w.conds = append(w.conds, cond)
-	w.args = append(w.args, args...)
-}
-
-// prefix constrains col to values starting with p (no-op for "").
-func (w *where) prefix(col, p string) {
-	if p == "" {
-		return
-	}
-	w.add(col+" >= ?", p)
-	if end, ok := prefixEnd(p); ok {
-		w.add(col+" < ?", end)
-	}
-}
-
-func (w *where) String() string {
-	if len(w.conds) == 0 {
-		return ""
-	}
-	return " WHERE " + strings.Join(w.conds, " AND ")
-}
-
-// limit is the LIMIT of a page; a zero or negative Limit means no limit.
-func limit(p store.Page) int {
-	if p.Limit <= 0 {
-		return -1
-	}
-	return p.Limit
 }

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"strconv"
@@ -16,14 +16,14 @@ const versionFields = `version, revision, status, origin_type, origin_repository
 const versionColumns = "id, package_id, " + versionFields
 
 // The same columns with an empty readme, metadata (and dependencies), or
-// both.
+// both: those are the large ones.
 var (
 	versionColumnsNoReadme   = strings.Replace(versionColumns, "licenses, readme,", "licenses, '' AS readme,", 1)
 	versionColumnsNoMetadata = strings.Replace(versionColumns, "dependencies, metadata", "'' AS dependencies, '' AS metadata", 1)
 	versionColumnsBrief      = strings.Replace(versionColumnsNoReadme, "dependencies, metadata", "'' AS dependencies, '' AS metadata", 1)
 )
 
-func scanVersion(r scanner) (store.Version, error) {
+func scanVersion(r Row) (store.Version, error) {
 	var v store.Version
 	var created, published int64
 	var licenses, deps string
@@ -61,36 +61,44 @@ func versionArgs(v *store.Version) ([]any, error) {
 }
 
 // CreateVersion implements store.Versions.
-func (t *tx) CreateVersion(v *store.Version) error {
+func (t *Tx) CreateVersion(v *store.Version) error {
 	args, err := versionArgs(v)
 	if err != nil {
-		return wrap(err, "create version")
+		return t.wrap(err, "create version")
 	}
-	res, err := t.exec("INSERT INTO versions (package_id, "+versionFields+
-		") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", append([]any{v.PackageID}, args...)...)
-	if isUnique(err) {
+	err = t.queryRow("INSERT INTO versions (package_id, "+versionFields+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT DO NOTHING RETURNING id`, append([]any{v.PackageID}, args...)...).Scan(&v.ID)
+	return t.getErr(err, "create version", func() error {
 		return fault.Conflict("package-version", v.Version, "package version %s already exists", v.Version)
-	}
-	if err != nil {
-		return wrap(err, "create version")
-	}
-	v.ID, err = res.LastInsertId()
-	return wrap(err, "create version")
+	})
 }
 
 // GetVersion implements store.Versions.
-func (t *tx) GetVersion(packageID int64, version string) (*store.Version, error) {
-	v, err := scanVersion(t.queryRow("SELECT "+versionColumns+" FROM versions WHERE package_id = ? AND version = ?", packageID, version))
+func (t *Tx) GetVersion(packageID int64, version string) (*store.Version, error) {
+	v, err := scanVersion(t.queryRow("SELECT "+versionColumns+" FROM versions WHERE package_id = ? AND version = ?",
+		packageID, version))
 	if err != nil {
-		return nil, getErr(err, "get version", versionNotFound(version))
+		return nil, t.getErr(err, "get version", versionNotFound(version))
 	}
 	return &v, nil
 }
 
 // ListVersions implements store.Versions, walking the (package, version) key
 // or the (package, published time, version) index from the page start.
-func (t *tx) ListVersions(f store.VersionFilter, p store.Page) ([]store.Version, error) {
-	var w where
+func (t *Tx) ListVersions(f store.VersionFilter, p store.Page) ([]store.Version, error) {
+	query, args, err := t.d.VersionsQuery(f, p)
+	if err != nil {
+		return nil, err
+	}
+	vs, err := listRows(t, scanVersion, query, args...)
+	return vs, t.wrap(err, "list versions")
+}
+
+// VersionsQuery returns the ListVersions statement, as the database takes
+// it, with its arguments.
+func (d *Dialect) VersionsQuery(f store.VersionFilter, p store.Page) (string, []any, error) {
+	w := where{d: d}
 	w.add("package_id = ?", f.PackageID)
 	if f.Status != "" {
 		w.add("status = ?", f.Status)
@@ -98,9 +106,9 @@ func (t *tx) ListVersions(f store.VersionFilter, p store.Page) ([]store.Version,
 	if f.OriginType != "" {
 		w.add("origin_type = ?", f.OriginType)
 	}
-	order, cmp := "version", ">"
+	order, cmp := "version", " > "
 	if f.Descending {
-		order, cmp = "version DESC", "<"
+		order, cmp = "version DESC", " < "
 	}
 	if f.ByPublishedTime {
 		order = "published_time, version"
@@ -111,12 +119,12 @@ func (t *tx) ListVersions(f store.VersionFilter, p store.Page) ([]store.Version,
 			k := store.SplitKey(p.After)
 			ts, err := strconv.ParseInt(k[0], 10, 64)
 			if err != nil {
-				return nil, fault.Validation("invalid page key %q", p.After)
+				return "", nil, fault.Validation("invalid page key %q", p.After)
 			}
-			w.add("(published_time, version) "+cmp+" (?, ?)", ts, part(k, 1))
+			w.add("(published_time, version)"+cmp+"(?, ?)", ts, part(k, 1))
 		}
 	} else if p.After != "" {
-		w.add("version "+cmp+" ?", p.After)
+		w.add("version"+cmp+"?", p.After)
 	}
 	cols := versionColumns
 	switch {
@@ -127,66 +135,56 @@ func (t *tx) ListVersions(f store.VersionFilter, p store.Page) ([]store.Version,
 	case f.OmitMetadata:
 		cols = versionColumnsNoMetadata
 	}
-	vs, err := listRows(t, scanVersion, "SELECT "+cols+" FROM versions"+w.String()+
-		" ORDER BY "+order+" LIMIT ?", append(w.args, limit(p))...)
-	return vs, wrap(err, "list versions")
+	return d.sql("SELECT " + cols + " FROM versions" + w.String() + " ORDER BY " + order + w.limit(p)), w.args, nil
 }
 
-// VersionsMetadata implements store.Versions. The IDs travel as one JSON
-// array, so every batch size shares one prepared statement.
-func (t *tx) VersionsMetadata(ids []int64) (map[int64]string, error) {
+// VersionsMetadata implements store.Versions. The ids travel as one
+// argument (Dialect.In), so every batch size shares one statement.
+func (t *Tx) VersionsMetadata(ids []int64) (map[int64]string, error) {
 	out := make(map[int64]string, len(ids))
 	if len(ids) == 0 {
 		return out, nil
 	}
-	list := make([]byte, 0, 8*len(ids))
-	list = append(list, '[')
-	for i, id := range ids {
-		if i > 0 {
-			list = append(list, ',')
-		}
-		list = strconv.AppendInt(list, id, 10)
-	}
-	list = append(list, ']')
-	rows, err := t.query("SELECT id, metadata FROM versions WHERE id IN (SELECT value FROM json_each(?))", string(list))
+	in, arg := t.d.In("id", ids)
+	rows, err := t.c.Query(t.d.sql("SELECT id, metadata FROM versions WHERE "+in), arg)
 	if err != nil {
-		return nil, wrap(err, "read versions metadata")
+		return nil, t.wrap(err, "read versions metadata")
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var id int64
 		var m string
 		if err := rows.Scan(&id, &m); err != nil {
-			return nil, wrap(err, "read versions metadata")
+			return nil, t.wrap(err, "read versions metadata")
 		}
 		out[id] = m
 	}
-	return out, wrap(rows.Err(), "read versions metadata")
+	return out, t.wrap(rows.Err(), "read versions metadata")
 }
 
 // UpdateVersion implements store.Versions.
-func (t *tx) UpdateVersion(v *store.Version) error {
+func (t *Tx) UpdateVersion(v *store.Version) error {
 	args, err := versionArgs(v)
 	if err != nil {
-		return wrap(err, "update version")
+		return t.wrap(err, "update version")
 	}
-	err = t.execOne(versionNotFound(strconv.FormatInt(v.ID, 10)), `UPDATE versions SET revision = ?, status = ?,
+	err = t.execOne(versionNotFound(idString(v.ID)), `UPDATE versions SET revision = ?, status = ?,
 		origin_type = ?, origin_repository = ?, origin_external_connection = ?, created_time = ?, published_time = ?,
 		display_name = ?, summary = ?, home_page = ?, source_code_repository = ?, licenses = ?, readme = ?,
 		dependencies = ?, metadata = ? WHERE id = ?`, append(args[1:], v.ID)...)
-	return wrap(err, "update version")
+	return t.wrap(err, "update version")
 }
 
 // DeleteVersion implements store.Versions; the schema cascades to the
 // version's assets.
-func (t *tx) DeleteVersion(id int64) error {
-	err := t.execOne(versionNotFound(strconv.FormatInt(id, 10)), "DELETE FROM versions WHERE id = ?", id)
-	return wrap(err, "delete version")
+func (t *Tx) DeleteVersion(id int64) error {
+	err := t.execOne(versionNotFound(idString(id)), "DELETE FROM versions WHERE id = ?", id)
+	return t.wrap(err, "delete version")
 }
 
 // CountVersions implements store.Versions.
-func (t *tx) CountVersions(packageID int64) (int, error) {
+func (t *Tx) CountVersions(packageID int64) (int, error) {
 	var n int
 	err := t.queryRow("SELECT count(*) FROM versions WHERE package_id = ?", packageID).Scan(&n)
-	return n, wrap(err, "count versions")
+	return n, t.wrap(err, "count versions")
 }

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"time"
@@ -10,7 +10,7 @@ import (
 const accessKeyColumns = `access_key_id, secret_encrypted, principal_arn, status, created_time,
 	session_token, expiration, last_used, principal`
 
-func scanAccessKey(r scanner) (store.AccessKey, error) {
+func scanAccessKey(r Row) (store.AccessKey, error) {
 	var k store.AccessKey
 	var created, expiration, lastUsed int64
 	err := r.Scan(&k.AccessKeyID, &k.SecretEncrypted, &k.PrincipalARN, &k.Status, &created,
@@ -26,59 +26,50 @@ func accessKeyNotFound(id string) func() error {
 }
 
 // CreateAccessKey implements store.AccessKeys.
-func (t *tx) CreateAccessKey(k *store.AccessKey) error {
-	_, err := t.exec("INSERT INTO access_keys ("+accessKeyColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+func (t *Tx) CreateAccessKey(k *store.AccessKey) error {
+	n, err := t.exec("INSERT INTO access_keys ("+accessKeyColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
 		k.AccessKeyID, notNull(k.SecretEncrypted), k.PrincipalARN, k.Status, nanos(k.CreatedTime),
 		notNull(k.SessionToken), nanos(k.Expiration), nanos(k.LastUsed), k.Principal)
-	if isUnique(err) {
+	if err == nil && n == 0 {
 		return fault.Conflict("access-key", k.AccessKeyID, "access key %s already exists", k.AccessKeyID)
 	}
-	return wrap(err, "create access key")
+	return t.wrap(err, "create access key")
 }
 
 // GetAccessKey implements store.AccessKeys.
-func (t *tx) GetAccessKey(id string) (*store.AccessKey, error) {
+func (t *Tx) GetAccessKey(id string) (*store.AccessKey, error) {
 	k, err := scanAccessKey(t.queryRow("SELECT "+accessKeyColumns+" FROM access_keys WHERE access_key_id = ?", id))
 	if err != nil {
-		return nil, getErr(err, "get access key", accessKeyNotFound(id))
+		return nil, t.getErr(err, "get access key", accessKeyNotFound(id))
 	}
 	return &k, nil
 }
 
 // ListAccessKeys implements store.AccessKeys.
-func (t *tx) ListAccessKeys(principalARN string) ([]store.AccessKey, error) {
-	ks, err := listRows(t, scanAccessKey, "SELECT "+accessKeyColumns+
+func (t *Tx) ListAccessKeys(principalARN string) ([]store.AccessKey, error) {
+	ks, err := list(t, scanAccessKey, "SELECT "+accessKeyColumns+
 		" FROM access_keys WHERE principal_arn = ? ORDER BY access_key_id", principalARN)
-	return ks, wrap(err, "list access keys")
+	return ks, t.wrap(err, "list access keys")
 }
 
 // UpdateAccessKey implements store.AccessKeys.
-func (t *tx) UpdateAccessKey(k *store.AccessKey) error {
+func (t *Tx) UpdateAccessKey(k *store.AccessKey) error {
 	err := t.execOne(accessKeyNotFound(k.AccessKeyID), "UPDATE access_keys SET status = ?, last_used = ? WHERE access_key_id = ?",
 		k.Status, nanos(k.LastUsed), k.AccessKeyID)
-	return wrap(err, "update access key")
+	return t.wrap(err, "update access key")
 }
 
 // DeleteAccessKey implements store.AccessKeys.
-func (t *tx) DeleteAccessKey(id string) error {
+func (t *Tx) DeleteAccessKey(id string) error {
 	err := t.execOne(accessKeyNotFound(id), "DELETE FROM access_keys WHERE access_key_id = ?", id)
-	return wrap(err, "delete access key")
+	return t.wrap(err, "delete access key")
 }
 
 // DeleteExpiredAccessKeys implements store.AccessKeys.
-func (t *tx) DeleteExpiredAccessKeys(now time.Time) (int, error) {
-	res, err := t.exec("DELETE FROM access_keys WHERE expiration <> 0 AND expiration < ?", nanos(now))
+func (t *Tx) DeleteExpiredAccessKeys(now time.Time) (int, error) {
+	n, err := t.exec("DELETE FROM access_keys WHERE expiration <> 0 AND expiration < ?", nanos(now))
 	if err != nil {
-		return 0, wrap(err, "delete expired access keys")
+		return 0, t.wrap(err, "delete expired access keys")
 	}
-	n, err := res.RowsAffected()
-	return int(n), wrap(err, "delete expired access keys")
-}
-
-// notNull returns b, or an empty slice for nil, which would bind as NULL.
-func notNull(b []byte) []byte {
-	if b == nil {
-		return []byte{}
-	}
-	return b
+	return int(n), nil
 }
