@@ -3,7 +3,6 @@ package postgres
 import (
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -12,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"coffer/internal/store"
+	"coffer/internal/store/storetest"
 )
 
 // TestQueryPlans loads 100,000 packages into one repository, and a package
@@ -310,10 +310,8 @@ func versionTime(i int) time.Time { return time.Unix(1_700_000_000+int64(i)*60, 
 
 // loadPackages creates a domain with two repositories and loads n packages
 // into the second with COPY, each with one version, plus one package with
-// bigVersions versions; then it analyses the tables. The package mix
-// follows the SQLite driver's benchmark: 70% npm (a fifth of them in 200
-// scopes), 20% pypi, 10% maven in 500 groups; 1% of the packages block
-// publishing, 10% upstreams.
+// bigVersions versions; then it analyses the tables. The packages are
+// storetest.PackageMix, as in the SQLite driver's benchmark.
 func loadPackages(t *testing.T, s *Store, dsn string, n, bigVersions int) (repoID int64, pkgs []store.Package, bigID int64) {
 	t.Helper()
 	ctx := t.Context()
@@ -333,32 +331,9 @@ func loadPackages(t *testing.T, s *Store, dsn string, n, bigVersions int) (repoI
 	if err != nil {
 		t.Fatal(err)
 	}
-	syllables := strings.Fields("ka ki ku ke ko sa shi su se so ta chi tsu te to na ni nu ne no " +
-		"ha hi fu he ho ma mi mu me mo ya yu yo ra ri ru re ro wa wo")
-	rng := rand.New(rand.NewPCG(1, 1))
+	pkgs = storetest.PackageMix(repoID, n)
 	rows := make([][]any, n)
-	for i := range n {
-		p := store.Package{RepositoryID: repoID, Publish: "ALLOW", Upstream: "ALLOW", Metadata: "{}",
-			Name: syllables[rng.IntN(len(syllables))] + syllables[rng.IntN(len(syllables))] + fmt.Sprint("-", i)}
-		switch x := rng.IntN(10); {
-		case x < 7:
-			p.Format = "npm"
-			if rng.IntN(5) == 0 {
-				p.Namespace = fmt.Sprintf("scope%03d", rng.IntN(200))
-			}
-		case x < 9:
-			p.Format = "pypi"
-		default:
-			p.Format = "maven"
-			p.Namespace = fmt.Sprintf("org.group%03d", rng.IntN(500))
-		}
-		if rng.IntN(100) == 0 {
-			p.Publish = "BLOCK"
-		}
-		if rng.IntN(10) == 0 {
-			p.Upstream = "BLOCK"
-		}
-		pkgs = append(pkgs, p)
+	for i, p := range pkgs {
 		rows[i] = []any{p.RepositoryID, p.Format, p.Namespace, p.Name, p.Publish, p.Upstream, p.Metadata}
 	}
 	c, err := pgx.Connect(ctx, dsn)

@@ -1,18 +1,17 @@
 package sqlite
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"coffer/internal/store"
+	"coffer/internal/store/storetest"
 )
 
-// seedPackages creates n packages in one repository in a few big
-// transactions: 70% npm (a fifth of them in 200 scopes), 20% pypi, 10% maven
-// in 500 groups.
+// seedPackages creates n packages in one repository (storetest.PackageMix)
+// in a few big transactions.
 func seedPackages(b *testing.B, s *Store, n int) (repoID int64, pkgs []store.Package) {
 	b.Helper()
 	err := s.Write(b.Context(), func(tx store.Tx) error {
@@ -28,28 +27,7 @@ func seedPackages(b *testing.B, s *Store, n int) (repoID int64, pkgs []store.Pac
 	if err != nil {
 		b.Fatal(err)
 	}
-	// Names start with one of 40 syllables: a one-syllable name prefix
-	// matches about 1 in 40 packages.
-	syllables := strings.Fields("ka ki ku ke ko sa shi su se so ta chi tsu te to na ni nu ne no " +
-		"ha hi fu he ho ma mi mu me mo ya yu yo ra ri ru re ro wa wo")
-	rng := rand.New(rand.NewPCG(1, 1))
-	for i := range n {
-		p := store.Package{RepositoryID: repoID, Publish: "ALLOW", Upstream: "BLOCK",
-			Name: syllables[rng.IntN(len(syllables))] + syllables[rng.IntN(len(syllables))] + fmt.Sprint("-", i)}
-		switch x := rng.IntN(10); {
-		case x < 7:
-			p.Format = "npm"
-			if rng.IntN(5) == 0 {
-				p.Namespace = fmt.Sprintf("scope%03d", rng.IntN(200))
-			}
-		case x < 9:
-			p.Format = "pypi"
-		default:
-			p.Format = "maven"
-			p.Namespace = fmt.Sprintf("org.group%03d", rng.IntN(500))
-		}
-		pkgs = append(pkgs, p)
-	}
+	pkgs = storetest.PackageMix(repoID, n)
 	const batch = 20_000
 	for start := 0; start < n; start += batch {
 		err := s.Write(b.Context(), func(tx store.Tx) error {
