@@ -70,6 +70,15 @@ func (c *Cache[V]) Put(key string, fp uint64, val V, cost int64) {
 	}
 }
 
+// Delete drops the value under key, if any.
+func (c *Cache[V]) Delete(key string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.entries[key]; ok {
+		c.remove(e)
+	}
+}
+
 // Size returns the bytes the entries cost.
 func (c *Cache[V]) Size() int64 {
 	c.mu.Lock()

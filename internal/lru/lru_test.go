@@ -44,3 +44,13 @@ func TestBoundedLeastRecentlyUsedFirst(t *testing.T) {
 		t.Error("a value larger than the cache was kept")
 	}
 }
+
+func TestDelete(t *testing.T) {
+	c := New[string](1 << 10)
+	c.Put("a", 1, "x", 10)
+	c.Delete("a")
+	c.Delete("missing")
+	if _, ok := c.Get("a", 1); ok || c.Size() != 0 {
+		t.Fatalf("after Delete: found %v, size %d", ok, c.Size())
+	}
+}

@@ -1,7 +1,10 @@
 package testproc
 
 import (
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -68,4 +71,17 @@ func shortArgs(args []string) []string {
 		out[i] = a
 	}
 	return out
+}
+
+// MasterKeyFile writes a fresh master key (base64 of 32 random bytes) to a
+// new file and returns its path, for coffers that must share one key.
+func MasterKeyFile(t *testing.T) string {
+	t.Helper()
+	k := make([]byte, 32)
+	_, _ = rand.Read(k)
+	path := filepath.Join(t.TempDir(), "master.key")
+	if err := os.WriteFile(path, []byte(base64.StdEncoding.EncodeToString(k)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

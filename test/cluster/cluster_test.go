@@ -10,9 +10,7 @@ package cluster_test
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
@@ -100,13 +98,6 @@ func (s *service) stop() {
 	if out, err := exec.Command(s.script, "stop", s.dir).CombinedOutput(); err != nil {
 		s.t.Fatalf("%s stop: %v\n%s", filepath.Base(s.script), err, out)
 	}
-}
-
-// masterKey is a fresh base64 master key.
-func masterKey(t *testing.T) string {
-	k := make([]byte, 32)
-	_, _ = rand.Read(k)
-	return base64.StdEncoding.EncodeToString(k)
 }
 
 // waitFor polls cond until it holds or 60 s pass.

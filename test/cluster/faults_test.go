@@ -111,11 +111,19 @@ func TestClusterKillNodeDuringPublishes(t *testing.T) {
 	const n = 200
 	errs := make([]error, n)
 	var acked atomic.Int32
-	killed := make(chan struct{})
-	go func() {
-		waitFor(t, "50 acknowledged publishes", func() bool { return acked.Load() >= 50 })
+	killed, done := make(chan struct{}), make(chan struct{})
+	var didKill atomic.Bool
+	go func() { // no t.Fatal here: not the test's goroutine; the publishes end either way
+		defer close(killed)
+		for acked.Load() < 50 {
+			select {
+			case <-done:
+				return
+			case <-time.After(10 * time.Millisecond): // poll interval
+			}
+		}
 		_ = c.nodes[1].Cmd.Process.Kill() // SIGKILL: no shutdown, requests cut mid-way
-		close(killed)
+		didKill.Store(true)
 	}()
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 32)
@@ -130,7 +138,11 @@ func TestClusterKillNodeDuringPublishes(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	close(done)
 	<-killed
+	if !didKill.Load() {
+		t.Fatalf("the publishes ended (%d acknowledged) before node 1 was killed", acked.Load())
+	}
 	failed, lost := 0, 0
 	for i := range n {
 		pkg := fmt.Sprintf("p%03d", i)

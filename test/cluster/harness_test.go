@@ -54,10 +54,7 @@ func newServers(t *testing.T) *cluster {
 	c.blobs = prefixed(c.s3.vars["COFFER_TEST_S3"], "cluster")
 	c.env = []string{"AWS_ACCESS_KEY_ID=" + c.s3.vars["AWS_ACCESS_KEY_ID"], "AWS_SECRET_ACCESS_KEY=" + c.s3.vars["AWS_SECRET_ACCESS_KEY"],
 		"AWS_REGION=us-east-1", "AWS_EC2_METADATA_DISABLED=true"}
-	c.keyFile = filepath.Join(t.TempDir(), "master.key")
-	if err := os.WriteFile(c.keyFile, []byte(masterKey(t)+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	c.keyFile = testproc.MasterKeyFile(t)
 	return c
 }
 

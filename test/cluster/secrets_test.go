@@ -1,6 +1,7 @@
 package cluster_test
 
 import (
+	"coffer/internal/testproc"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,10 +15,7 @@ import (
 // to start and says why; the running nodes are not disturbed.
 func TestClusterMasterKey(t *testing.T) {
 	c := newCluster(t, 1)
-	other := filepath.Join(t.TempDir(), "other.key")
-	if err := os.WriteFile(other, []byte(masterKey(t)+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	other := testproc.MasterKeyFile(t)
 	for _, tc := range []struct {
 		name string
 		args []string

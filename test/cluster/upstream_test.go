@@ -77,9 +77,10 @@ func npmTarball(t *testing.T, name, version string) []byte {
 }
 
 // TestClusterUpstreamFetchConverges: 16 clients on each of two nodes ask
-// for the same upstream tarball at once. Each node fetches it once (its
-// fetches are deduplicated), the two nodes' fetches overlap, and the store
-// converges on one version with one asset, which every client received
+// for the same upstream tarball at once. While the upstream holds its
+// answer, each node has one fetch there (its clients' fetches are
+// deduplicated); the two nodes' fetches overlap, and the store converges
+// on one version with one asset, which every client received
 // byte-identical.
 func TestClusterUpstreamFetchConverges(t *testing.T) {
 	npmjs := newFakeNPM(t)
@@ -115,6 +116,11 @@ func TestClusterUpstreamFetchConverges(t *testing.T) {
 	// upstream at once, before any answer.
 	sent.Wait()
 	waitFor(t, "a fetch from each node", func() bool { return npmjs.fetches.Load() >= 2 })
+	// Held fetches: one per node, the node's other clients waiting on it. (A
+	// client that reaches its node only after the release may fetch again
+	// before the first copy is recorded: that is not overlap, so it is not
+	// counted here; the store must converge all the same.)
+	held := npmjs.fetches.Load()
 	close(npmjs.released)
 	wg.Wait()
 	for i := range 32 {
@@ -122,9 +128,10 @@ func TestClusterUpstreamFetchConverges(t *testing.T) {
 			t.Fatalf("client %d (node %d): %d, %d bytes; want the %d-byte tarball", i, i%2, codes[i], len(bodies[i]), len(npmjs.tgz))
 		}
 	}
-	if n := npmjs.fetches.Load(); n != 2 {
-		t.Fatalf("the upstream served the tarball %d times, want once per node", n)
+	if held != 2 {
+		t.Fatalf("%d fetches of the tarball were at the upstream at once, want one per node", held)
 	}
+	t.Logf("the upstream served the tarball %d times (%d at once)", npmjs.fetches.Load(), held)
 	for _, repo := range []string{"npm-store", "app"} {
 		v := r.AWS(c.URL, "list-package-versions", "--domain", "acme", "--repository", repo, "--format", "npm", "--package", "left-pad")
 		if vs := list(v, "versions"); len(vs) != 1 || str(vs[0], "version") != "1.3.0" {

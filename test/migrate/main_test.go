@@ -7,8 +7,6 @@ package migrate
 
 import (
 	"bytes"
-	"crypto/rand"
-	"encoding/base64"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,19 +26,6 @@ var (
 	get = testproc.Get
 	str = testproc.Str
 )
-
-// writeMasterKey writes a fresh base64 master key to a file that every
-// coffer of the test is started with: the migrated secrets are sealed by it.
-func writeMasterKey(t *testing.T) string {
-	t.Helper()
-	k := make([]byte, 32)
-	_, _ = rand.Read(k)
-	path := filepath.Join(t.TempDir(), "master.key")
-	if err := os.WriteFile(path, []byte(base64.StdEncoding.EncodeToString(k)+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
 
 // clients runs the aws CLI and npm with an isolated HOME and the source's
 // root credentials, whichever coffer they talk to.

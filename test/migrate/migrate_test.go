@@ -19,7 +19,7 @@ import (
 // the same master key: everything is found again, with the source's root
 // credentials. Then the same through PostgreSQL and S3 and back.
 func TestMigrate(t *testing.T) {
-	keyFile := writeMasterKey(t)
+	keyFile := testproc.MasterKeyFile(t)
 	// A comma in the path: --from splits at the comma that starts the blob setting.
 	srcDir := filepath.Join(t.TempDir(), "source,1")
 	src := testproc.Start(t, cofferBin, srcDir, "--master-key-file", keyFile)

@@ -8,7 +8,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"coffer/internal/blob"
@@ -59,7 +58,8 @@ func (s *Store) cached(sha string) (blob.Object, bool) {
 	return newMemObject(b), true
 }
 
-// fill reads a small blob whole, checks it against its name and keeps it.
+// fill reads a small blob whole, checks it against its name and keeps it
+// with the ModTime its HEAD gave.
 func (s *Store) fill(ctx context.Context, sha, key string, size int64, modTime time.Time) (blob.Object, error) {
 	out, err := s.client.GetObject(ctx, &awss3.GetObjectInput{Bucket: &s.cfg.Bucket, Key: &key})
 	if isNotFound(err) {
@@ -77,23 +77,15 @@ func (s *Store) fill(ctx context.Context, sha, key string, size int64, modTime t
 	if int64(buf.Len()) != size || hex.EncodeToString(sum[:]) != sha {
 		return nil, fault.Internal(nil, "blob store: the object of blob %s in S3 does not hold its content (%d bytes)", sha, buf.Len())
 	}
-	b := &smallBlob{data: buf.Bytes(), modTime: cmpTime(aws.ToTime(out.LastModified), modTime)}
+	b := &smallBlob{data: buf.Bytes(), modTime: modTime}
 	s.small.Put(sha, 0, b, int64(len(b.data)))
 	return newMemObject(b), nil
-}
-
-// cmpTime is a if set, else b.
-func cmpTime(a, b time.Time) time.Time {
-	if a.IsZero() {
-		return b
-	}
-	return a
 }
 
 // forget drops a blob from memory (this node deleted or committed it).
 func (s *Store) forget(sha string) {
 	if s.small != nil {
-		s.small.Put(sha, 0, nil, 1<<62) // costs more than the cache: replaces and drops the entry
+		s.small.Delete(sha)
 	}
 }
 
