@@ -27,6 +27,7 @@ import (
 	"coffer/internal/format"
 	"coffer/internal/format/plugins"
 	"coffer/internal/iam"
+	"coffer/internal/quota"
 	"coffer/internal/server"
 	"coffer/internal/store"
 	"coffer/internal/upstream"
@@ -48,6 +49,9 @@ func New(ctx context.Context, cfg config.Config, getenv func(string) string, log
 		if _, ok := artifact.ExternalConnections[name]; !ok {
 			return nil, fmt.Errorf("external-connection: %s is not a known external connection", name)
 		}
+	}
+	if err := checkAPIRates(cfg.APIRates); err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
@@ -116,12 +120,14 @@ func assemble(ctx context.Context, cfg config.Config, getenv func(string) string
 		return nil, fmt.Errorf("identity: %w", err)
 	}
 	svc := artifact.New(artifact.Config{Region: cfg.Region, AccountID: identity.AccountID(), MaxAssetSize: cfg.MaxAssetSize,
-		ValidatePolicy: validateResourcePolicy, ExternalConnectionURLs: cfg.ExternalConnections}, meta, blobs, log)
+		ValidatePolicy: validateResourcePolicy, ExternalConnectionURLs: cfg.ExternalConnections,
+		MaxDomains: cfg.MaxDomains, MaxRepositoriesPerDomain: cfg.MaxRepositoriesPerDomain, MaxPackageGroupsPerDomain: cfg.MaxPackageGroupsPerDomain},
+		meta, blobs, log)
 	auditLog, err := audit.Open(filepath.Join(cfg.DataDir, "audit.log"))
 	if err != nil {
 		return nil, fmt.Errorf("audit log: %w", err)
 	}
-	authorizer := authz.New(svc, identity.IdentityPolicies, auditLog)
+	authorizer := authz.New(svc, identity, auditLog)
 	deps := format.Deps{Engine: svc, Authorizer: authorizer, Log: log,
 		// One upstream client for every format: one address policy, one
 		// deduplication of fetches, one document cache budget.
@@ -133,22 +139,27 @@ func assemble(ctx context.Context, cfg config.Config, getenv func(string) string
 		protocols[p.Format] = p.New(deps)
 	}
 	web, err := console.New(console.Config{Service: svc, Authorizer: authorizer, Guides: plugins.Guides(),
-		Probe:  authz.New(svc, identity.IdentityPolicies, nil), // same decisions, no audit records for showing a button
+		Probe:  authz.New(svc, identity, nil), // same decisions, no audit records for showing a button
 		Lookup: identity.Lookup, MintToken: identity.Mint, Sealer: sealer, Store: meta, PublicURL: cfg.PublicURL,
 		Audit: auditLog, Log: log, OnPrincipal: server.SetLogPrincipal})
 	if err != nil {
 		return nil, err
 	}
+	limits := quota.New(quota.Config{API: cfg.APIRates, DataPlane: cfg.DataPlaneLimit, Repository: cfg.RepositoryLimit,
+		Unauthenticated: cfg.UnauthenticatedLimit})
 	handler := server.Handler(server.Deps{
 		ControlPlane:      controlplane.New(controlplane.Config{PublicURL: cfg.PublicURL}, svc, authorizer, identity, log),
 		WriteControlError: controlplane.WriteError,
 		Verifier:          &sigv4.Verifier{Lookup: identity.Lookup, Scopes: []sigv4.Scope{{Service: "codeartifact", Region: cfg.Region}}},
 		QueryVerifier:     &sigv4.Verifier{Lookup: identity.Lookup, Scopes: queryScopes(cfg.Region)},
-		DataPlane:         server.DataPlane(protocols, identity.TokenPrincipal, server.AuditAuthFailures(auditLog)),
+		DataPlane:         server.DataPlane(protocols, identity.TokenPrincipal, server.AuditAuthFailures(auditLog), server.RateLimits(limits)),
 		Query:             map[string]http.Handler{"iam": identity.IAMHandler(), "sts": identity.STSHandler()},
 		WriteQueryError:   iam.WriteQueryError,
+		IsUnsignedAction:  iam.IsUnsignedAction,
 		Audit:             auditLog,
 		Console:           web,
+		Limits:            limits,
+		ControlOperation:  controlplane.Operation,
 		Ready:             func(ctx context.Context) error { return ready(ctx, meta, blobs) },
 		Log:               log,
 	})
@@ -209,6 +220,21 @@ func newSpool(dir string) (string, error) {
 func validateResourcePolicy(doc string) error {
 	_, err := policy.ParseWith(doc, policy.ParseOptions{Kind: policy.KindResource, MaxSize: policy.MaxCodeArtifactResourcePolicySize})
 	return err
+}
+
+// checkAPIRates refuses an API rate named after no operation, class or
+// Query service.
+func checkAPIRates(rates map[string]quota.Rate) error {
+	known := map[string]bool{quota.Reads: true, quota.Writes: true, quota.IAM: true, quota.STS: true}
+	for _, op := range controlplane.Operations() {
+		known[op] = true
+	}
+	for name := range rates {
+		if !known[name] {
+			return fmt.Errorf("api-rate: %s is no CodeArtifact operation, nor reads, writes, iam or sts", name)
+		}
+	}
+	return nil
 }
 
 // Close releases the stores.

@@ -55,7 +55,10 @@ func (s *Service) describeDomain(tx store.Tx, d *store.Domain) (*Domain, error) 
 	if err != nil {
 		return nil, err
 	}
-	return &Domain{Domain: *d, ARN: s.DomainARN(d.Owner, d.Name), RepositoryCount: repos, AssetSizeBytes: bytes, AssetCount: assets}, nil
+	out := &Domain{Domain: *d, ARN: s.DomainARN(d.Owner, d.Name), RepositoryCount: repos, AssetSizeBytes: bytes, AssetCount: assets,
+		S3BucketARN: s.AssetStoreARN(d.Owner)}
+	out.EncryptionKey = s.storedKeyARN(d.EncryptionKey)
+	return out, nil
 }
 
 // CreateDomain creates a domain owned by the service's account.
@@ -66,16 +69,20 @@ func (s *Service) CreateDomain(ctx context.Context, name, encryptionKey string, 
 	if err := validateTags(tags); err != nil {
 		return nil, err
 	}
+	key, err := s.encryptionKeyARN(encryptionKey)
+	if err != nil {
+		return nil, err
+	}
 	var out *Domain
-	err := s.meta.Write(ctx, func(tx store.Tx) error {
-		d := &store.Domain{Owner: s.cfg.AccountID, Name: name, Status: "Active", EncryptionKey: encryptionKey, CreatedTime: timeNow()}
-		if d.EncryptionKey == "" {
-			d.EncryptionKey = "arn:aws:kms:" + s.cfg.Region + ":" + s.cfg.AccountID + ":alias/coffer/default"
-		}
+	err = s.meta.Write(ctx, func(tx store.Tx) error {
+		d := &store.Domain{Owner: s.cfg.AccountID, Name: name, Status: "Active", EncryptionKey: key, CreatedTime: timeNow()}
 		if err := tx.CreateDomain(d); err != nil {
 			if errors.Is(err, fault.ErrConflict) {
 				return fault.Conflict("domain", name, "Domain %s already exists in account %s", name, d.Owner)
 			}
+			return err
+		}
+		if err := s.checkDomainQuota(tx); err != nil {
 			return err
 		}
 		if len(tags) > 0 {

@@ -107,6 +107,9 @@ func (s *Service) CreatePackageGroup(ctx context.Context, ref DomainRef, pattern
 			}
 			return err
 		}
+		if err := s.checkPackageGroupQuota(x.tx, x.d); err != nil {
+			return err
+		}
 		e, err := x.find(pat) // reads the format's groups, the new one included
 		if err != nil {
 			return err

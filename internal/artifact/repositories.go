@@ -130,6 +130,9 @@ func (s *Service) CreateRepository(ctx context.Context, ref RepoRef, description
 			}
 			return err
 		}
+		if err := s.checkRepositoryQuota(tx, d); err != nil {
+			return err
+		}
 		out = s.describeRepository(d, r)
 		if len(tags) > 0 {
 			return tx.PutTags(out.ARN, tags)

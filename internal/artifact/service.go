@@ -26,6 +26,11 @@ type Config struct {
 	// point, by connection name (a mirror, an air-gapped copy); the others
 	// use DefaultExternalURLs.
 	ExternalConnectionURLs map[string]string
+	// Count quotas, 0 for none: domains of the account, repositories and
+	// package groups (besides /*) per domain.
+	MaxDomains                int
+	MaxRepositoriesPerDomain  int
+	MaxPackageGroupsPerDomain int
 }
 
 // Service implements the artifact rules over a metadata store and a blob store.

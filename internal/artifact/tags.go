@@ -104,7 +104,9 @@ func (s *Service) TagResource(ctx context.Context, arn string, tags []store.Tag)
 			keys[t.Key] = true
 		}
 		if len(keys) > MaxTags {
-			return fault.Quota("tag", arn, "A resource can have at most %d tags", MaxTags)
+			// The quota is the tagged resource's; "tag" is no resource type.
+			p, _ := ParseResourceARN(arn)
+			return fault.Quota(p.Type, arn, "A resource can have at most %d tags", MaxTags)
 		}
 		return tx.PutTags(arn, tags)
 	})

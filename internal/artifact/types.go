@@ -78,6 +78,7 @@ type Domain struct {
 	RepositoryCount int
 	AssetSizeBytes  int64
 	AssetCount      int64
+	S3BucketARN     string // see AssetStoreARN
 }
 
 // Repository is a repository as the API describes it.

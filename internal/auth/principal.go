@@ -33,6 +33,13 @@ type Principal struct {
 	AccessKeyID string
 	// SessionExpiry is when temporary credentials expire (zero for long-term keys).
 	SessionExpiry time.Time
+	// SessionTags are the tags a role session was given (for web-identity
+	// sessions, from the token's https://aws.amazon.com/tags claim). They
+	// take precedence over the role's own tags in aws:PrincipalTag/<key>.
+	SessionTags map[string]string
+	// Federated is the identity provider ARN a web-identity session came
+	// from ("" otherwise).
+	Federated string
 }
 
 // IsRoot reports whether p is the account root.

@@ -2,19 +2,21 @@
 // the CodeArtifact control plane, the data plane and the console ask
 // Authorize(ctx, action, resource). The decision follows AWS's evaluation
 // logic (package auth/policy): an explicit Deny anywhere wins; otherwise an
-// Allow in the principal's identity policies or in the resource's
-// permissions policy (domain policy for domain resources, repository policy
-// for repository and package resources) allows; otherwise the request is
-// implicitly denied. The account root is always allowed. What a decision
-// reads (policies, attachments, resource tags) is remembered only until the
-// store commits its next write, so a detached policy or a changed resource
-// policy takes effect on the next request, tokens included.
+// Allow in the principal's identity policies or in one of the resource's
+// permissions policies allows; otherwise the request is implicitly denied.
+// The domain policy takes part in every decision on the domain and on every
+// resource in it, and a repository's policy in those on the repository and
+// its packages, so a repository or package decision reads both. The account
+// root needs no Allow, but an explicit Deny in a resource policy stops it
+// too, as in AWS. What a decision reads (policies, attachments, resource
+// and principal tags) is remembered only until the store commits its next
+// write, so a detached policy or a changed resource policy takes effect on
+// the next request, tokens included.
 package authz
 
 import (
 	"context"
 	"errors"
-	"strconv"
 	"strings"
 	"time"
 
@@ -27,22 +29,41 @@ import (
 	"coffer/internal/store"
 )
 
-// IdentityPolicies returns the identity policies that apply to a principal.
+// Identities tells the authorizer what it needs to know of a principal.
+type Identities interface {
+	// IdentityPolicies returns the identity policies that apply to p.
+	IdentityPolicies(ctx context.Context, p *auth.Principal) ([]policy.Labeled, error)
+	// PrincipalTags returns the tags of p (aws:PrincipalTag/<key>).
+	PrincipalTags(ctx context.Context, p *auth.Principal) (map[string]string, error)
+}
+
+// IdentityPolicies adapts a function returning identity policies to
+// Identities, for principals without tags.
 type IdentityPolicies func(ctx context.Context, p *auth.Principal) ([]policy.Labeled, error)
+
+// IdentityPolicies calls f.
+func (f IdentityPolicies) IdentityPolicies(ctx context.Context, p *auth.Principal) ([]policy.Labeled, error) {
+	return f(ctx, p)
+}
+
+// PrincipalTags returns none.
+func (IdentityPolicies) PrincipalTags(context.Context, *auth.Principal) (map[string]string, error) {
+	return nil, nil
+}
 
 // Authorizer evaluates policies for the control and data planes.
 type Authorizer struct {
 	svc      *artifact.Service
-	identity IdentityPolicies
+	identity Identities
 	audit    *audit.Log
 	now      func() time.Time
-	// resources remembers each resource's tags and policy until the
+	// resources remembers each resource's tags and policies until the
 	// store's next write.
 	resources *gencache.Cache[string, resourceContext]
 }
 
 // New returns an Authorizer.
-func New(svc *artifact.Service, identity IdentityPolicies, log *audit.Log) *Authorizer {
+func New(svc *artifact.Service, identity Identities, log *audit.Log) *Authorizer {
 	return &Authorizer{svc: svc, identity: identity, audit: log, now: time.Now, resources: gencache.New[string, resourceContext](4096)}
 }
 
@@ -60,14 +81,7 @@ func (a *Authorizer) Authorize(ctx context.Context, action, resource string) err
 		return fault.AccessDenied("Access denied: the request carries no credentials")
 	}
 	ev.Principal = p.ARN
-	if p.IsRoot() && p.Account == a.svc.AccountID() {
-		if mutating(action) {
-			ev.Decision, ev.Reason = "allow", "account root"
-			a.audit.Record(ev)
-		}
-		return nil
-	}
-	d, err := a.decide(ctx, p, ri, action, resource)
+	d, err := a.decide(ctx, p, action, resource)
 	if err != nil {
 		return err
 	}
@@ -109,27 +123,20 @@ func mutating(action string) bool {
 	return true
 }
 
-func (a *Authorizer) decide(ctx context.Context, p *auth.Principal, ri auth.RequestInfo, action, resource string) (policy.Decision, error) {
-	identity, err := a.identity(ctx, p)
-	if err != nil {
-		return policy.Decision{}, err
+func (a *Authorizer) decide(ctx context.Context, p *auth.Principal, action, resource string) (policy.Decision, error) {
+	root := p.IsRoot() && p.Account == a.svc.AccountID()
+	var identity []policy.Labeled
+	var tags map[string]string
+	if !root {
+		var err error
+		if identity, err = a.identity.IdentityPolicies(ctx, p); err != nil {
+			return policy.Decision{}, err
+		}
+		if tags, err = a.identity.PrincipalTags(ctx, p); err != nil {
+			return policy.Decision{}, err
+		}
 	}
-	req := &policy.Request{Action: action, Resource: resource,
-		Principal: policy.PrincipalInfo{ARN: p.ARN, Account: p.Account, RoleARN: p.RoleARN}}
-	now := a.now().UTC()
-	req.Set("aws:PrincipalArn", p.ARN)
-	req.Set("aws:PrincipalAccount", p.Account)
-	req.Set("aws:PrincipalType", p.Type)
-	req.Set("aws:userid", p.UserID)
-	if p.Username != "" {
-		req.Set("aws:username", p.Username)
-	}
-	req.Set("aws:CurrentTime", now.Format(time.RFC3339))
-	req.Set("aws:EpochTime", strconv.FormatInt(now.Unix(), 10))
-	req.Set("aws:SecureTransport", strconv.FormatBool(ri.Secure))
-	if ri.SourceIP != "" {
-		req.Set("aws:SourceIp", ri.SourceIP)
-	}
+	req := auth.PolicyRequest(ctx, p, tags, action, resource, a.now())
 	if action == auth.ActionGetServiceBearerToken {
 		req.Set("sts:AWSServiceName", "codeartifact.amazonaws.com")
 	}
@@ -137,10 +144,18 @@ func (a *Authorizer) decide(ctx context.Context, p *auth.Principal, ri auth.Requ
 	if err != nil {
 		return policy.Decision{}, err
 	}
-	return policy.Evaluate(req, identity, resourcePolicies, p.Account == a.svc.AccountID()), nil
+	d := policy.Evaluate(req, identity, resourcePolicies, p.Account == a.svc.AccountID())
+	if root && !d.ExplicitDeny {
+		// The root needs no Allow; only an explicit Deny in a resource
+		// policy stops it (the policy being replaced never takes part, so
+		// the root can always lift a Deny).
+		d = policy.Decision{Allowed: true, Source: "account root"}
+	}
+	return d, nil
 }
 
-// resourcePolicies loads the permissions policy that governs resource and
+// resourcePolicies loads the permissions policies that govern resource
+// (its domain's, and for a repository or package its repository's) and
 // adds the resource's tags to the request context. What it reads is
 // remembered until the store's next write.
 func (a *Authorizer) resourcePolicies(ctx context.Context, req *policy.Request, action, resource string) ([]policy.Labeled, error) {
@@ -166,7 +181,7 @@ func (a *Authorizer) resourcePolicies(ctx context.Context, req *policy.Request, 
 // resourceContext is what a decision needs of a resource.
 type resourceContext struct {
 	tags     []store.Tag
-	policies []policy.Labeled // shared: never changed
+	policies []policy.Labeled // domain policy, then repository policy; shared: never changed
 }
 
 func (a *Authorizer) loadResource(ctx context.Context, action, resource string) (resourceContext, error) {
@@ -175,43 +190,53 @@ func (a *Authorizer) loadResource(ctx context.Context, action, resource string) 
 	if !ok {
 		return out, nil
 	}
-	kind := parsed.Type
 	ref := artifact.RepoRef{DomainRef: artifact.DomainRef{Owner: parsed.Account, Name: parsed.Domain}, Repository: parsed.Repository}
 	tagARN := a.svc.DomainARN(ref.Owner, ref.Name)
-	switch kind {
+	inRepository := false
+	switch parsed.Type {
 	case "package-group":
-		// Groups carry their own tags and are governed by the domain policy.
-		tagARN, kind = resource, "domain"
+		tagARN = resource // groups carry their own tags
 	case "repository", "package":
-		tagARN = a.svc.RepositoryARN(ref.Owner, ref.Name, ref.Repository)
+		tagARN, inRepository = a.svc.RepositoryARN(ref.Owner, ref.Name, ref.Repository), true
 	}
 	tags, err := a.svc.ResourceTags(ctx, tagARN)
 	if err != nil {
 		return out, err
 	}
 	out.tags = tags
-	var rp *artifact.ResourcePolicy
-	label := "domain-policy"
-	switch {
-	case kind == "domain" && action != "codeartifact:PutDomainPermissionsPolicy":
-		rp, err = a.svc.GetDomainPolicy(ctx, ref.DomainRef)
-	case kind != "domain" && action != "codeartifact:PutRepositoryPermissionsPolicy":
-		label = "repository-policy"
-		rp, err = a.svc.GetRepositoryPolicy(ctx, ref)
-	default:
-		// The policy being replaced does not take part in its own
-		// replacement, so an owner cannot lock themselves out.
-		return out, nil
+	// The policy being replaced does not take part in its own replacement,
+	// so an owner cannot lock themselves out; the other one still does.
+	if action != "codeartifact:PutDomainPermissionsPolicy" {
+		err := a.addPolicy(&out, "domain-policy", resource, func() (*artifact.ResourcePolicy, error) {
+			return a.svc.GetDomainPolicy(ctx, ref.DomainRef)
+		})
+		if err != nil {
+			return out, err
+		}
 	}
+	if inRepository && action != "codeartifact:PutRepositoryPermissionsPolicy" {
+		err := a.addPolicy(&out, "repository-policy", resource, func() (*artifact.ResourcePolicy, error) {
+			return a.svc.GetRepositoryPolicy(ctx, ref)
+		})
+		if err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+// addPolicy appends the policy get reads, if there is one, under label.
+func (a *Authorizer) addPolicy(out *resourceContext, label, resource string, get func() (*artifact.ResourcePolicy, error)) error {
+	rp, err := get()
 	if errors.Is(err, fault.ErrNotFound) {
-		return out, nil
+		return nil
 	} else if err != nil {
-		return out, err
+		return err
 	}
 	doc, err := policy.ParseWith(rp.Document, policy.ParseOptions{Kind: policy.KindResource})
 	if err != nil {
-		return out, fault.Internal(err, "stored %s of %s does not parse", label, resource)
+		return fault.Internal(err, "stored %s of %s does not parse", label, resource)
 	}
-	out.policies = []policy.Labeled{{Label: label, Policy: doc}}
-	return out, nil
+	out.policies = append(out.policies, policy.Labeled{Label: label, Policy: doc})
+	return nil
 }

@@ -15,6 +15,8 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"coffer/internal/quota"
 )
 
 // Config is every setting of `coffer serve`.
@@ -45,6 +47,33 @@ type Config struct {
 	// with a short-lived presigned redirect to the object store (S3 only);
 	// 0 streams every download through coffer.
 	BlobRedirectSize int64 `toml:"blob-redirect-size"`
+
+	// APIRateLimits turns the per-principal rate limits of the CodeArtifact
+	// API and the IAM/STS Query API "on" (the default) or "off".
+	APIRateLimits string `toml:"api-rate-limits"`
+	// APIRateList overrides API rates: "NAME=RATE[/BURST]" entries, NAME
+	// an operation, reads, writes, iam or sts (see quota.APIDefaults).
+	APIRateList []string `toml:"api-rate"`
+	// APIRates are the rates in effect, the defaults with the overrides
+	// applied (nil when APIRateLimits is off). Operation names are checked
+	// by the composition root, which knows them.
+	APIRates map[string]quota.Rate `toml:"-"`
+	// DataPlaneRate, RepositoryRate and UnauthenticatedRate ("RATE" or
+	// "RATE/BURST", requests per second; "" or 0: no limit) limit native
+	// requests per principal, per repository and, for requests without a
+	// valid token, per source address. Parsed into the *Limit fields.
+	DataPlaneRate        string     `toml:"data-plane-rate"`
+	RepositoryRate       string     `toml:"repository-rate"`
+	UnauthenticatedRate  string     `toml:"unauthenticated-rate"`
+	DataPlaneLimit       quota.Rate `toml:"-"`
+	RepositoryLimit      quota.Rate `toml:"-"`
+	UnauthenticatedLimit quota.Rate `toml:"-"`
+
+	// Count quotas (0: none): domains of the account, repositories and
+	// package groups per domain.
+	MaxDomains                int `toml:"max-domains"`
+	MaxRepositoriesPerDomain  int `toml:"max-repositories-per-domain"`
+	MaxPackageGroupsPerDomain int `toml:"max-package-groups-per-domain"`
 }
 
 // Defaults returns the built-in settings.
@@ -56,6 +85,14 @@ func Defaults() Config {
 		LogLevel:     "info",
 		LogFormat:    "json",
 		MaxAssetSize: 5 << 30,
+		// AWS's default quotas; an operator raises them as AWS would on
+		// request.
+		APIRateLimits:            "on",
+		MaxDomains:               10,
+		MaxRepositoriesPerDomain: 1000,
+		// AWS publishes no such quota; every package lookup walks the
+		// domain's groups, so their number is bounded too.
+		MaxPackageGroupsPerDomain: 1000,
 	}
 }
 
@@ -75,8 +112,10 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 		configFile                                                      string
 		listen, dataDir, publicURL, region, accountID, logLevel, logFmt string
 		metadata, blobs, masterKeyFile                                  string
+		apiLimits, dataRate, repoRate, anonRate                         string
 		maxAsset, redirectSize                                          int64
-		conns                                                           listFlag
+		maxDomains, maxRepos, maxGroups                                 int
+		conns, apiRates                                                 listFlag
 	)
 	fs.StringVar(&configFile, "config", "", "config file (TOML) with the same settings; env COFFER_CONFIG")
 	fs.StringVar(&listen, "listen", "", "address to listen on (default "+cfg.Listen+"); env COFFER_LISTEN")
@@ -92,6 +131,14 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	fs.StringVar(&blobs, "blobs", "", "blob store: file:///path (default <data-dir>/blobs) or s3://bucket/prefix?region=…&endpoint=…&path-style=true; env COFFER_BLOBS")
 	fs.StringVar(&masterKeyFile, "master-key-file", "", "file holding the base64 master key when COFFER_MASTER_KEY is not set (default <data-dir>/master.key); env COFFER_MASTER_KEY_FILE")
 	fs.Int64Var(&redirectSize, "blob-redirect-size", 0, "redirect downloads of assets of at least this many bytes to a presigned object-store URL (S3 only; default 0: off); env COFFER_BLOB_REDIRECT_SIZE")
+	fs.StringVar(&apiLimits, "api-rate-limits", "", "on or off: per-principal rate limits of the CodeArtifact API and IAM/STS (default on, AWS's published rates); env COFFER_API_RATE_LIMITS")
+	fs.Var(&apiRates, "api-rate", "NAME=RATE[/BURST]: per-principal rate of an API operation, of reads, writes, iam or sts, in requests/s (0: no limit; default burst "+fmt.Sprint(quota.BurstSeconds)+" s of the rate; repeatable); env COFFER_API_RATE (comma-separated)")
+	fs.StringVar(&dataRate, "data-plane-rate", "", "RATE[/BURST]: native-protocol requests/s per principal (default: no limit); env COFFER_DATA_PLANE_RATE")
+	fs.StringVar(&repoRate, "repository-rate", "", "RATE[/BURST]: native-protocol requests/s per repository, all callers together (default: no limit); env COFFER_REPOSITORY_RATE")
+	fs.StringVar(&anonRate, "unauthenticated-rate", "", "RATE[/BURST]: native-protocol requests/s without a valid token per source address (default: no limit); env COFFER_UNAUTHENTICATED_RATE")
+	fs.IntVar(&maxDomains, "max-domains", 0, "most domains the account may have (default 10; 0: no limit); env COFFER_MAX_DOMAINS")
+	fs.IntVar(&maxRepos, "max-repositories-per-domain", 0, "most repositories a domain may have (default 1000; 0: no limit); env COFFER_MAX_REPOSITORIES_PER_DOMAIN")
+	fs.IntVar(&maxGroups, "max-package-groups-per-domain", 0, "most package groups a domain may have besides /* (default 1000; 0: no limit); env COFFER_MAX_PACKAGE_GROUPS_PER_DOMAIN")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -127,6 +174,21 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	env("METADATA", &cfg.Metadata)
 	env("BLOBS", &cfg.Blobs)
 	env("MASTER_KEY_FILE", &cfg.MasterKeyFile)
+	env("API_RATE_LIMITS", &cfg.APIRateLimits)
+	env("DATA_PLANE_RATE", &cfg.DataPlaneRate)
+	env("REPOSITORY_RATE", &cfg.RepositoryRate)
+	env("UNAUTHENTICATED_RATE", &cfg.UnauthenticatedRate)
+	if v := getenv("COFFER_API_RATE"); v != "" {
+		cfg.APIRateList = append(cfg.APIRateList, strings.Split(v, ",")...)
+	}
+	for name, dst := range map[string]*int{"MAX_DOMAINS": &cfg.MaxDomains, "MAX_REPOSITORIES_PER_DOMAIN": &cfg.MaxRepositoriesPerDomain,
+		"MAX_PACKAGE_GROUPS_PER_DOMAIN": &cfg.MaxPackageGroupsPerDomain} {
+		if v := getenv("COFFER_" + name); v != "" {
+			if _, err := fmt.Sscan(v, dst); err != nil {
+				return cfg, fmt.Errorf("COFFER_%s: %q is not a number", name, v)
+			}
+		}
+	}
 	if v := getenv("COFFER_EXTERNAL_CONNECTION"); v != "" {
 		cfg.ExternalConnectionList = append(cfg.ExternalConnectionList, strings.Split(v, ",")...)
 	}
@@ -159,7 +221,24 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	if redirectSize > 0 {
 		cfg.BlobRedirectSize = redirectSize
 	}
+	set(apiLimits, &cfg.APIRateLimits)
+	set(dataRate, &cfg.DataPlaneRate)
+	set(repoRate, &cfg.RepositoryRate)
+	set(anonRate, &cfg.UnauthenticatedRate)
+	// A count flag given as 0 means no limit, so what was given is read
+	// from the flags set, not from the value.
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "max-domains":
+			cfg.MaxDomains = maxDomains
+		case "max-repositories-per-domain":
+			cfg.MaxRepositoriesPerDomain = maxRepos
+		case "max-package-groups-per-domain":
+			cfg.MaxPackageGroupsPerDomain = maxGroups
+		}
+	})
 	cfg.ExternalConnectionList = append(cfg.ExternalConnectionList, conns...)
+	cfg.APIRateList = append(cfg.APIRateList, apiRates...)
 	return cfg, cfg.finish()
 }
 
@@ -204,6 +283,7 @@ func (c *Config) finish() error {
 	if c.BlobRedirectSize < 0 {
 		errs = append(errs, errors.New("blob-redirect-size must not be negative"))
 	}
+	errs = append(errs, c.finishLimits()...)
 	c.ExternalConnections = map[string]string{}
 	for _, e := range c.ExternalConnectionList {
 		name, raw, ok := strings.Cut(strings.TrimSpace(e), "=")
@@ -218,4 +298,55 @@ func (c *Config) finish() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// finishLimits parses and checks the rate limits and count quotas.
+func (c *Config) finishLimits() []error {
+	var errs []error
+	switch c.APIRateLimits {
+	case "on":
+		c.APIRates = quota.APIDefaults()
+	case "off":
+		c.APIRates = nil
+	default:
+		errs = append(errs, fmt.Errorf("api-rate-limits: %q is not on or off", c.APIRateLimits))
+	}
+	for _, e := range c.APIRateList {
+		name, v, ok := strings.Cut(strings.TrimSpace(e), "=")
+		r, err := quota.ParseRate(v)
+		switch {
+		case !ok || name == "":
+			errs = append(errs, fmt.Errorf("api-rate: %q is not NAME=RATE[/BURST]", e))
+		case err != nil:
+			errs = append(errs, fmt.Errorf("api-rate %s: %w", name, err))
+		case c.APIRates != nil:
+			c.APIRates[name] = r
+		}
+	}
+	for _, l := range []struct {
+		name string
+		in   string
+		out  *quota.Rate
+	}{{"data-plane-rate", c.DataPlaneRate, &c.DataPlaneLimit}, {"repository-rate", c.RepositoryRate, &c.RepositoryLimit},
+		{"unauthenticated-rate", c.UnauthenticatedRate, &c.UnauthenticatedLimit}} {
+		*l.out = quota.Rate{}
+		if l.in == "" {
+			continue
+		}
+		r, err := quota.ParseRate(l.in)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", l.name, err))
+		}
+		*l.out = r
+	}
+	for _, q := range []struct {
+		name string
+		n    int
+	}{{"max-domains", c.MaxDomains}, {"max-repositories-per-domain", c.MaxRepositoriesPerDomain},
+		{"max-package-groups-per-domain", c.MaxPackageGroupsPerDomain}} {
+		if q.n < 0 {
+			errs = append(errs, fmt.Errorf("%s must not be negative", q.name))
+		}
+	}
+	return errs
 }

@@ -93,9 +93,9 @@ func TestPackagesTable100k(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	real := authz.New(h.svc, func(context.Context, *auth.Principal) ([]policy.Labeled, error) {
+	real := authz.New(h.svc, authz.IdentityPolicies(func(context.Context, *auth.Principal) ([]policy.Labeled, error) {
 		return []policy.Labeled{{Label: "user-policy read-only", Policy: readOnly}}, nil
-	}, nil)
+	}), nil)
 	userConsole, err := New(Config{Service: h.svc, Authorizer: real, Lookup: h.keys.lookup, MintToken: h.console.cfg.MintToken,
 		Sealer: h.console.cfg.Sealer, Store: h.meta, PublicURL: h.console.cfg.PublicURL})
 	if err != nil {

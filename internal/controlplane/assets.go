@@ -42,7 +42,7 @@ func (h *handler) listPackageVersionAssets(w http.ResponseWriter, r *http.Reques
 		return err
 	}
 	ref := in.version()
-	page := in.page(true)
+	page := in.page("ListPackageVersionAssets", true)
 	if err := in.done(); err != nil {
 		return err
 	}
@@ -64,7 +64,7 @@ func (h *handler) listPackageVersionAssets(w http.ResponseWriter, r *http.Reques
 		Assets          []assetSummary `json:"assets"`
 	}{
 		Format: v.Format, Namespace: v.Namespace, Package: v.Package, Version: v.Version.Version, VersionRevision: v.Revision,
-		NextToken: encodeToken(list.Next), Assets: make([]assetSummary, 0, len(list.Assets)),
+		NextToken: in.nextToken(list.Next), Assets: make([]assetSummary, 0, len(list.Assets)),
 	}
 	for i := range list.Assets {
 		out.Assets = append(out.Assets, toAsset(&list.Assets[i]))

@@ -1,6 +1,7 @@
 package controlplane
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"syscall"
@@ -358,20 +360,51 @@ func TestRequestID(t *testing.T) {
 }
 
 func TestPaginationToken(t *testing.T) {
-	if encodeToken("") != "" {
+	if (&input{op: "ListDomains"}).nextToken("") != "" {
 		t.Error("end of list must have no token")
 	}
+	// read presents tok to op with query, as a handler would: the token,
+	// then the other parameters, then done().
+	read := func(op, query, tok string) (string, error) {
+		q, err := url.ParseQuery(query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := &input{q: q}
+		in.op = op
+		after := in.token("nextToken", tok)
+		for k := range q {
+			in.raw(k)
+		}
+		return after, in.done()
+	}
+	const query = "domain=d1&repository=r1&format=npm"
 	for _, key := range []string{"a", "name\x00111122223333", "npm\x00\x00lodash", strings.Repeat("é", 300)} {
-		tok := encodeToken(key)
-		in := &input{}
-		if got := in.token("nextToken", tok); got != key || in.v.err() != nil {
-			t.Errorf("round trip %q: got %q, %v", key, got, in.v.err())
+		tok := tokenFor("ListPackages", query, key)
+		if got, err := read("ListPackages", query, tok); got != key || err != nil {
+			t.Errorf("round trip %q: got %q, %v", key, got, err)
+		}
+		// The page size and the order of parameters are not bound.
+		if got, err := read("ListPackages", "format=npm&max-results=5&repository=r1&domain=d1", tok); got != key || err != nil {
+			t.Errorf("with max-results %q: got %q, %v", key, got, err)
 		}
 	}
-	for _, tok := range []string{"", "!!", "YQ", "AQ", "zzzz", " x"} { // YQ = "a" without the format byte; AQ = format byte only
-		in := &input{}
-		in.token("nextToken", tok)
-		if in.v.err() == nil {
+	tok := tokenFor("ListPackages", query, "a")
+	for _, c := range []struct{ op, query string }{
+		{"ListPackageVersions", query},                         // another operation
+		{"ListPackages", "domain=d2&repository=r1&format=npm"}, // another domain
+		{"ListPackages", "domain=d1&repository=r1"},            // a filter dropped
+		{"ListPackages", query + "&namespace=x"},               // a filter added
+		{"ListPackages", query + "&domain-owner=111122223333"}, // the owner spelt out
+	} {
+		if _, err := read(c.op, c.query, tok); err == nil || !strings.Contains(err.Error(), "at 'nextToken'") {
+			t.Errorf("%s?%s accepted a token of ListPackages?%s: %v", c.op, c.query, query, err)
+		}
+	}
+	// A token of the first format (no binding) and foreign strings.
+	v1 := base64.RawURLEncoding.EncodeToString([]byte("\x01name"))
+	for _, tok := range []string{"", "!!", "YQ", "AQ", "Ag", "zzzz", " x", v1} {
+		if _, err := read("ListPackages", query, tok); err == nil {
 			t.Errorf("token %q accepted", tok)
 		}
 	}

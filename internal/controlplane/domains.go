@@ -17,6 +17,7 @@ type domainDescription struct {
 	EncryptionKey   string `json:"encryptionKey,omitempty"`
 	RepositoryCount int    `json:"repositoryCount"`
 	AssetSizeBytes  int64  `json:"assetSizeBytes"`
+	S3BucketARN     string `json:"s3BucketArn,omitempty"`
 }
 
 // domainSummary is the model's DomainSummary.
@@ -39,6 +40,7 @@ func toDomain(d *artifact.Domain) domainDescription {
 		EncryptionKey:   d.EncryptionKey,
 		RepositoryCount: d.RepositoryCount,
 		AssetSizeBytes:  d.AssetSizeBytes,
+		S3BucketARN:     d.S3BucketARN,
 	}
 }
 
@@ -77,7 +79,7 @@ func (h *handler) createDomain(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	// A new domain belongs to this installation's account.
-	if err := h.authorize(r, "CreateDomain", h.svc.DomainARN(h.svc.AccountID(), name)); err != nil {
+	if err := h.authorizeTagged(r, "CreateDomain", h.svc.DomainARN(h.svc.AccountID(), name), tags); err != nil {
 		return err
 	}
 	d, err := h.svc.CreateDomain(r.Context(), name, key, tags)
@@ -129,14 +131,7 @@ func (h *handler) listDomains(w http.ResponseWriter, r *http.Request) error {
 	if err := in.body(r, &body); err != nil {
 		return err
 	}
-	var page artifact.PageRequest
-	if body.MaxResults != nil {
-		in.v.intRange("maxResults", *body.MaxResults, maxResultsMin, maxResultsMax)
-		page.Max = int(*body.MaxResults)
-	}
-	if body.NextToken != nil {
-		page.After = in.token("nextToken", *body.NextToken)
-	}
+	page := in.bodyPage("ListDomains", body.MaxResults, body.NextToken)
 	if err := in.done(); err != nil {
 		return err
 	}
@@ -150,7 +145,7 @@ func (h *handler) listDomains(w http.ResponseWriter, r *http.Request) error {
 	out := struct {
 		Domains   []domainSummary `json:"domains"`
 		NextToken string          `json:"nextToken,omitempty"`
-	}{Domains: make([]domainSummary, 0, len(domains)), NextToken: encodeToken(next)}
+	}{Domains: make([]domainSummary, 0, len(domains)), NextToken: in.nextToken(next)}
 	for i := range domains {
 		out.Domains = append(out.Domains, toDomainSummary(&domains[i]))
 	}

@@ -42,7 +42,8 @@ const (
 )
 
 // retryAfterSeconds is what Throttled and Unavailable errors advertise in
-// Retry-After; fault.Error carries no delay of its own.
+// Retry-After when the response has none yet; fault.Error carries no delay
+// of its own.
 const retryAfterSeconds = 1
 
 // internalMessage is all a client learns about an internal error; the cause
@@ -89,7 +90,9 @@ func writeFault(w http.ResponseWriter, r *http.Request, err error, log *slog.Log
 		}
 		log.Log(contextOf(r), level, "controlplane: internal error", attrs...)
 	case fault.KindThrottled, fault.KindUnavailable:
-		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds))
+		if w.Header().Get("Retry-After") == "" { // a rate limit sets its own wait
+			w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds))
+		}
 	}
 	writeAPIError(w, r, status, body)
 }
@@ -105,12 +108,12 @@ func mapError(e *fault.Error) (int, errorBody) {
 		}
 		return http.StatusBadRequest, errorBody{Type: typeValidation, Message: e.Message, Reason: reason}
 	case fault.KindNotFound:
-		return http.StatusNotFound, errorBody{Type: typeNotFound, Message: e.Message, ResourceID: e.ResourceID, ResourceType: e.ResourceType}
+		return http.StatusNotFound, errorBody{Type: typeNotFound, Message: e.Message, ResourceID: e.ResourceID, ResourceType: modelResourceType(e.ResourceType)}
 	case fault.KindConflict:
-		return http.StatusConflict, errorBody{Type: typeConflict, Message: e.Message, ResourceID: e.ResourceID, ResourceType: e.ResourceType}
+		return http.StatusConflict, errorBody{Type: typeConflict, Message: e.Message, ResourceID: e.ResourceID, ResourceType: modelResourceType(e.ResourceType)}
 	case fault.KindQuotaExceeded:
 		// 402 is what the model (and AWS) use for this exception.
-		return http.StatusPaymentRequired, errorBody{Type: typeQuotaExceeded, Message: e.Message, ResourceID: e.ResourceID, ResourceType: e.ResourceType}
+		return http.StatusPaymentRequired, errorBody{Type: typeQuotaExceeded, Message: e.Message, ResourceID: e.ResourceID, ResourceType: modelResourceType(e.ResourceType)}
 	case fault.KindAccessDenied:
 		return http.StatusForbidden, errorBody{Type: typeAccessDenied, Message: e.Message}
 	case fault.KindUnauthenticated:
@@ -139,6 +142,17 @@ func mapError(e *fault.Error) (int, errorBody) {
 	default:
 		return http.StatusInternalServerError, errorBody{Type: typeInternal, Message: internalMessage}
 	}
+}
+
+// modelResourceType returns t if the model's ResourceType enum has it, else
+// "": the artifact layer also names resources the enum lacks (package
+// groups, tags), and SDKs decode resourceType as that enum.
+func modelResourceType(t string) string {
+	switch t {
+	case "domain", "repository", "package", "package-version", "asset":
+		return t
+	}
+	return ""
 }
 
 // writeAPIError writes body with the error-type header.

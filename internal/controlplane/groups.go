@@ -92,8 +92,8 @@ type packageGroupListOutput struct {
 	NextToken     string                    `json:"nextToken,omitempty"`
 }
 
-func toPackageGroupList(gs []artifact.PackageGroup, next string) packageGroupListOutput {
-	out := packageGroupListOutput{PackageGroups: make([]packageGroupDescription, 0, len(gs)), NextToken: encodeToken(next)}
+func toPackageGroupList(gs []artifact.PackageGroup, token string) packageGroupListOutput {
+	out := packageGroupListOutput{PackageGroups: make([]packageGroupDescription, 0, len(gs)), NextToken: token}
 	for i := range gs {
 		out.PackageGroups = append(out.PackageGroups, toPackageGroup(&gs[i]))
 	}
@@ -134,7 +134,7 @@ func (h *handler) createPackageGroup(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	// CreatePackageGroup is granted on the domain (the group does not exist yet).
-	if err := h.authorize(r, "CreatePackageGroup", h.domainARN(ref)); err != nil {
+	if err := h.authorizeTagged(r, "CreatePackageGroup", h.domainARN(ref), tags); err != nil {
 		return err
 	}
 	g, err := h.svc.CreatePackageGroup(r.Context(), ref, pattern, contact, description, tags)
@@ -298,7 +298,7 @@ func (h *handler) listPackageGroups(w http.ResponseWriter, r *http.Request) erro
 	}
 	ref := in.domain()
 	prefix := in.str("prefix", "prefix", specPackageGroupPrefix, false)
-	page := in.page(true)
+	page := in.page("ListPackageGroups", true)
 	if err := in.done(); err != nil {
 		return err
 	}
@@ -309,7 +309,7 @@ func (h *handler) listPackageGroups(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, toPackageGroupList(gs, next))
+	return writeJSON(w, toPackageGroupList(gs, in.nextToken(next)))
 }
 
 func (h *handler) listSubPackageGroups(w http.ResponseWriter, r *http.Request) error {
@@ -319,7 +319,7 @@ func (h *handler) listSubPackageGroups(w http.ResponseWriter, r *http.Request) e
 	}
 	ref := in.domain()
 	pattern := in.packageGroup()
-	page := in.page(true)
+	page := in.page("ListSubPackageGroups", true)
 	if err := in.done(); err != nil {
 		return err
 	}
@@ -330,7 +330,7 @@ func (h *handler) listSubPackageGroups(w http.ResponseWriter, r *http.Request) e
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, toPackageGroupList(gs, next))
+	return writeJSON(w, toPackageGroupList(gs, in.nextToken(next)))
 }
 
 // associatedPackage is the model's AssociatedPackage.
@@ -348,7 +348,7 @@ func (h *handler) listAssociatedPackages(w http.ResponseWriter, r *http.Request)
 	}
 	ref := in.domain()
 	pattern := in.packageGroup()
-	page := in.page(true)
+	page := in.page("ListAssociatedPackages", true)
 	preview := in.bool("preview", "preview")
 	if err := in.done(); err != nil {
 		return err
@@ -363,7 +363,7 @@ func (h *handler) listAssociatedPackages(w http.ResponseWriter, r *http.Request)
 	out := struct {
 		Packages  []associatedPackage `json:"packages"`
 		NextToken string              `json:"nextToken,omitempty"`
-	}{Packages: make([]associatedPackage, 0, len(pkgs)), NextToken: encodeToken(next)}
+	}{Packages: make([]associatedPackage, 0, len(pkgs)), NextToken: in.nextToken(next)}
 	for _, p := range pkgs {
 		out.Packages = append(out.Packages, associatedPackage{Format: p.Format, Namespace: p.Namespace, Package: p.Name, AssociationType: p.AssociationType})
 	}
@@ -378,7 +378,7 @@ func (h *handler) listAllowedRepositoriesForGroup(w http.ResponseWriter, r *http
 	ref := in.domain()
 	pattern := in.packageGroup()
 	typ := in.str("originRestrictionType", "originRestrictionType", specRestrictionType, true)
-	page := in.page(true)
+	page := in.page("ListAllowedRepositoriesForGroup", true)
 	if err := in.done(); err != nil {
 		return err
 	}
@@ -392,7 +392,7 @@ func (h *handler) listAllowedRepositoriesForGroup(w http.ResponseWriter, r *http
 	out := struct {
 		AllowedRepositories []string `json:"allowedRepositories"`
 		NextToken           string   `json:"nextToken,omitempty"`
-	}{AllowedRepositories: append(make([]string, 0, len(names)), names...), NextToken: encodeToken(next)}
+	}{AllowedRepositories: append(make([]string, 0, len(names)), names...), NextToken: in.nextToken(next)}
 	return writeJSON(w, out)
 }
 

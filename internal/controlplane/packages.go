@@ -58,7 +58,7 @@ func (h *handler) listPackages(w http.ResponseWriter, r *http.Request) error {
 		Publish:         in.str("publish", "publish", specAllowBlock, false),
 		Upstream:        in.str("upstream", "upstream", specAllowBlock, false),
 	}
-	page := in.page(true)
+	page := in.page("ListPackages", true)
 	if err := in.done(); err != nil {
 		return err
 	}
@@ -72,7 +72,7 @@ func (h *handler) listPackages(w http.ResponseWriter, r *http.Request) error {
 	out := struct {
 		Packages  []packageSummary `json:"packages"`
 		NextToken string           `json:"nextToken,omitempty"`
-	}{Packages: make([]packageSummary, 0, len(pkgs)), NextToken: encodeToken(next)}
+	}{Packages: make([]packageSummary, 0, len(pkgs)), NextToken: in.nextToken(next)}
 	for i := range pkgs {
 		out.Packages = append(out.Packages, toPackageSummary(&pkgs[i]))
 	}

@@ -219,6 +219,11 @@ func utf16Len(s string) int {
 type input struct {
 	q url.Values
 	v validator
+	// Pagination (pagination.go): the list operation, the parameters read
+	// (for the token binding) and the token presented.
+	op     string
+	params map[string]string
+	tok    *pageToken
 }
 
 // newInput parses the query string.
@@ -230,8 +235,12 @@ func newInput(r *http.Request) (*input, error) {
 	return &input{q: q}, nil
 }
 
-// done returns the validation error, if any.
-func (in *input) done() error { return in.v.err() }
+// done returns the validation error, if any. A pagination token is checked
+// here, when every parameter it is bound to has been read.
+func (in *input) done() error {
+	in.checkToken()
+	return in.v.err()
+}
 
 // raw returns the first value of the query parameter wire and whether it is present.
 func (in *input) raw(wire string) (string, bool) {
@@ -239,6 +248,7 @@ func (in *input) raw(wire string) (string, bool) {
 	if !ok || len(vals) == 0 {
 		return "", false
 	}
+	in.recordParam(wire, vals[0])
 	return vals[0], true
 }
 
@@ -319,18 +329,6 @@ func (in *input) pkg() artifact.PackageRef {
 func (in *input) version() artifact.VersionRef {
 	p := in.pkg()
 	return artifact.VersionRef{PackageRef: p, Version: in.str("version", "packageVersion", specPackagePart, true)}
-}
-
-// page reads max-results (when the operation has it) and next-token.
-func (in *input) page(withMax bool) artifact.PageRequest {
-	var p artifact.PageRequest
-	if withMax {
-		p.Max = int(in.int("max-results", "maxResults", maxResultsMin, maxResultsMax))
-	}
-	if tok, ok := in.raw("next-token"); ok {
-		p.After = in.token("nextToken", tok)
-	}
-	return p
 }
 
 // body decodes the JSON request body into dst. An empty body is an empty

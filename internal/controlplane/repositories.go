@@ -143,7 +143,7 @@ func (h *handler) createRepository(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	// CreateRepository is granted on the domain (the repository does not exist yet).
-	if err := h.authorize(r, "CreateRepository", h.domainARN(ref.DomainRef)); err != nil {
+	if err := h.authorizeTagged(r, "CreateRepository", h.domainARN(ref.DomainRef), tags); err != nil {
 		return err
 	}
 	if err := h.authorizeUpstreams(r, ref.DomainRef, ups); err != nil {
@@ -265,14 +265,14 @@ func (h *handler) listRepositories(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	f := artifact.RepositoryFilter{Prefix: in.str("repository-prefix", "repositoryPrefix", specRepositoryName, false)}
-	page := in.page(true)
+	page := in.page("ListRepositories", true)
 	if err := in.done(); err != nil {
 		return err
 	}
 	if err := h.authorize(r, "ListRepositories", "*"); err != nil {
 		return err
 	}
-	return h.writeRepositories(w, r, f, page)
+	return h.writeRepositories(w, r, in, f, page)
 }
 
 func (h *handler) listRepositoriesInDomain(w http.ResponseWriter, r *http.Request) error {
@@ -285,22 +285,22 @@ func (h *handler) listRepositoriesInDomain(w http.ResponseWriter, r *http.Reques
 		AdministratorAccount: in.str("administrator-account", "administratorAccount", specAccountID, false),
 		Prefix:               in.str("repository-prefix", "repositoryPrefix", specRepositoryName, false),
 	}
-	page := in.page(true)
+	page := in.page("ListRepositoriesInDomain", true)
 	if err := in.done(); err != nil {
 		return err
 	}
 	if err := h.authorize(r, "ListRepositoriesInDomain", h.domainARN(f.Domain)); err != nil {
 		return err
 	}
-	return h.writeRepositories(w, r, f, page)
+	return h.writeRepositories(w, r, in, f, page)
 }
 
-func (h *handler) writeRepositories(w http.ResponseWriter, r *http.Request, f artifact.RepositoryFilter, page artifact.PageRequest) error {
+func (h *handler) writeRepositories(w http.ResponseWriter, r *http.Request, in *input, f artifact.RepositoryFilter, page artifact.PageRequest) error {
 	repos, next, err := h.svc.ListRepositories(r.Context(), f, page)
 	if err != nil {
 		return err
 	}
-	out := repositoryListOutput{Repositories: make([]repositorySummary, 0, len(repos)), NextToken: encodeToken(next)}
+	out := repositoryListOutput{Repositories: make([]repositorySummary, 0, len(repos)), NextToken: in.nextToken(next)}
 	for i := range repos {
 		out.Repositories = append(out.Repositories, toRepositorySummary(&repos[i]))
 	}

@@ -3,7 +3,20 @@ package controlplane
 import (
 	"fmt"
 	"net/http"
+
+	"coffer/internal/auth"
+	"coffer/internal/store"
 )
+
+// authorizeTagged checks codeartifact:<op> on resource for a request that
+// attaches tags: they are its aws:RequestTag/<key>, their keys aws:TagKeys.
+func (h *handler) authorizeTagged(r *http.Request, op, resource string, tags []store.Tag) error {
+	m := make(map[string]string, len(tags))
+	for _, t := range tags {
+		m[t.Key] = t.Value
+	}
+	return h.authz.Authorize(auth.WithRequestTags(r.Context(), m), "codeartifact:"+op, resource)
+}
 
 // tagOutput is the model's Tag in a response; both members are required.
 type tagOutput struct {
@@ -36,7 +49,7 @@ func (h *handler) tagResource(w http.ResponseWriter, r *http.Request) error {
 	if err := in.done(); err != nil {
 		return err
 	}
-	if err := h.authorize(r, "TagResource", arn); err != nil {
+	if err := h.authorizeTagged(r, "TagResource", arn, tags); err != nil {
 		return err
 	}
 	if err := h.svc.TagResource(r.Context(), arn, tags); err != nil {
@@ -67,7 +80,8 @@ func (h *handler) untagResource(w http.ResponseWriter, r *http.Request) error {
 	if err := in.done(); err != nil {
 		return err
 	}
-	if err := h.authorize(r, "UntagResource", arn); err != nil {
+	// AWS sets aws:TagKeys to the keys being removed.
+	if err := h.authz.Authorize(auth.WithTagKeys(r.Context(), body.TagKeys), "codeartifact:UntagResource", arn); err != nil {
 		return err
 	}
 	if err := h.svc.UntagResource(r.Context(), arn, body.TagKeys); err != nil {

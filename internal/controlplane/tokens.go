@@ -35,8 +35,9 @@ func (h *handler) getAuthorizationToken(w http.ResponseWriter, r *http.Request) 
 	if err := h.authorize(r, "GetAuthorizationToken", h.domainARN(ref)); err != nil {
 		return err
 	}
-	// The authorizer attaches the sts:AWSServiceName condition key itself.
-	if err := h.authz.Authorize(r.Context(), auth.ActionGetServiceBearerToken, "*"); err != nil {
+	// The authorizer attaches sts:AWSServiceName itself; sts:DurationSeconds
+	// is the lifetime asked for: 43200 when absent, 0 for "the session's".
+	if err := h.authz.Authorize(auth.WithDurationSeconds(r.Context(), seconds), auth.ActionGetServiceBearerToken, "*"); err != nil {
 		return err
 	}
 	d, err := h.svc.DescribeDomain(r.Context(), ref)

@@ -60,6 +60,23 @@ func TestValidation(t *testing.T) {
 			[]string{"Value 'not-ours!' at 'nextToken'", "pagination token"}},
 		{"next-token with whitespace", "POST", "/v1/repositories?next-token=a%20b", "", nil, field,
 			[]string{"at 'nextToken'", `\S+`}},
+		{"ListPackages token on ListPackageVersions", "POST", "/v1/package/versions?domain=d1&repository=repo&format=npm&package=p&next-token=" +
+			tokenFor("ListPackages", "domain=d1&repository=repo&format=npm&package=p", "npm\x00\x00p"), "", nil, field,
+			[]string{"at 'nextToken'", "previous call of ListPackageVersions with the same parameters"}},
+		{"token of another domain", "POST", "/v1/packages?domain=d2&repository=repo&next-token=" +
+			tokenFor("ListPackages", "domain=d1&repository=repo", "npm\x00\x00p"), "", nil, field,
+			[]string{"at 'nextToken'", "same parameters"}},
+		{"token with another filter", "POST", "/v1/packages?domain=d1&repository=repo&format=npm&next-token=" +
+			tokenFor("ListPackages", "domain=d1&repository=repo", "npm\x00\x00p"), "", nil, field,
+			[]string{"at 'nextToken'", "same parameters"}},
+		{"ListRepositories token on ListRepositoriesInDomain", "POST", "/v1/domain/repositories?domain=d1&next-token=" +
+			tokenFor("ListRepositories", "", "r1"), "", nil, field,
+			[]string{"at 'nextToken'"}},
+		{"ListPackageGroups token on ListDomains", "POST", "/v1/domains", `{"nextToken":"` + tokenFor("ListPackageGroups", "domain=d1", "x") + `"}`, nil, field,
+			[]string{"at 'nextToken'", "ListDomains"}},
+		{"ListAssociatedPackages token with other preview", "GET", "/v1/list-associated-packages?domain=d1&package-group=/npm/*&preview=true&next-token=" +
+			tokenFor("ListAssociatedPackages", "domain=d1&package-group=/npm/*", "x"), "", nil, field,
+			[]string{"at 'nextToken'"}},
 		{"ListDomains maxResults 0 in body", "POST", "/v1/domains", `{"maxResults":0}`, nil, field,
 			[]string{"at 'maxResults'"}},
 		{"ListDomains bad token in body", "POST", "/v1/domains", `{"nextToken":"zzzz"}`, nil, field,
@@ -198,23 +215,24 @@ func TestValidation(t *testing.T) {
 // TestValidInputReachesAuthorization checks that inputs the model allows
 // (empty optional bodies, boundary values, our own tokens) pass validation.
 func TestValidInputReachesAuthorization(t *testing.T) {
-	tok := encodeToken("name\x00111122223333")
+	key := "name\x00111122223333"
 	cases := []struct{ name, method, target, body string }{
 		{"ListDomains empty body", "POST", "/v1/domains", ""},
 		{"ListDomains empty object", "POST", "/v1/domains", "{}"},
-		{"ListDomains unknown members ignored", "POST", "/v1/domains", `{"maxResults":1000,"nextToken":"` + tok + `","foo":[1]}`},
+		{"ListDomains unknown members ignored", "POST", "/v1/domains", `{"maxResults":1000,"nextToken":"` + tokenFor("ListDomains", "", key) + `","foo":[1]}`},
 		{"CreateDomain empty body", "POST", "/v1/domain?domain=my-domain-1", ""},
 		{"CreateDomain null members", "POST", "/v1/domain?domain=ab", `{"tags":null,"encryptionKey":null}`},
 		{"CreateRepository empty body", "POST", "/v1/repository?domain=d1&repository=My.Repo_1", ""},
 		{"UpdateRepository empty upstreams", "PUT", "/v1/repository?domain=d1&repository=repo", `{"upstreams":[]}`},
-		{"ListRepositories all params", "POST", "/v1/repositories?repository-prefix=ab&max-results=1&next-token=" + tok, ""},
+		{"ListRepositories all params", "POST", "/v1/repositories?repository-prefix=ab&max-results=1&next-token=" + tokenFor("ListRepositories", "repository-prefix=ab", key), ""},
 		{"duration 0", "POST", "/v1/authorization-token?domain=d1&duration=0", ""},
 		{"duration 900", "POST", "/v1/authorization-token?domain=d1&duration=900", ""},
 		{"duration 43200", "POST", "/v1/authorization-token?domain=d1&duration=43200&domain-owner=444455556666", ""},
 		{"endpoint dualstack", "GET", "/v1/repository/endpoint?domain=d1&repository=repo&format=pypi&endpointType=dualstack", ""},
 		{"ListPackages filters", "POST", "/v1/packages?domain=d1&repository=repo&format=maven&namespace=org&package-prefix=x&publish=ALLOW&upstream=BLOCK", ""},
 		{"ListPackageVersions filters", "POST", "/v1/package/versions?domain=d1&repository=repo&format=npm&namespace=types&package=node&status=Deleted&sortBy=PUBLISHED_TIME&originType=UNKNOWN", ""},
-		{"dependencies with token", "POST", "/v1/package/version/dependencies?domain=d1&repository=repo&format=npm&package=p&version=1.0.0&next-token=" + tok, ""},
+		{"dependencies with token", "POST", "/v1/package/version/dependencies?domain=d1&repository=repo&format=npm&package=p&version=1.0.0&next-token=" +
+			tokenFor("ListPackageVersionDependencies", "domain=d1&repository=repo&format=npm&package=p&version=1.0.0", key), ""},
 		{"copy with revisions", "POST", "/v1/package/versions/copy?domain=d1&source-repository=a1&destination-repository=b1&format=npm&package=p", `{"versionRevisions":{"1.0":"rev"},"allowOverwrite":true}`},
 		{"untag empty list", "POST", "/v1/untag?resourceArn=arn:aws:codeartifact:us-east-1:111122223333:domain/d1", `{"tagKeys":[]}`},
 		{"tag empty value", "POST", "/v1/tag?resourceArn=arn:aws:codeartifact:us-east-1:111122223333:domain/d1", `{"tags":[{"key":"k","value":""}]}`},

@@ -99,7 +99,7 @@ func (h *handler) listPackageVersions(w http.ResponseWriter, r *http.Request) er
 		SortBy:     in.str("sortBy", "sortBy", specSortBy, false),
 		OriginType: in.str("originType", "originType", specOriginType, false),
 	}
-	page := in.page(true)
+	page := in.page("ListPackageVersions", true)
 	if err := in.done(); err != nil {
 		return err
 	}
@@ -124,7 +124,7 @@ func (h *handler) listPackageVersions(w http.ResponseWriter, r *http.Request) er
 		Namespace:             ref.Namespace,
 		Package:               ref.Package,
 		Versions:              make([]packageVersionSummary, 0, len(list.Versions)),
-		NextToken:             encodeToken(list.Next),
+		NextToken:             in.nextToken(list.Next),
 	}
 	for i := range list.Versions {
 		v := &list.Versions[i]
@@ -186,7 +186,7 @@ func (h *handler) listPackageVersionDependencies(w http.ResponseWriter, r *http.
 		return err
 	}
 	ref := in.version()
-	page := in.page(false) // the model has next-token but no max-results here
+	page := in.page("ListPackageVersionDependencies", false) // the model has next-token but no max-results here
 	if err := in.done(); err != nil {
 		return err
 	}
@@ -207,7 +207,7 @@ func (h *handler) listPackageVersionDependencies(w http.ResponseWriter, r *http.
 		Dependencies    []packageDependency `json:"dependencies"`
 	}{
 		Format: v.Format, Namespace: v.Namespace, Package: v.Package, Version: v.Version.Version, VersionRevision: v.Revision,
-		NextToken: encodeToken(next), Dependencies: make([]packageDependency, 0, len(deps)),
+		NextToken: in.nextToken(next), Dependencies: make([]packageDependency, 0, len(deps)),
 	}
 	for _, d := range deps {
 		out.Dependencies = append(out.Dependencies, packageDependency(d))

@@ -22,7 +22,8 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, format
 // ErrorStatus maps a failed request's error to the status and message a
 // format answers with, for formats that shape the body themselves: the
 // status of the fault's kind, with a Basic challenge header set for missing
-// credentials (401). The server's storage being full is 507 Insufficient
+// credentials (401), and Retry-After for a rate limit (429) unless the data
+// plane set it. The server's storage being full is 507 Insufficient
 // Storage with a message that says so (a server-side failure that pip,
 // twine, mvn and npm report with its status, never a 400 that blames the
 // upload). Errors answered with 5xx are logged under the format's name;
@@ -49,6 +50,9 @@ func ErrorStatus(w http.ResponseWriter, r *http.Request, log *slog.Logger, forma
 		status = http.StatusServiceUnavailable
 	case fault.KindThrottled:
 		status = http.StatusTooManyRequests
+		if w.Header().Get("Retry-After") == "" { // a rate limit sets its own wait
+			w.Header().Set("Retry-After", "1")
+		}
 	case fault.KindInsufficientStorage:
 		status = http.StatusInsufficientStorage
 	case fault.KindMethodNotAllowed:

@@ -145,6 +145,10 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no repository target", http.StatusInternalServerError)
 		return
 	}
+	if t.Refused != nil {
+		rt.Render(w, r, t.Refused)
+		return
+	}
 	segs := Segments(r, t)
 	if rt.IgnoreTrailingSlash && len(segs) > 0 && segs[len(segs)-1] == "" {
 		segs = segs[:len(segs)-1]

@@ -21,6 +21,10 @@ type Target struct {
 	Path string
 	// Principal is the caller the authorization token belongs to.
 	Principal *auth.Principal
+	// Refused, when set, is what the data plane refuses the request with
+	// before the protocol reads it (a rate limit); the format only
+	// renders it in its own shape.
+	Refused error
 }
 
 type targetKey struct{}

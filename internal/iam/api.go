@@ -63,12 +63,31 @@ var iamAPI = &queryAPI{prefix: "iam", namespace: iamNamespace, version: "2010-05
 	"GetRolePolicy":     bind((*call).getInline, roleEntity),
 	"DeleteRolePolicy":  bind((*call).deleteInline, roleEntity),
 	"ListRolePolicies":  bind((*call).listInline, roleEntity),
+
+	"CreateOpenIDConnectProvider":             (*call).createOpenIDConnectProvider,
+	"GetOpenIDConnectProvider":                (*call).getOpenIDConnectProvider,
+	"ListOpenIDConnectProviders":              (*call).listOpenIDConnectProviders,
+	"DeleteOpenIDConnectProvider":             (*call).deleteOpenIDConnectProvider,
+	"AddClientIDToOpenIDConnectProvider":      (*call).addClientIDToOpenIDConnectProvider,
+	"RemoveClientIDFromOpenIDConnectProvider": (*call).removeClientIDFromOpenIDConnectProvider,
+	"UpdateOpenIDConnectProviderThumbprint":   (*call).updateOpenIDConnectProviderThumbprint,
+	"TagOpenIDConnectProvider":                (*call).tagOpenIDConnectProvider,
+	"UntagOpenIDConnectProvider":              (*call).untagOpenIDConnectProvider,
+	"ListOpenIDConnectProviderTags":           (*call).listOpenIDConnectProviderTags,
+
+	"TagUser":      bind((*call).tagEntity, userEntity),
+	"UntagUser":    bind((*call).untagEntity, userEntity),
+	"ListUserTags": bind((*call).listEntityTags, userEntity),
+	"TagRole":      bind((*call).tagEntity, roleEntity),
+	"UntagRole":    bind((*call).untagEntity, roleEntity),
+	"ListRoleTags": bind((*call).listEntityTags, roleEntity),
 }}
 
 var stsAPI = &queryAPI{prefix: "sts", namespace: stsNamespace, version: "2011-06-15", ops: map[string]op{
-	"AssumeRole":        (*call).assumeRole,
-	"GetCallerIdentity": (*call).getCallerIdentity,
-}}
+	"AssumeRole":                (*call).assumeRole,
+	"AssumeRoleWithWebIdentity": (*call).assumeRoleWithWebIdentity,
+	"GetCallerIdentity":         (*call).getCallerIdentity,
+}, unsigned: map[string]bool{"AssumeRoleWithWebIdentity": true}}
 
 func bind(fn func(*call, *entity) (any, error), e *entity) op {
 	return func(c *call) (any, error) { return fn(c, e) }

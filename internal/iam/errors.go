@@ -19,6 +19,11 @@ const (
 	codeInvalidInput        = "InvalidInput"
 	codeInvalidAction       = "InvalidAction"
 	codeAccessDenied        = "AccessDenied"
+
+	// AssumeRoleWithWebIdentity's own.
+	codeInvalidIdentityToken = "InvalidIdentityToken"
+	codeExpiredWebToken      = "ExpiredTokenException"
+	codeIDPCommunication     = "IDPCommunicationError"
 )
 
 // codeStatus is the HTTP status of each code IAM and STS document.
@@ -40,6 +45,9 @@ var codeStatus = map[string]int{
 	"Throttling":                 http.StatusBadRequest,
 	"ServiceUnavailable":         http.StatusServiceUnavailable,
 	"ServiceFailure":             http.StatusInternalServerError,
+	codeInvalidIdentityToken:     http.StatusBadRequest,
+	codeExpiredWebToken:          http.StatusBadRequest,
+	codeIDPCommunication:         http.StatusBadRequest,
 }
 
 func coded(kind fault.Kind, code, format string, args ...any) *fault.Error {
@@ -86,7 +94,12 @@ func malformedPolicy(err error) error {
 // Internal errors never show their cause.
 func queryError(err error) (status int, code, message string) {
 	fe := fault.As(err)
-	code, message = sigv4.QueryCode(fe.Code), fe.Message
+	code, message = fe.Code, fe.Message
+	if fe.Kind == fault.KindUnauthenticated {
+		// Only authentication failures carry JSON-protocol codes: STS's
+		// own ExpiredTokenException (AssumeRoleWithWebIdentity) stays.
+		code = sigv4.QueryCode(code)
+	}
 	if code == "" {
 		switch fe.Kind {
 		case fault.KindNotFound:

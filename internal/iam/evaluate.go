@@ -6,7 +6,6 @@ import (
 	"errors"
 	"strconv"
 	"sync"
-	"time"
 
 	"coffer/internal/auth"
 	"coffer/internal/auth/policy"
@@ -160,27 +159,14 @@ func (pc *policyCache) parse(doc string, kind policy.Kind) (*policy.Policy, erro
 	return p, nil
 }
 
-// policyRequest is the authorization question for p, with the global
-// condition keys AWS sets.
-func (id *Identity) policyRequest(ctx context.Context, p *auth.Principal, action, resource string) *policy.Request {
-	req := &policy.Request{Action: action, Resource: resource,
-		Principal: policy.PrincipalInfo{ARN: p.ARN, Account: p.Account, RoleARN: p.RoleARN}}
-	now := id.now()
-	req.Set("aws:PrincipalArn", p.ARN)
-	req.Set("aws:PrincipalAccount", p.Account)
-	req.Set("aws:PrincipalType", p.Type)
-	req.Set("aws:userid", p.UserID)
-	if p.Username != "" {
-		req.Set("aws:username", p.Username)
+// principalRequest is the authorization question for p, with the global
+// condition keys AWS sets (auth.PolicyRequest) and p's aws:PrincipalTag/<key>.
+func (id *Identity) principalRequest(ctx context.Context, p *auth.Principal, action, resource string) (*policy.Request, error) {
+	tags, err := id.PrincipalTags(ctx, p)
+	if err != nil {
+		return nil, err
 	}
-	req.Set("aws:CurrentTime", now.Format(time.RFC3339))
-	req.Set("aws:EpochTime", strconv.FormatInt(now.Unix(), 10))
-	ri := auth.RequestInfoFrom(ctx)
-	req.Set("aws:SecureTransport", strconv.FormatBool(ri.Secure))
-	if ri.SourceIP != "" {
-		req.Set("aws:SourceIp", ri.SourceIP)
-	}
-	return req
+	return auth.PolicyRequest(ctx, p, tags, action, resource, id.now()), nil
 }
 
 // authorize allows the caller the call's action on resource: the root
@@ -196,7 +182,18 @@ func (c *call) authorize(resource string, kv ...string) error {
 	if err != nil {
 		return err
 	}
-	req := c.id.policyRequest(c.ctx, p, action, resource)
+	req, err := c.id.principalRequest(c.ctx, p, action, resource)
+	if err != nil {
+		return err
+	}
+	rtags, err := c.id.resourceTags(c.ctx, resource)
+	if err != nil {
+		return err
+	}
+	for _, t := range rtags {
+		req.Set("aws:ResourceTag/"+t.Key, t.Value)
+		req.Set("iam:ResourceTag/"+t.Key, t.Value)
+	}
 	for i := 0; i+1 < len(kv); i += 2 {
 		req.Set(kv[i], kv[i+1])
 	}

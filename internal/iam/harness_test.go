@@ -66,6 +66,11 @@ func newTestEnv(t *testing.T) *testEnv {
 		Now: func() time.Time { return time.Now().Add(time.Duration(shift.Load())) }}
 	handlers := map[string]http.Handler{"iam": id.IAMHandler(), "sts": id.STSHandler()}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Unsigned STS actions go to STS without a principal, as the server routes them.
+		if r.Header.Get("Authorization") == "" && r.ParseForm() == nil && IsUnsignedAction(r.Form.Get("Action")) {
+			handlers["sts"].ServeHTTP(w, r)
+			return
+		}
 		res, err := v.Verify(r)
 		if err != nil {
 			WriteQueryError(w, r, err)

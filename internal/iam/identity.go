@@ -1,7 +1,8 @@
 // Package iam holds the identities of an installation: the account, its root
-// access key, IAM users, groups, roles and managed policies, role sessions
-// from sts:AssumeRole, and the authorization tokens minted for package
-// clients. It serves the IAM and STS Query APIs (IAMHandler, STSHandler),
+// access key, IAM users, groups, roles and managed policies, OpenID Connect
+// providers, role sessions from sts:AssumeRole and
+// sts:AssumeRoleWithWebIdentity, and the authorization tokens minted for
+// package clients. It serves the IAM and STS Query APIs (IAMHandler, STSHandler),
 // resolves access keys for the SigV4 verifier (Lookup) and tells the
 // authorizer which identity policies apply to a principal (IdentityPolicies).
 package iam
@@ -21,6 +22,7 @@ import (
 	"coffer/internal/auth/policy"
 	"coffer/internal/auth/seal"
 	"coffer/internal/auth/token"
+	"coffer/internal/auth/webidentity"
 	"coffer/internal/fault"
 	"coffer/internal/gencache"
 	"coffer/internal/store"
@@ -44,6 +46,7 @@ type Identity struct {
 	sealer    *seal.Sealer
 	accountID string
 	tokens    *token.Issuer
+	web       *webidentity.Verifier // web-identity tokens (AssumeRoleWithWebIdentity)
 	log       *slog.Logger
 	now       func() time.Time
 
@@ -52,6 +55,7 @@ type Identity struct {
 	// until the store commits a write (package gencache).
 	keys     *gencache.Cache[string, activeKeyEntry]
 	policies *gencache.Cache[string, []policy.Labeled]
+	tags     *gencache.Cache[string, []store.Tag] // user and role tags by ARN
 
 	touchMu sync.Mutex
 	touched map[string]time.Time // access key id -> last LastUsed write
@@ -68,6 +72,9 @@ type Options struct {
 	// RootAccessKeyID and RootSecretAccessKey, when both set, are the root key.
 	RootAccessKeyID     string
 	RootSecretAccessKey string
+	// WebIdentity tunes the verification of web-identity tokens (the
+	// zero value: system trust store, default limits).
+	WebIdentity webidentity.Config
 }
 
 // Open loads (or on first start creates) the account, the root access key and
@@ -75,7 +82,9 @@ type Options struct {
 func Open(ctx context.Context, meta store.Store, sealer *seal.Sealer, opts Options, log *slog.Logger) (*Identity, error) {
 	id := &Identity{meta: meta, sealer: sealer, log: log, now: func() time.Time { return time.Now().UTC() },
 		touched: make(map[string]time.Time),
-		keys:    gencache.New[string, activeKeyEntry](4096), policies: gencache.New[string, []policy.Labeled](4096)}
+		keys:    gencache.New[string, activeKeyEntry](4096), policies: gencache.New[string, []policy.Labeled](4096),
+		tags: gencache.New[string, []store.Tag](4096)}
+	id.web = webidentity.New(opts.WebIdentity)
 	var tokenKey []byte
 	var newRootSecret string
 	err := meta.Write(ctx, func(tx store.Tx) error {

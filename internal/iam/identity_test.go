@@ -2,6 +2,7 @@ package iam
 
 import (
 	"context"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -110,7 +111,7 @@ func TestTokens(t *testing.T) {
 	p := must[*auth.Principal](t)(e.id.TokenPrincipal(ctx, tok, testAccount, "demo"))
 	lp := must[*sigv4.Credential](t)(e.id.Lookup(ctx, ak.AccessKeyID)).Principal
 	lp.AccessKeyID = ""
-	if *p != *lp {
+	if !reflect.DeepEqual(p, lp) {
 		t.Fatalf("token principal %+v, lookup %+v", p, lp)
 	}
 	if _, err := e.id.TokenPrincipal(ctx, tok, testAccount, "other"); err == nil {

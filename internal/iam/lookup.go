@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"time"
 
 	"coffer/internal/auth"
@@ -33,6 +34,12 @@ type keyInfo struct {
 	RoleName    string `json:"roleName,omitempty"`
 	RoleID      string `json:"roleId,omitempty"`
 	SessionName string `json:"sessionName,omitempty"`
+	// Web-identity sessions: the provider ARN, the session tags and which
+	// of them are transitive, and the source identity, from the token.
+	Federated         string            `json:"federated,omitempty"`
+	SessionTags       map[string]string `json:"sessionTags,omitempty"`
+	TransitiveTagKeys []string          `json:"transitiveTagKeys,omitempty"`
+	SourceIdentity    string            `json:"sourceIdentity,omitempty"`
 }
 
 // rootKeyInfo is the Principal of root keys (older ones have "").
@@ -82,6 +89,7 @@ type activeKeyEntry struct {
 func (id *Identity) activeKey(ctx context.Context, accessKeyID string) (*store.AccessKey, *auth.Principal, error) {
 	gen := id.meta.Generation()
 	if e, ok := id.keys.Get(accessKeyID, gen); ok {
+		e.principal.SessionTags = maps.Clone(e.principal.SessionTags)
 		return &e.key, &e.principal, nil
 	}
 	var k *store.AccessKey
@@ -98,6 +106,7 @@ func (id *Identity) activeKey(ctx context.Context, accessKeyID string) (*store.A
 		return nil, nil, err
 	}
 	id.keys.Put(accessKeyID, gen, activeKeyEntry{key: *k, principal: *p})
+	p.SessionTags = maps.Clone(p.SessionTags)
 	return k, p, nil
 }
 
@@ -139,6 +148,7 @@ func (id *Identity) keyPrincipal(tx store.Tx, k *store.AccessKey) (*auth.Princip
 			return nil, err
 		}
 		p.UserID, p.RoleARN, p.SessionExpiry = info.RoleID+":"+info.SessionName, r.ARN, k.Expiration
+		p.Federated, p.SessionTags = info.Federated, info.SessionTags
 	default:
 		return nil, gone
 	}

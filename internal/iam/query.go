@@ -32,6 +32,9 @@ type op func(c *call) (any, error)
 type queryAPI struct {
 	prefix, namespace, version string
 	ops                        map[string]op
+	// unsigned are the actions served without a principal: their
+	// parameters carry the credential (AssumeRoleWithWebIdentity).
+	unsigned map[string]bool
 }
 
 // IAMHandler serves the IAM Query API (Version 2010-05-08). The principal
@@ -39,9 +42,15 @@ type queryAPI struct {
 // the server after verifying SigV4.
 func (id *Identity) IAMHandler() http.Handler { return id.queryHandler(iamAPI) }
 
-// STSHandler serves the STS Query API (Version 2011-06-15): AssumeRole and
-// GetCallerIdentity. The principal must already be in the request context.
+// STSHandler serves the STS Query API (Version 2011-06-15): AssumeRole,
+// AssumeRoleWithWebIdentity and GetCallerIdentity. The principal must
+// already be in the request context, except for AssumeRoleWithWebIdentity,
+// which is served unsigned as in STS (IsUnsignedAction).
 func (id *Identity) STSHandler() http.Handler { return id.queryHandler(stsAPI) }
+
+// IsUnsignedAction reports whether the STS action is served without a
+// signature: the server hands such requests to STSHandler unauthenticated.
+func IsUnsignedAction(action string) bool { return stsAPI.unsigned[action] }
 
 func (id *Identity) queryHandler(api *queryAPI) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -64,7 +73,7 @@ func (id *Identity) queryHandler(api *queryAPI) http.Handler {
 			return
 		}
 		p := auth.PrincipalFrom(r.Context())
-		if p == nil {
+		if p == nil && !api.unsigned[action] {
 			writeError(w, r, api.namespace, fault.Unauthenticated("MissingAuthenticationToken", "Missing Authentication Token"))
 			return
 		}

@@ -1,6 +1,7 @@
 package iam
 
 import (
+	"coffer/internal/auth"
 	"coffer/internal/auth/policy"
 	"coffer/internal/store"
 )
@@ -52,16 +53,30 @@ func (c *call) createRole() (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	tags, err := c.tagList(false)
+	if err != nil {
+		return nil, err
+	}
 	r := &store.IAMRole{RoleID: newID("AROA"), Name: name, Path: path, ARN: c.id.entityARN("role", path, name),
 		Description: desc, AssumeRolePolicy: doc, MaxSessionDuration: maxDur, CreatedTime: c.id.now()}
+	if len(tags) > 0 {
+		c.ctx = auth.WithRequestTags(c.ctx, tagMap(tags))
+	}
 	if err := c.authorize(r.ARN); err != nil {
 		return nil, err
 	}
-	err = c.write(func(tx store.Tx) error { return tx.CreateRole(r) })
+	err = c.write(func(tx store.Tx) error {
+		if err := tx.CreateRole(r); err != nil {
+			return err
+		}
+		return putEntityTags(tx, r.ARN, tagQuota(roleEntity), tags)
+	})
 	if err != nil {
 		return nil, conflict(err, func() error { return alreadyExists("Role with name %s already exists.", name) })
 	}
-	return roleResult{xmlRoleOf(r)}, nil
+	x := xmlRoleOf(r)
+	x.Tags = xmlTags(tags)
+	return roleResult{x}, nil
 }
 
 // role reads the role the request names, authorized.
@@ -86,7 +101,16 @@ func (c *call) getRole() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return roleResult{xmlRoleOf(r)}, nil
+	var tags []store.Tag
+	if err := c.read(func(tx store.Tx) error {
+		tags, err = tx.ListTags(r.ARN)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	x := xmlRoleOf(r)
+	x.Tags = xmlTags(tags)
+	return roleResult{x}, nil
 }
 
 type listRolesResult struct {
@@ -134,6 +158,9 @@ func (c *call) deleteRole() (any, error) {
 			return err
 		}
 		if err := noPolicies(tx, arn); err != nil {
+			return err
+		}
+		if err := deleteEntityTags(tx, arn); err != nil {
 			return err
 		}
 		return tx.DeleteRole(name)

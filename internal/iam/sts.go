@@ -39,19 +39,8 @@ type assumeRoleResult struct {
 // sts:AssumeRole on the role). A missing role is refused like an untrusted
 // one, as STS does, so that callers cannot probe for role names.
 func (c *call) assumeRole() (any, error) {
-	roleARN, err := c.required(pRoleARN)
+	roleARN, session, dur, err := c.sessionParams()
 	if err != nil {
-		return nil, err
-	}
-	session, err := c.required(pSessionName)
-	if err != nil {
-		return nil, err
-	}
-	dur, err := c.intParam("DurationSeconds", minSessionDuration, maxSessionDuration, defaultSessionDuration)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.unsupportedSessionOptions(); err != nil {
 		return nil, err
 	}
 	externalID, err := c.str(pExternalID)
@@ -66,14 +55,8 @@ func (c *call) assumeRole() (any, error) {
 		}
 		return nil, denied
 	}
-	var role *store.IAMRole
-	err = c.read(func(tx store.Tx) error {
-		role, err = tx.GetRole(name)
-		return err
-	})
-	if isNotFound(err) || err == nil && role.ARN != roleARN {
-		return nil, denied
-	} else if err != nil {
+	role, err := c.roleForSession(name, roleARN, denied)
+	if err != nil {
 		return nil, err
 	}
 	trust, err := c.id.parsed.parse(role.AssumeRolePolicy, policy.KindTrust)
@@ -84,7 +67,10 @@ func (c *call) assumeRole() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	req := c.id.policyRequest(c.ctx, c.p, "sts:AssumeRole", role.ARN)
+	req, err := c.id.principalRequest(c.ctx, c.p, "sts:AssumeRole", role.ARN)
+	if err != nil {
+		return nil, err
+	}
 	req.Set("sts:RoleSessionName", session)
 	if externalID != "" {
 		req.Set("sts:ExternalId", externalID)
@@ -98,7 +84,39 @@ func (c *call) assumeRole() (any, error) {
 	case dur > role.MaxSessionDuration:
 		return nil, validationError("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
 	}
-	return c.id.newSession(c, role, session, time.Duration(dur)*time.Second)
+	return c.id.newSession(c, role, keyInfo{SessionName: session}, time.Duration(dur)*time.Second)
+}
+
+// sessionParams reads the parameters every AssumeRole variant has: the
+// role, the session name and the duration; session policies and options
+// this server does not support are refused.
+func (c *call) sessionParams() (roleARN, session string, dur int, err error) {
+	if roleARN, err = c.required(pRoleARN); err != nil {
+		return "", "", 0, err
+	}
+	if session, err = c.required(pSessionName); err != nil {
+		return "", "", 0, err
+	}
+	if dur, err = c.intParam("DurationSeconds", minSessionDuration, maxSessionDuration, defaultSessionDuration); err != nil {
+		return "", "", 0, err
+	}
+	return roleARN, session, dur, c.unsupportedSessionOptions()
+}
+
+// roleForSession reads the role name of roleARN; a missing role, or one
+// re-created under the same name with another ARN, is refused with denied,
+// as STS does, so that callers cannot probe for role names.
+func (c *call) roleForSession(name, roleARN string, denied error) (*store.IAMRole, error) {
+	var role *store.IAMRole
+	err := c.read(func(tx store.Tx) error {
+		var err error
+		role, err = tx.GetRole(name)
+		return err
+	})
+	if isNotFound(err) || err == nil && role.ARN != roleARN {
+		return nil, denied
+	}
+	return role, err
 }
 
 // unsupportedSessionOptions refuses session policies and session tags:
@@ -117,14 +135,18 @@ func (c *call) unsupportedSessionOptions() error {
 	return nil
 }
 
-func (id *Identity) newSession(c *call, role *store.IAMRole, session string, dur time.Duration) (any, error) {
+// newSession stores a session key for role described by info (its session
+// name, and what a web identity adds) and returns its credentials.
+func (id *Identity) newSession(c *call, role *store.IAMRole, info keyInfo, dur time.Duration) (assumeRoleResult, error) {
+	info.Type, info.RoleName, info.RoleID = auth.TypeAssumedRole, role.Name, role.RoleID
+	session := info.SessionName
 	now := id.now()
 	exp := now.Add(dur).Truncate(time.Second)
 	secret, token := randomString(40, secretChars), sessionToken()
 	k := &store.AccessKey{AccessKeyID: "ASIA" + randomString(16, upperDigits),
 		SecretEncrypted: id.sealer.Seal([]byte(secret), sealAccessKey), SessionToken: id.sealer.Seal([]byte(token), sealSessionToken),
 		PrincipalARN: id.sessionARN(role.Name, session), Status: statusActive, CreatedTime: now, Expiration: exp,
-		Principal: mustJSON(keyInfo{Type: auth.TypeAssumedRole, RoleName: role.Name, RoleID: role.RoleID, SessionName: session})}
+		Principal: mustJSON(info)}
 	err := c.write(func(tx store.Tx) error {
 		if _, err := tx.DeleteExpiredAccessKeys(now.Add(-expiredKeyGrace)); err != nil {
 			return err
@@ -132,7 +154,7 @@ func (id *Identity) newSession(c *call, role *store.IAMRole, session string, dur
 		return tx.CreateAccessKey(k)
 	})
 	if err != nil {
-		return nil, err
+		return assumeRoleResult{}, err
 	}
 	return assumeRoleResult{
 		Credentials:     stsCredentials{AccessKeyID: k.AccessKeyID, SecretAccessKey: secret, SessionToken: token, Expiration: isoTime(exp)},

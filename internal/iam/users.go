@@ -22,15 +22,29 @@ func (c *call) createUser() (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	tags, err := c.tagList(false)
+	if err != nil {
+		return nil, err
+	}
 	u := &store.IAMUser{UserID: newID("AIDA"), Name: name, Path: path, ARN: c.id.entityARN("user", path, name), CreatedTime: c.id.now()}
+	if len(tags) > 0 {
+		c.ctx = auth.WithRequestTags(c.ctx, tagMap(tags))
+	}
 	if err := c.authorize(u.ARN); err != nil {
 		return nil, err
 	}
-	err = c.write(func(tx store.Tx) error { return tx.CreateUser(u) })
+	err = c.write(func(tx store.Tx) error {
+		if err := tx.CreateUser(u); err != nil {
+			return err
+		}
+		return putEntityTags(tx, u.ARN, tagQuota(userEntity), tags)
+	})
 	if err != nil {
 		return nil, conflict(err, func() error { return alreadyExists("User with name %s already exists.", name) })
 	}
-	return userResult{xmlUserOf(u)}, nil
+	x := xmlUserOf(u)
+	x.Tags = xmlTags(tags)
+	return userResult{x}, nil
 }
 
 // getUser describes the named user, or without UserName the caller: the
@@ -51,15 +65,21 @@ func (c *call) getUser() (any, error) {
 		return nil, err
 	}
 	var u *store.IAMUser
+	var tags []store.Tag
 	err = c.read(func(tx store.Tx) error {
 		var err error
-		u, err = tx.GetUser(name)
+		if u, err = tx.GetUser(name); err != nil {
+			return err
+		}
+		tags, err = tx.ListTags(u.ARN)
 		return err
 	})
 	if err != nil {
 		return nil, notFound(err, func() error { return userEntity.missing(name) })
 	}
-	return userResult{xmlUserOf(u)}, nil
+	x := xmlUserOf(u)
+	x.Tags = xmlTags(tags)
+	return userResult{x}, nil
 }
 
 // rootUser is GetUser for the root: the account id as user id, and the
@@ -136,6 +156,9 @@ func (c *call) deleteUser() (any, error) {
 			return deleteConflict("Cannot delete entity, must remove users from group first.")
 		}
 		if err := noPolicies(tx, arn); err != nil {
+			return err
+		}
+		if err := deleteEntityTags(tx, arn); err != nil {
 			return err
 		}
 		return tx.DeleteUser(name)

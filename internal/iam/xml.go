@@ -166,11 +166,12 @@ type paged struct {
 }
 
 type xmlUser struct {
-	Path       string `xml:"Path,omitempty"`
-	UserName   string `xml:"UserName,omitempty"`
-	UserID     string `xml:"UserId"`
-	ARN        string `xml:"Arn"`
-	CreateDate string `xml:"CreateDate"`
+	Path       string        `xml:"Path,omitempty"`
+	UserName   string        `xml:"UserName,omitempty"`
+	UserID     string        `xml:"UserId"`
+	ARN        string        `xml:"Arn"`
+	CreateDate string        `xml:"CreateDate"`
+	Tags       *list[xmlTag] `xml:"Tags,omitempty"`
 }
 
 type xmlGroup struct {
@@ -182,14 +183,15 @@ type xmlGroup struct {
 }
 
 type xmlRole struct {
-	Path                     string `xml:"Path"`
-	RoleName                 string `xml:"RoleName"`
-	RoleID                   string `xml:"RoleId"`
-	ARN                      string `xml:"Arn"`
-	CreateDate               string `xml:"CreateDate"`
-	AssumeRolePolicyDocument string `xml:"AssumeRolePolicyDocument"`
-	Description              string `xml:"Description,omitempty"`
-	MaxSessionDuration       int    `xml:"MaxSessionDuration"`
+	Path                     string        `xml:"Path"`
+	RoleName                 string        `xml:"RoleName"`
+	RoleID                   string        `xml:"RoleId"`
+	ARN                      string        `xml:"Arn"`
+	CreateDate               string        `xml:"CreateDate"`
+	AssumeRolePolicyDocument string        `xml:"AssumeRolePolicyDocument"`
+	Description              string        `xml:"Description,omitempty"`
+	MaxSessionDuration       int           `xml:"MaxSessionDuration"`
+	Tags                     *list[xmlTag] `xml:"Tags,omitempty"`
 }
 
 type xmlPolicy struct {

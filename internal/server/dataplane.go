@@ -11,6 +11,7 @@ import (
 	"coffer/internal/auth"
 	"coffer/internal/fault"
 	"coffer/internal/format"
+	"coffer/internal/quota"
 )
 
 // TokenAuth verifies a data-plane authorization token for a domain and
@@ -21,7 +22,13 @@ type TokenAuth func(ctx context.Context, token, owner, domain string) (*auth.Pri
 type DataPlaneOption func(*dataPlane)
 
 type dataPlane struct {
-	audit *audit.Log
+	audit  *audit.Log
+	limits *quota.Limits
+}
+
+// RateLimits applies l's data-plane rates (nil: none).
+func RateLimits(l *quota.Limits) DataPlaneOption {
+	return func(d *dataPlane) { d.limits = l }
 }
 
 // AuditAuthFailures writes every refused token to l (rate-limited per
@@ -51,19 +58,43 @@ func DataPlane(formats map[string]http.Handler, tokens TokenAuth, opts ...DataPl
 		}
 		tok := BearerToken(r)
 		if tok == "" {
-			Unauthorized(w, nil)
+			if !d.refuseUnauthenticated(w, r, h, t) {
+				Unauthorized(w, nil)
+			}
 			return
 		}
 		p, err := tokens(r.Context(), tok, t.DomainOwner, t.Domain)
 		if err != nil {
 			d.recordRefusal(r, tok, err)
-			Unauthorized(w, err)
+			if !d.refuseUnauthenticated(w, r, h, t) {
+				Unauthorized(w, err)
+			}
 			return
 		}
 		t.Principal = p
 		setPrincipal(r, p)
+		if d.limits.DataPlaneLimited() {
+			if ok, wait := d.limits.DataPlane(p.ARN, quota.RepoKey{Owner: t.DomainOwner, Domain: t.Domain, Repository: t.Repository}); !ok {
+				t.Refused = throttled(w, r, t.Format, wait, "Rate exceeded")
+			}
+		}
 		h.ServeHTTP(w, r.WithContext(format.WithTarget(auth.WithPrincipal(r.Context(), p), t)))
 	})
+}
+
+// refuseUnauthenticated answers, in the format's shape, a request without
+// a valid token from a source over its rate, and reports whether it did.
+func (d *dataPlane) refuseUnauthenticated(w http.ResponseWriter, r *http.Request, h http.Handler, t *format.Target) bool {
+	if !d.limits.DataPlaneLimited() {
+		return false
+	}
+	ok, wait := d.limits.Unauthenticated(auth.RequestInfoFrom(r.Context()).SourceIP)
+	if ok {
+		return false
+	}
+	t.Refused = throttled(w, r, t.Format, wait, "Rate exceeded for requests without a valid token")
+	h.ServeHTTP(w, r.WithContext(format.WithTarget(r.Context(), t)))
+	return true
 }
 
 // maxAuditedPath bounds the path an audit record repeats.

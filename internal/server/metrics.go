@@ -9,8 +9,9 @@ import (
 )
 
 type metrics struct {
-	requests *prometheus.CounterVec
-	duration *prometheus.HistogramVec
+	requests  *prometheus.CounterVec
+	duration  *prometheus.HistogramVec
+	throttled *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -22,8 +23,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "coffer_http_request_duration_seconds", Help: "Time to serve HTTP requests by surface.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 4, 10),
 		}, []string{"surface"}),
+		throttled: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "coffer_throttled_requests_total", Help: "Requests refused by a rate limit, by surface and operation (the API operation, the Query service or the package format).",
+		}, []string{"surface", "operation"}),
 	}
-	reg.MustRegister(m.requests, m.duration)
+	reg.MustRegister(m.requests, m.duration, m.throttled)
 	return m
 }
 
@@ -37,6 +41,9 @@ func (m *metrics) surface(name string, next http.Handler) http.Handler {
 			sw.status = http.StatusOK
 		}
 		m.requests.WithLabelValues(name, r.Method, strconv.Itoa(sw.status)).Inc()
+		if li, ok := r.Context().Value(logInfoKey).(*logInfo); ok && li.throttled != "" {
+			m.throttled.WithLabelValues(name, li.throttled).Inc()
+		}
 		m.duration.WithLabelValues(name).Observe(time.Since(start).Seconds())
 	})
 }

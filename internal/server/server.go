@@ -26,6 +26,7 @@ import (
 	"coffer/internal/auth"
 	"coffer/internal/auth/sigv4"
 	"coffer/internal/fault"
+	"coffer/internal/quota"
 )
 
 // Deps are the parts the server routes to.
@@ -47,10 +48,18 @@ type Deps struct {
 	// authentication failures.
 	Query           map[string]http.Handler
 	WriteQueryError func(w http.ResponseWriter, r *http.Request, err error)
+	// IsUnsignedAction tells the STS actions served without a signature
+	// (nil: none).
+	IsUnsignedAction func(action string) bool
 	// Audit records authentication failures.
 	Audit *audit.Log
 	// Console serves the web console under /console/ (nil: not served).
 	Console http.Handler
+	// Limits are the API rate limits (nil: none); ControlOperation names a
+	// control-plane request's operation for them. The data plane's limits
+	// are its own option (RateLimits).
+	Limits           *quota.Limits
+	ControlOperation func(r *http.Request) string
 	// Ready reports whether the stores answer.
 	Ready func(ctx context.Context) error
 	Log   *slog.Logger
@@ -80,7 +89,8 @@ func Handler(d Deps) http.Handler {
 		_, _ = w.Write([]byte("ready\n"))
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	mux.Handle("/v1/", m.surface("control", sigv4Auth(d, d.ControlPlane)))
+	mux.Handle("/v1/", m.surface("control", sigv4Auth(d, limitControl(d, d.ControlPlane))))
+	d.Query = limitQuery(d)
 	mux.Handle("POST /{$}", m.surface("query", queryAuth(d)))
 	if d.Console != nil {
 		mux.Handle("/console/", m.surface("console", d.Console))
@@ -112,6 +122,12 @@ func queryAuth(d Deps) http.Handler {
 			http.NotFound(w, r)
 			return
 		}
+		if h := unsignedQuery(d, w, r); h != nil {
+			sw := &statusWriter{ResponseWriter: w}
+			h.ServeHTTP(sw, r)
+			recordQueryCall(d, r, "sts", nil, sw.status)
+			return
+		}
 		res, err := d.QueryVerifier.Verify(r)
 		if err != nil {
 			recordAuthFailure(d, r, err)
@@ -139,6 +155,25 @@ func queryAuth(d Deps) http.Handler {
 	})
 }
 
+// maxUnsignedQueryBody bounds the form of an unsigned Query request: a
+// web-identity token is at most 20,000 characters.
+const maxUnsignedQueryBody = 64 << 10
+
+// unsignedQuery returns the STS handler for a request without any
+// signature whose action STS serves unsigned (AssumeRoleWithWebIdentity:
+// the token it carries is the credential), else nil; the request then
+// goes through signature verification, which refuses it if unsigned.
+func unsignedQuery(d Deps, w http.ResponseWriter, r *http.Request) http.Handler {
+	if r.Header.Get("Authorization") != "" || strings.Contains(r.URL.RawQuery, "X-Amz-") || d.IsUnsignedAction == nil || d.Query["sts"] == nil {
+		return nil
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxUnsignedQueryBody)
+	if err := r.ParseForm(); err != nil || !d.IsUnsignedAction(r.Form.Get("Action")) {
+		return nil
+	}
+	return d.Query["sts"]
+}
+
 // recordQueryCall audits IAM and STS calls that change something or were
 // refused; the handlers authorize them, the outcome shows in the status.
 func recordQueryCall(d Deps, r *http.Request, service string, p *auth.Principal, status int) {
@@ -147,7 +182,11 @@ func recordQueryCall(d Deps, r *http.Request, service string, p *auth.Principal,
 	if readOnly && status != http.StatusForbidden {
 		return
 	}
-	ev := audit.Event{Principal: p.ARN, Action: service + ":" + action, Resource: r.Form.Get("RoleArn"), Decision: "allow", Reason: "status " + strconv.Itoa(status)}
+	principal := ""
+	if p != nil {
+		principal = p.ARN
+	}
+	ev := audit.Event{Principal: principal, Action: service + ":" + action, Resource: r.Form.Get("RoleArn"), Decision: "allow", Reason: "status " + strconv.Itoa(status)}
 	if status == http.StatusForbidden {
 		ev.Decision = "deny"
 	}
@@ -169,8 +208,10 @@ const (
 	logInfoKey
 )
 
-// logInfo collects what handlers learn that the access log should show.
-type logInfo struct{ principal string }
+// logInfo collects what handlers learn that the access log and the
+// metrics should show: the principal, and the operation a rate limit
+// refused.
+type logInfo struct{ principal, throttled string }
 
 func setPrincipal(r *http.Request, p *auth.Principal) {
 	if li, ok := r.Context().Value(logInfoKey).(*logInfo); ok && p != nil {

@@ -71,6 +71,8 @@ type Page struct {
 type Settings interface {
 	GetSetting(key string) (string, error)
 	PutSetting(key, value string) error
+	// DeleteSetting removes a setting; a missing one is fault.ErrNotFound.
+	DeleteSetting(key string) error
 	// ListSettings returns every setting, ordered by key (for migration).
 	ListSettings() ([]Setting, error)
 }

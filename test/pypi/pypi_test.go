@@ -331,7 +331,8 @@ func TestPipAndTwine(t *testing.T) {
 	}
 	pv := []string{"--domain", "demo", "--repository", "app", "--format", "pypi", "--package", "Foo_Bar", "--package-version", "1.0.0"}
 	deps := list(cl.AWS(c.URL, append([]string{"list-package-version-dependencies"}, pv...)...), "dependencies")
-	if len(deps) != 1 || str(deps[0], "package") != "fixture-dep" || str(deps[0], "versionRequirement") != ">=2" {
+	if len(deps) != 1 || str(deps[0], "package") != "fixture-dep" || str(deps[0], "versionRequirement") != ">=2" ||
+		str(deps[0], "dependencyType") != "Requires-Dist" {
 		t.Errorf("dependencies %v", deps)
 	}
 	if readme := str(cl.AWS(c.URL, append([]string{"get-package-version-readme"}, pv...)...), "readme"); readme != strings.TrimSpace(fooBar.Description) {

@@ -208,8 +208,10 @@ func startCoffer(ctx context.Context, c config, u *hostileUpstream) (*cofferProc
 		return nil, err
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
+	// API limits off: the well-formed clients are one principal calling in
+	// a closed loop without retries, far above the default rates.
 	cmd := exec.Command(c.coffer, "serve", "--listen", addr, "--data-dir", c.dataDir, "--log-level", c.logLevel,
-		"--external-connection", "public:npmjs="+u.npmURL, "--external-connection", "public:pypi="+u.pypiURL)
+		"--external-connection", "public:npmjs="+u.npmURL, "--external-connection", "public:pypi="+u.pypiURL, "--api-rate-limits", "off")
 	cmd.Stdout, cmd.Stderr = logf, logf
 	// Whatever happens to the soak, coffer does not outlive it.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

@@ -9,7 +9,9 @@
 //     with * and ? wildcards), its Resource/NotResource the resource ARN
 //     (case-sensitive wildcards, after policy-variable substitution; a
 //     resource-policy statement may omit Resource), its Principal/NotPrincipal
-//     the caller (resource and trust policies), and all of its conditions
+//     the caller (resource and trust policies; the NotPrincipal of a Deny
+//     spares a caller only when its account, its role for a role session,
+//     and the caller itself are all listed), and all of its conditions
 //     must hold (operators ANDed, keys within an operator ANDed, values of a
 //     key ORed).
 //  2. An applicable Deny in any policy is an explicit deny; it wins over

@@ -12,7 +12,8 @@ type Request struct {
 	// Principal is the caller, for Principal/NotPrincipal matching.
 	Principal PrincipalInfo
 	// Context holds the condition keys, lower-cased (use Set), each with
-	// its values: aws:username, aws:userid, aws:PrincipalArn,
+	// its values: aws:username, aws:userid, aws:PrincipalArn (the role's
+	// ARN for a role session),
 	// aws:PrincipalAccount, aws:PrincipalType, aws:CurrentTime,
 	// aws:EpochTime, aws:SourceIp, aws:SecureTransport, aws:RequestTag/k,
 	// aws:ResourceTag/k, aws:TagKeys, sts:AWSServiceName, ...
@@ -36,6 +37,10 @@ func (r *Request) lookup(key string) []string {
 	}
 	switch key {
 	case "aws:principalarn":
+		// A role session's aws:PrincipalArn is its role's ARN.
+		if arn := r.Principal.roleARN(); arn != "" {
+			return []string{arn}
+		}
 		if r.Principal.ARN != "" {
 			return []string{r.Principal.ARN}
 		}
@@ -214,6 +219,10 @@ func (s *Statement) applies(r *Request, action string, resourcePolicy bool) gran
 	switch {
 	case s.Principal != nil:
 		if g = s.Principal.match(&r.Principal); g == grantNone {
+			return grantNone
+		}
+	case s.NotPrincipal != nil && s.Effect == Deny:
+		if s.NotPrincipal.exempts(&r.Principal) {
 			return grantNone
 		}
 	case s.NotPrincipal != nil:

@@ -37,6 +37,47 @@ const verbatimPolicy = `{"Version":"2012-10-17","Statement":[
   {"Effect":"Allow","Action":["codeartifact:GetAuthorizationToken","codeartifact:GetRepositoryEndpoint","codeartifact:ReadFromRepository"],"Resource":"*"},
   {"Effect":"Allow","Action":"sts:GetServiceBearerToken","Resource":"*","Condition":{"StringEquals":{"sts:AWSServiceName":"codeartifact.amazonaws.com"}}}]}`
 
+// Principals and policies of the AWS documentation examples.
+const (
+	docBobARN  = "arn:aws:iam::444455556666:user/Bob"
+	docRoleARN = "arn:aws:iam::444455556666:role/cross-account-read-only-role"
+
+	// IAM User Guide, "NotPrincipal": the IAM user example and the IAM role example.
+	notPrincipalBob   = `{"Effect":"Deny","NotPrincipal":{"AWS":["arn:aws:iam::444455556666:user/Bob","arn:aws:iam::444455556666:root"]},"Action":"codeartifact:*"}`
+	notPrincipalAudit = `{"Effect":"Deny","NotPrincipal":{"AWS":["arn:aws:sts::444455556666:assumed-role/cross-account-read-only-role/cross-account-audit-app",` +
+		`"arn:aws:iam::444455556666:role/cross-account-read-only-role","arn:aws:iam::444455556666:root"]},"Action":"codeartifact:*"}`
+
+	// CodeArtifact User Guide, "Delete a repository", "Protect repositories
+	// from being deleted": the domain policy, verbatim.
+	protectRepos = `{"Version":"2012-10-17","Statement":[{"Sid":"DenyRepositoryDeletion","Action":["codeartifact:DeleteRepository"],` +
+		`"Effect":"Deny","Resource":"*","Principal":"*"}]}`
+	// The AWSCodeArtifactAdminAccess managed policy.
+	codeartifactAdmin = `{"Version":"2012-10-17","Statement":[{"Action":["codeartifact:*"],"Effect":"Allow","Resource":"*"},` +
+		`{"Effect":"Allow","Action":"sts:GetServiceBearerToken","Resource":"*","Condition":{"StringEquals":{"sts:AWSServiceName":"codeartifact.amazonaws.com"}}}]}`
+	// "Using tags to control access to CodeArtifact resources", Examples 1 and 4, verbatim.
+	tagExample1 = `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"codeartifact:CreateRepository","Resource":"*",` +
+		`"Condition":{"Null":{"aws:RequestTag/costcenter":"true"}}},{"Effect":"Deny","Action":"codeartifact:CreateRepository","Resource":"*",` +
+		`"Condition":{"ForAnyValue:StringNotEquals":{"aws:RequestTag/costcenter":["1","2"]}}}]}`
+	tagExample4 = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["codeartifact:CreateRepository","codeartifact:TagResource"],"Resource":"*",` +
+		`"Condition":{"StringEquals":{"aws:RequestTag/Key1":"Value1"},"ForAllValues:StringEquals":{"aws:TagKeys":["Key1"]}}}]}`
+	// "Limit authorization token duration", the two example policies, verbatim.
+	tokenExactly12h = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"codeartifact:*","Resource":"*"},{"Sid":"sts","Effect":"Allow",` +
+		`"Action":"sts:GetServiceBearerToken","Resource":"*","Condition":{"NumericEquals":{"sts:DurationSeconds":43200},"StringEquals":{"sts:AWSServiceName":"codeartifact.amazonaws.com"}}}]}`
+	tokenUpTo1h = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"codeartifact:*","Resource":"*"},{"Sid":"sts","Effect":"Allow",` +
+		`"Action":"sts:GetServiceBearerToken","Resource":"*","Condition":{"NumericLessThanEquals":{"sts:DurationSeconds":3600},"StringEquals":{"sts:AWSServiceName":"codeartifact.amazonaws.com"}}}]}`
+	// IAM User Guide, "Controlling access to and for IAM users and roles
+	// using tags", "Controlling access for IAM principals": the resource's
+	// costcenter tag must equal the principal's cost-center tag (EC2 actions
+	// of the example put on a CodeArtifact action).
+	principalTagPolicy = `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"codeartifact:DescribeRepository","Resource":"*",` +
+		`"Condition":{"StringEquals":{"aws:ResourceTag/costcenter":"${aws:PrincipalTag/cost-center}"}}}}`
+)
+
+var (
+	docBob   = PrincipalInfo{ARN: docBobARN, Account: otherAcct}
+	docAudit = PrincipalInfo{ARN: "arn:aws:sts::444455556666:assumed-role/cross-account-read-only-role/cross-account-audit-app", Account: otherAcct, RoleARN: docRoleARN}
+)
+
 var (
 	alice   = PrincipalInfo{ARN: aliceARN, Account: acct}
 	bob     = PrincipalInfo{ARN: bobARN, Account: acct}
@@ -347,21 +388,212 @@ func TestEvaluate(t *testing.T) {
 			resource: []string{repoPolicy(`{"Effect":"Allow","Principal":{"AWS":"` + aliceARN + `"},"Action":"codeartifact:*"}`)},
 			req:      rq(session, readAction, repoARN), want: implicit},
 
-		// NotPrincipal.
-		{name: "Deny NotPrincipal spares the listed user",
+		// NotPrincipal with Deny, IAM User Guide, "AWS JSON policy elements:
+		// NotPrincipal" (NotPrincipal with Deny): the caller is spared only when its
+		// account, its role (for a role session) and itself are all listed.
+		// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html
+		{name: "doc: Deny NotPrincipal [Bob, Bob's account] spares Bob",
 			identity: []string{allowAll},
-			resource: []string{repoPolicy(`{"Effect":"Deny","NotPrincipal":{"AWS":["` + aliceARN + `"]},"Action":"codeartifact:*"}`)},
+			resource: []string{repoPolicy(`{"Effect":"Allow","Principal":{"AWS":"`+docBobARN+`"},"Action":"codeartifact:*"}`, notPrincipalBob)},
+			req:      rq(docBob, readAction, repoARN), cross: true, want: allow},
+		{name: "doc: Deny NotPrincipal [Bob, Bob's account] denies another user of the account",
+			identity: []string{allowAll},
+			resource: []string{repoPolicy(`{"Effect":"Allow","Principal":{"AWS":"`+otherAcct+`"},"Action":"codeartifact:*"}`, notPrincipalBob)},
+			req:      rq(carol, readAction, repoARN), cross: true, want: deny, stmt: "#1"},
+		{name: "doc: Deny NotPrincipal [Bob, Bob's account] spares that account's root",
+			identity: []string{allowAll},
+			resource: []string{repoPolicy(`{"Effect":"Allow","Principal":{"AWS":"`+otherAcct+`"},"Action":"codeartifact:*"}`, notPrincipalBob)},
+			req:      rq(PrincipalInfo{ARN: "arn:aws:iam::444455556666:root", Account: otherAcct}, readAction, repoARN), cross: true, want: allow},
+		{name: "doc: Deny NotPrincipal [Bob, Bob's account] denies a third account",
+			identity: []string{allowAll},
+			resource: []string{repoPolicy(notPrincipalBob)},
+			req:      rq(PrincipalInfo{ARN: "arn:aws:iam::999988887777:user/Bob", Account: "999988887777"}, readAction, repoARN), cross: true, want: deny},
+		{name: "doc: Deny NotPrincipal [Bob] without the account denies Bob through his account",
+			identity: []string{allowAll},
+			resource: []string{repoPolicy(`{"Effect":"Allow","Principal":{"AWS":"`+docBobARN+`"},"Action":"codeartifact:*"}`,
+				`{"Sid":"OnlyBob","Effect":"Deny","NotPrincipal":{"AWS":["`+docBobARN+`"]},"Action":"codeartifact:*"}`)},
+			req: rq(docBob, readAction, repoARN), cross: true, want: deny, stmt: "OnlyBob"},
+		{name: "doc: Deny NotPrincipal [account] alone does not spare the account's users",
+			identity: []string{allowAll},
+			resource: []string{repoPolicy(`{"Effect":"Deny","NotPrincipal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"codeartifact:*"}`)},
+			req:      rq(docBob, readAction, repoARN), cross: true, want: deny},
+		{name: "same account: Deny NotPrincipal [alice, account] spares alice",
+			identity: []string{allowAll},
+			resource: []string{repoPolicy(`{"Effect":"Deny","NotPrincipal":{"AWS":["` + aliceARN + `","` + acct + `"]},"Action":"codeartifact:*"}`)},
 			req:      rq(alice, readAction, repoARN), want: allow},
-		{name: "Deny NotPrincipal denies everyone else",
+		{name: "same account: Deny NotPrincipal [alice, account] denies bob",
 			identity: []string{allowAll},
-			resource: []string{repoPolicy(`{"Sid":"OnlyAlice","Effect":"Deny","NotPrincipal":{"AWS":["` + aliceARN + `"]},"Action":"codeartifact:*"}`)},
+			resource: []string{repoPolicy(`{"Sid":"OnlyAlice","Effect":"Deny","NotPrincipal":{"AWS":["` + aliceARN + `","` + rootARN + `"]},"Action":"codeartifact:*"}`)},
 			req:      rq(bob, readAction, repoARN), want: deny, stmt: "OnlyAlice"},
+		{name: "same account: Deny NotPrincipal [account] spares the root only",
+			resource: []string{repoPolicy(`{"Effect":"Deny","NotPrincipal":{"AWS":"`+acct+`"},"Action":"codeartifact:*"}`,
+				`{"Effect":"Allow","Principal":{"AWS":"`+acct+`"},"Action":"codeartifact:*"}`)},
+			req: rq(root, readAction, repoARN), want: allow},
+		{name: "doc: Deny NotPrincipal [session, role, account] spares the session",
+			identity: []string{allowAll},
+			resource: []string{repoPolicy(`{"Effect":"Allow","Principal":{"AWS":"`+docRoleARN+`"},"Action":"codeartifact:*"}`, notPrincipalAudit)},
+			req:      rq(docAudit, readAction, repoARN), cross: true, want: allow},
+		{name: "doc: Deny NotPrincipal [session, role, account] spares the session lacking RoleARN",
+			identity: []string{allowAll},
+			resource: []string{repoPolicy(`{"Effect":"Allow","Principal":{"AWS":"`+docRoleARN+`"},"Action":"codeartifact:*"}`, notPrincipalAudit)},
+			req:      rq(PrincipalInfo{ARN: docAudit.ARN, Account: otherAcct}, readAction, repoARN), cross: true, want: allow},
+		{name: "doc: Deny NotPrincipal [session, role, account] denies another session of the role",
+			identity: []string{allowAll},
+			resource: []string{repoPolicy(`{"Effect":"Allow","Principal":{"AWS":"`+docRoleARN+`"},"Action":"codeartifact:*"}`, notPrincipalAudit)},
+			req:      rq(PrincipalInfo{ARN: "arn:aws:sts::444455556666:assumed-role/cross-account-read-only-role/other-app", Account: otherAcct, RoleARN: docRoleARN}, readAction, repoARN), cross: true, want: deny},
+		{name: "doc: Deny NotPrincipal missing the role denies the session",
+			identity: []string{allowAll},
+			resource: []string{repoPolicy(`{"Effect":"Allow","Principal":{"AWS":"`+docRoleARN+`"},"Action":"codeartifact:*"}`,
+				`{"Effect":"Deny","NotPrincipal":{"AWS":["`+docAudit.ARN+`","arn:aws:iam::444455556666:root"]},"Action":"codeartifact:*"}`)},
+			req: rq(docAudit, readAction, repoARN), cross: true, want: deny},
+		{name: "doc: Deny NotPrincipal missing the account denies the session",
+			identity: []string{allowAll},
+			resource: []string{repoPolicy(`{"Effect":"Allow","Principal":{"AWS":"`+docRoleARN+`"},"Action":"codeartifact:*"}`,
+				`{"Effect":"Deny","NotPrincipal":{"AWS":["`+docAudit.ARN+`","`+docRoleARN+`"]},"Action":"codeartifact:*"}`)},
+			req: rq(docAudit, readAction, repoARN), cross: true, want: deny},
+		{name: "doc: Deny NotPrincipal [role, account] without the session denies it",
+			identity: []string{allowAll},
+			resource: []string{repoPolicy(`{"Effect":"Allow","Principal":{"AWS":"`+docRoleARN+`"},"Action":"codeartifact:*"}`,
+				`{"Effect":"Deny","NotPrincipal":{"AWS":["`+docRoleARN+`","arn:aws:iam::444455556666:root"]},"Action":"codeartifact:*"}`)},
+			req: rq(docAudit, readAction, repoARN), cross: true, want: deny},
+		{name: "Deny NotPrincipal * spares everyone",
+			identity: []string{allowAll},
+			resource: []string{repoPolicy(`{"Effect":"Deny","NotPrincipal":"*","Action":"codeartifact:*"}`)},
+			req:      rq(bob, readAction, repoARN), want: allow},
+		{name: "Deny NotPrincipal listing a service spares that service",
+			resource: []string{repoPolicy(`{"Effect":"Deny","NotPrincipal":{"Service":"codeartifact.amazonaws.com"},"Action":"codeartifact:*"}`,
+				`{"Effect":"Allow","Principal":{"Service":"codeartifact.amazonaws.com"},"Action":"codeartifact:*"}`)},
+			req: rq(service, readAction, repoARN), cross: true, want: allow},
+		{name: "Deny NotPrincipal does not spare an anonymous caller",
+			resource: []string{repoPolicy(`{"Effect":"Deny","NotPrincipal":{"AWS":"` + acct + `"},"Action":"codeartifact:*"}`)},
+			req:      rq(PrincipalInfo{}, readAction, repoARN), cross: true, want: deny},
+		// NotPrincipal with Allow keeps matching as the Principal element does.
 		{name: "Allow NotPrincipal grants those not listed",
 			resource: []string{repoPolicy(`{"Effect":"Allow","NotPrincipal":{"AWS":"` + bobARN + `"},"Action":"codeartifact:*"}`)},
 			req:      rq(alice, readAction, repoARN), want: allow},
 		{name: "Allow NotPrincipal excludes the listed",
 			resource: []string{repoPolicy(`{"Effect":"Allow","NotPrincipal":{"AWS":"` + bobARN + `"},"Action":"codeartifact:*"}`)},
 			req:      rq(bob, readAction, repoARN), want: implicit},
+
+		// Domain and repository policy together (authz passes both for a
+		// repository or package), CodeArtifact User Guide, "Domain policies": "The
+		// domain policy is evaluated for all operations against the domain and all
+		// resources within the domain"; with both, "if either policy allows the
+		// action, it is allowed". https://docs.aws.amazon.com/codeartifact/latest/ug/domain-policies.html
+		{name: "doc: protect repositories from being deleted (domain policy Deny, Principal *)",
+			identity: []string{codeartifactAdmin},
+			resource: []string{protectRepos, repoPolicy(`{"Effect":"Allow","Principal":{"AWS":"` + aliceARN + `"},"Action":"codeartifact:*"}`)},
+			req:      rq(alice, "codeartifact:DeleteRepository", repoARN), want: deny, stmt: "DenyRepositoryDeletion", source: "resource:0"},
+		{name: "doc: protect repositories also stops the account root",
+			resource: []string{protectRepos},
+			req:      rq(root, "codeartifact:DeleteRepository", repoARN), want: deny, stmt: "DenyRepositoryDeletion"},
+		{name: "doc: protect repositories leaves other actions",
+			identity: []string{codeartifactAdmin},
+			resource: []string{protectRepos},
+			req:      rq(alice, "codeartifact:UpdateRepository", repoARN), want: allow},
+		{name: "doc: protect repositories with NotResource lets one repository go",
+			identity: []string{codeartifactAdmin},
+			resource: []string{repoPolicy(`{"Sid":"DenyRepositoryDeletion","Action":["codeartifact:DeleteRepository"],"Effect":"Deny","NotResource":"` + repoARN + `","Principal":"*"}`)},
+			req:      rq(alice, "codeartifact:DeleteRepository", repoARN), want: allow},
+		{name: "doc: protect repositories with NotResource still protects the others",
+			identity: []string{codeartifactAdmin},
+			resource: []string{repoPolicy(`{"Sid":"DenyRepositoryDeletion","Action":["codeartifact:DeleteRepository"],"Effect":"Deny","NotResource":"` + repoARN + `","Principal":"*"}`)},
+			req:      rq(alice, "codeartifact:DeleteRepository", repo2ARN), want: deny},
+		{name: "doc: domain policy Resource * grants DescribeRepository on every repository",
+			resource: []string{repoPolicy(`{"Effect":"Allow","Principal":{"AWS":"` + aliceARN + `"},"Action":["codeartifact:CreateRepository","codeartifact:DescribeRepository"],"Resource":"*"}`)},
+			req:      rq(alice, "codeartifact:DescribeRepository", repo2ARN), want: allow},
+		{name: "cross-account: an Allow in the domain policy is the resource-policy Allow",
+			identity: []string{verbatimPolicy},
+			resource: []string{repoPolicy(`{"Sid":"Dom","Effect":"Allow","Principal":{"AWS":"` + otherAcct + `"},"Action":"codeartifact:ReadFromRepository"}`),
+				repoPolicy(`{"Effect":"Allow","Principal":{"AWS":"` + otherAcct + `"},"Action":"codeartifact:ListPackages"}`)},
+			req: rq(carol, readAction, repoARN), cross: true, want: allow, stmt: "Dom", source: "resource:0"},
+		{name: "cross-account: an Allow in the repository policy is the resource-policy Allow",
+			identity: []string{verbatimPolicy},
+			resource: []string{repoPolicy(`{"Effect":"Allow","Principal":{"AWS":"` + otherAcct + `"},"Action":"codeartifact:GetAuthorizationToken"}`),
+				repoPolicy(`{"Sid":"Repo","Effect":"Allow","Principal":{"AWS":"` + otherAcct + `"},"Action":"codeartifact:ReadFromRepository"}`)},
+			req: rq(carol, readAction, repoARN), cross: true, want: allow, stmt: "Repo", source: "resource:1"},
+		{name: "cross-account: a domain-policy Deny beats the repository policy's Allow",
+			identity: []string{verbatimPolicy},
+			resource: []string{repoPolicy(`{"Sid":"NoExt","Effect":"Deny","Principal":{"AWS":"` + otherAcct + `"},"Action":"codeartifact:ReadFromRepository"}`),
+				repoPolicy(`{"Effect":"Allow","Principal":{"AWS":"` + otherAcct + `"},"Action":"codeartifact:ReadFromRepository"}`)},
+			req: rq(carol, readAction, repoARN), cross: true, want: deny, stmt: "NoExt", source: "resource:0"},
+
+		// aws:PrincipalArn of a role session is its role's ARN, IAM User Guide,
+		// "AWS global condition context keys", aws:PrincipalArn.
+		// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn
+		{name: "doc: aws:PrincipalArn of a session is the role ARN (with its path)",
+			resource: []string{repoPolicy(`{"Effect":"Allow","Principal":"*","Action":"codeartifact:*","Condition":{"ArnEquals":{"aws:PrincipalArn":"` + roleARN + `"}}}`)},
+			req:      rq(session, readAction, repoARN), want: allow},
+		{name: "doc: aws:PrincipalArn of a session is not the session ARN",
+			resource: []string{repoPolicy(`{"Effect":"Allow","Principal":"*","Action":"codeartifact:*","Condition":{"StringEquals":{"aws:PrincipalArn":"` + sessionARN + `"}}}`)},
+			req:      rq(session, readAction, repoARN), want: implicit},
+		{name: "aws:PrincipalArn of a session lacking RoleARN falls back to the role",
+			resource: []string{repoPolicy(`{"Effect":"Allow","Principal":"*","Action":"codeartifact:*","Condition":{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::111122223333:role/Builder"}}}`)},
+			req:      rq(PrincipalInfo{ARN: sessionARN, Account: acct}, readAction, repoARN), want: allow},
+		{name: "aws:PrincipalArn of a user is the user ARN",
+			resource: []string{repoPolicy(`{"Effect":"Allow","Principal":"*","Action":"codeartifact:*","Condition":{"ArnEquals":{"aws:PrincipalArn":"` + aliceARN + `"}}}`)},
+			req:      rq(alice, readAction, repoARN), want: allow},
+
+		// Tag conditions on requests, CodeArtifact User Guide, "Using tags to
+		// control access to CodeArtifact resources" (Examples 1 and 4).
+		// https://docs.aws.amazon.com/codeartifact/latest/ug/tag-based-access-control.html
+		{name: "doc ex.1: CreateRepository without costcenter is denied",
+			identity: []string{codeartifactAdmin, tagExample1},
+			req:      rq(alice, "codeartifact:CreateRepository", domainARN), want: deny, stmt: "#0"},
+		{name: "doc ex.1: CreateRepository with costcenter=2 is allowed",
+			identity: []string{codeartifactAdmin, tagExample1},
+			req:      rq(alice, "codeartifact:CreateRepository", domainARN, "aws:RequestTag/costcenter", "2", "aws:TagKeys", "costcenter"), want: allow},
+		{name: "doc ex.1: CreateRepository with costcenter=3 is denied",
+			identity: []string{codeartifactAdmin, tagExample1},
+			req:      rq(alice, "codeartifact:CreateRepository", domainARN, "aws:RequestTag/costcenter", "3", "aws:TagKeys", "costcenter"), want: deny, stmt: "#1"},
+		{name: "doc ex.4: CreateRepository tagged Key1=Value1 is allowed",
+			identity: []string{tagExample4},
+			req:      rq(alice, "codeartifact:CreateRepository", domainARN, "aws:RequestTag/Key1", "Value1", "aws:TagKeys", "Key1"), want: allow},
+		{name: "doc ex.4: TagResource with Key1=Value1 is allowed",
+			identity: []string{tagExample4},
+			req:      rq(alice, "codeartifact:TagResource", repoARN, "aws:RequestTag/Key1", "Value1", "aws:TagKeys", "Key1"), want: allow},
+		{name: "doc ex.4: another tag key besides Key1 is refused",
+			identity: []string{tagExample4},
+			req:      rq(alice, "codeartifact:CreateRepository", domainARN, "aws:RequestTag/Key1", "Value1", "aws:RequestTag/Key2", "x", "aws:TagKeys", "Key1,Key2"), want: implicit},
+		{name: "doc ex.4: aws:TagKeys makes the key case-sensitive",
+			identity: []string{tagExample4},
+			req:      rq(alice, "codeartifact:CreateRepository", domainARN, "aws:RequestTag/key1", "Value1", "aws:TagKeys", "key1"), want: implicit},
+		{name: "doc ex.4: untagged creation is refused",
+			identity: []string{tagExample4},
+			req:      rq(alice, "codeartifact:CreateRepository", domainARN), want: implicit},
+
+		// sts:DurationSeconds on sts:GetServiceBearerToken, CodeArtifact User
+		// Guide, "Using identity-based policies", "Limit authorization token
+		// duration" (absent durationSeconds is 43200, 0 the session's lifetime).
+		// https://docs.aws.amazon.com/codeartifact/latest/ug/auth-and-access-control-iam-identity-based-access-control.html#limit-token-duration
+		{name: "doc: token lifetime exactly 12 hours: 43200 allowed",
+			identity: []string{tokenExactly12h},
+			req:      rq(alice, bearer, "*", "sts:AWSServiceName", codeartSvc, "sts:DurationSeconds", "43200"), want: allow, stmt: "sts"},
+		{name: "doc: token lifetime exactly 12 hours: 3600 refused",
+			identity: []string{tokenExactly12h},
+			req:      rq(alice, bearer, "*", "sts:AWSServiceName", codeartSvc, "sts:DurationSeconds", "3600"), want: implicit},
+		{name: "doc: token lifetime up to 1 hour: 0 (the session's) allowed",
+			identity: []string{tokenUpTo1h},
+			req:      rq(session, bearer, "*", "sts:AWSServiceName", codeartSvc, "sts:DurationSeconds", "0"), want: allow},
+		{name: "doc: token lifetime up to 1 hour: 900 allowed",
+			identity: []string{tokenUpTo1h},
+			req:      rq(alice, bearer, "*", "sts:AWSServiceName", codeartSvc, "sts:DurationSeconds", "900"), want: allow},
+		{name: "doc: token lifetime up to 1 hour: the 43200 default refused",
+			identity: []string{tokenUpTo1h},
+			req:      rq(alice, bearer, "*", "sts:AWSServiceName", codeartSvc, "sts:DurationSeconds", "43200"), want: implicit},
+
+		// aws:PrincipalTag, IAM User Guide, "Controlling access to and for IAM
+		// users and roles using tags" (the principal's tag must equal the
+		// resource's). https://docs.aws.amazon.com/IAM/latest/UserGuide/access_iam-tags.html
+		{name: "doc: aws:PrincipalTag matches the resource's tag",
+			identity: []string{principalTagPolicy},
+			req:      rq(alice, "codeartifact:DescribeRepository", repoARN, "aws:PrincipalTag/cost-center", "12", "aws:ResourceTag/costcenter", "12"), want: allow},
+		{name: "doc: aws:PrincipalTag differs from the resource's tag",
+			identity: []string{principalTagPolicy},
+			req:      rq(alice, "codeartifact:DescribeRepository", repoARN, "aws:PrincipalTag/cost-center", "13", "aws:ResourceTag/costcenter", "12"), want: implicit},
+		{name: "doc: untagged principal",
+			identity: []string{principalTagPolicy},
+			req:      rq(alice, "codeartifact:DescribeRepository", repoARN, "aws:ResourceTag/costcenter", "12"), want: implicit},
 
 		// Cross-account access needs both sides.
 		{name: "cross-account: resource policy alone is not enough",

@@ -210,6 +210,63 @@ func (e *principalEntry) match(c *PrincipalInfo) grant {
 	return grantNone
 }
 
+// exempts reports whether a NotPrincipal element of a Deny statement spares
+// the caller. IAM checks such a statement against each identity the caller
+// stands for: its account, for a role session its role, and the caller
+// itself. The caller is spared only when every one of them is listed, so
+// listing only a user denies it through its account, and listing only an
+// account spares the account root but no other principal of the account
+// (IAM User Guide, "AWS JSON policy elements: NotPrincipal", NotPrincipal
+// with Deny).
+func (p *Principals) exempts(c *PrincipalInfo) bool {
+	wildcard := false
+	var account, self, role, service, federated bool
+	for _, e := range p.entries {
+		switch e.kind {
+		case pAny:
+			wildcard = true
+		case pAccount:
+			account = account || e.value == c.Account
+		case pARN:
+			self = self || e.value == c.ARN
+		case pRole:
+			role = role || e.value == c.roleARN()
+		case pService:
+			service = service || e.value == c.Service
+		case pFederated:
+			federated = federated || e.value == c.Federated
+		}
+	}
+	switch {
+	case wildcard:
+		return true
+	case c.ARN == "" && c.Service != "":
+		return service
+	case c.ARN == "" && c.Federated != "":
+		return federated
+	case c.ARN == "" || c.Account == "":
+		return false // anonymous: nothing to list
+	}
+	if !account {
+		return false
+	}
+	if c.ARN == acctRootARN(c.ARN, c.Account) {
+		return true // the root is its account
+	}
+	if r := c.roleARN(); r != "" && !role {
+		return false
+	}
+	return self
+}
+
+// roleARN is the caller's role for a role session ("" otherwise).
+func (c *PrincipalInfo) roleARN() string {
+	if c.RoleARN != "" {
+		return c.RoleARN
+	}
+	return sessionRoleARN(c.ARN)
+}
+
 // acctRootARN returns the root ARN of acct in the partition of arn.
 func acctRootARN(arn, acct string) string {
 	partition := "aws"

@@ -159,6 +159,10 @@ func open(ctx context.Context, cfg Config, optFns ...func(*awss3.Options)) (*Sto
 // (for the HTTP layer's PresignLargerThan).
 func (s *Store) Config() Config { return s.cfg }
 
+// Bucket names the bucket (the artifact service reports it as a domain's
+// s3BucketArn).
+func (s *Store) Bucket() string { return s.cfg.Bucket }
+
 // Ping checks that the bucket exists and the credentials may use it
 // (HeadBucket), for readiness checks. It fails with fault.ErrUnavailable.
 func (s *Store) Ping(ctx context.Context) error {

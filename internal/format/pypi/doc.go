@@ -127,7 +127,7 @@
 // a plain asset read. The first file of a release fills the version from
 // its metadata: summary, home page, source URL, licenses, Requires-Dist as
 // dependencies (package = normalised name, versionRequirement = specifier
-// with any marker after "; ", dependencyType "install" or "extra:<name>"),
+// with any marker after "; ", dependencyType "Requires-Dist"),
 // the description as the readme (GetPackageVersionReadme), and
 // Requires-Python and the description content type in the version's
 // Metadata JSON ({"requiresPython", "descriptionContentType", "files":

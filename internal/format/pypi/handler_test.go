@@ -356,7 +356,8 @@ func TestUploadAndServe(t *testing.T) {
 			t.Fatal(err)
 		}
 		if v.DisplayName != "Foo_Bar" || v.Summary != "tiny test package" || v.Readme != strings.TrimSpace(fooBar.Description) || v.Status != "Published" ||
-			len(v.Dependencies) != 1 || v.Dependencies[0].Package != "fixture-dep" || v.Dependencies[0].VersionRequirement != ">=2" {
+			len(v.Dependencies) != 1 || v.Dependencies[0].Package != "fixture-dep" || v.Dependencies[0].VersionRequirement != ">=2" ||
+			v.Dependencies[0].DependencyType != "Requires-Dist" {
 			t.Errorf("version %+v", v.Version)
 		}
 		p, err := e.svc.DescribePackage(bg, e.ref("app", "foo-bar"))

@@ -148,12 +148,15 @@ func truncate(s string, n int) string {
 }
 
 var reqNamePattern = regexp.MustCompile(`^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(.*)$`)
-var extraMarker = regexp.MustCompile(`extra\s*==\s*["']([^"']+)["']`)
+
+// dependencyType is PackageDependency.dependencyType for every PyPI dependency.
+const dependencyType = "Requires-Dist"
 
 // Dependencies turns Requires-Dist into the service's dependency records:
 // the normalised project as Package, the specifier (with the environment
-// marker after "; " when there is one) as VersionRequirement, and the
-// dependency type "install", or "extra:<name>" for an extra's dependency.
+// marker after "; " when there is one, which is where an extra shows) as
+// VersionRequirement, and the dependency type "Requires-Dist", the one value
+// the model documents for PyPI.
 func (m *CoreMetadata) Dependencies() []store.Dependency {
 	var out []store.Dependency
 	for _, rd := range m.RequiresDist {
@@ -169,14 +172,10 @@ func (m *CoreMetadata) Dependencies() []store.Dependency {
 		if marker = strings.TrimSpace(marker); marker != "" {
 			req = strings.TrimSpace(req + "; " + marker)
 		}
-		typ := "install"
-		if x := extraMarker.FindStringSubmatch(marker); x != nil {
-			typ = "extra:" + NormalizeName(x[1])
-		}
 		if len(req) > 255 {
 			req = req[:255]
 		}
-		out = append(out, store.Dependency{Package: NormalizeName(g[1]), DependencyType: typ, VersionRequirement: req})
+		out = append(out, store.Dependency{Package: NormalizeName(g[1]), DependencyType: dependencyType, VersionRequirement: req})
 	}
 	return out
 }

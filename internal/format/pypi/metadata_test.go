@@ -29,9 +29,9 @@ func TestParseCoreMetadata(t *testing.T) {
 		t.Errorf("applied %+v", v)
 	}
 	want := []store.Dependency{
-		{Package: "requests", DependencyType: "install", VersionRequirement: ">=2.0"},
-		{Package: "fixture-dep", DependencyType: "install", VersionRequirement: `>=2; python_version >= "3.8"`},
-		{Package: "pytest", DependencyType: "extra:test-suite", VersionRequirement: "; extra == 'Test_Suite'"},
+		{Package: "requests", DependencyType: "Requires-Dist", VersionRequirement: ">=2.0"},
+		{Package: "fixture-dep", DependencyType: "Requires-Dist", VersionRequirement: `>=2; python_version >= "3.8"`},
+		{Package: "pytest", DependencyType: "Requires-Dist", VersionRequirement: "; extra == 'Test_Suite'"},
 	}
 	if !slices.Equal(v.Dependencies, want) {
 		t.Errorf("dependencies %+v, want %+v", v.Dependencies, want)

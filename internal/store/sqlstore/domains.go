@@ -30,6 +30,13 @@ func (t *Tx) PutSetting(key, value string) error {
 	return t.wrap(err, "put setting")
 }
 
+// DeleteSetting implements store.Settings.
+func (t *Tx) DeleteSetting(key string) error {
+	err := t.execOne(func() error { return fault.NotFound("setting", key, "setting %s not found", key) },
+		"DELETE FROM settings WHERE key = ?", key)
+	return t.wrap(err, "delete setting")
+}
+
 // ListSettings implements store.Settings.
 func (t *Tx) ListSettings() ([]store.Setting, error) {
 	out, err := list(t, func(r Row) (st store.Setting, err error) {

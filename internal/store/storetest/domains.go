@@ -27,6 +27,11 @@ func testSettings(t *testing.T, s store.Store) {
 	check(t, "overwritten setting", get(t, s, func(tx store.Tx) (string, error) { return tx.GetSetting("account-id") }), "444455556666")
 	check(t, "ListSettings", get(t, s, func(tx store.Tx) ([]store.Setting, error) { return tx.ListSettings() }),
 		[]store.Setting{{Key: "account-id", Value: "444455556666"}, {Key: "empty", Value: ""}, {Key: "sealed", Value: "\xff\x00\xfe sealed bytes"}})
+	mustWrite(t, s, func(tx store.Tx) error { return tx.DeleteSetting("empty") })
+	wantNotFound(t, "deleted setting", readErr(t, s, func(tx store.Tx) error { return discard(tx.GetSetting("empty")) }))
+	wantNotFound(t, "delete a missing setting", writeErr(t, s, func(tx store.Tx) error { return tx.DeleteSetting("empty") }))
+	check(t, "ListSettings after delete", get(t, s, func(tx store.Tx) ([]store.Setting, error) { return tx.ListSettings() }),
+		[]store.Setting{{Key: "account-id", Value: "444455556666"}, {Key: "sealed", Value: "\xff\x00\xfe sealed bytes"}})
 }
 
 func testDomains(t *testing.T, s store.Store) {
