@@ -24,6 +24,11 @@ type Stream struct {
 	stack []byte // brackets open in the value being read
 }
 
+// MaxDepth bounds the nesting of a value read or skipped, as encoding/json
+// does, so that a document of brackets alone cannot grow the record of the
+// open ones without bound.
+const MaxDepth = 10000
+
 // ErrTooBig: a value exceeds the limit given to value (it was read to
 // its end and dropped).
 var ErrTooBig = errors.New("JSON value too big")
@@ -182,6 +187,9 @@ func (s *Stream) Elem(first bool) (bool, error) {
 
 // end reads what follows the top-level value: white space only.
 func (s *Stream) End() error {
+	if s.err != nil {
+		return s.err
+	}
 	for {
 		c, err := s.r.ReadByte()
 		if err == io.EOF {
@@ -260,6 +268,9 @@ func (s *Stream) read(out []byte, keep bool, limit int) ([]byte, error) {
 					return nil, err
 				}
 			case '{', '[':
+				if len(s.stack) >= MaxDepth {
+					return nil, s.syntax("nested more than %d levels deep", MaxDepth)
+				}
 				s.stack = append(s.stack, c)
 			case '}', ']':
 				open := s.stack[len(s.stack)-1]
@@ -273,6 +284,9 @@ func (s *Stream) read(out []byte, keep bool, limit int) ([]byte, error) {
 		// A number or a literal: up to the next delimiter.
 		for {
 			p, err := s.r.Peek(1)
+			if err != nil && err != io.EOF {
+				return nil, s.fail(err) // the value may go on
+			}
 			if err != nil || p[0] == ',' || p[0] == '}' || p[0] == ']' || isSpace(p[0]) {
 				break
 			}
