@@ -36,6 +36,8 @@ command -v cargo > /dev/null || apt_packages+=(cargo)          # format/cargo's 
 command -v ruby > /dev/null || apt_packages+=(ruby)            # format/rubygems checks its Marshal with the real ruby
 command -v gem > /dev/null || apt_packages+=(ruby-rubygems)
 command -v bundle > /dev/null || apt_packages+=(ruby-bundler)     # test/ruby drives the real bundler
+# test/nuget installs no client: Debian has no dotnet, and its nuget (2.8.7 on mono) predates NuGet V3
+# feeds; the test replays the requests of dotnet and nuget, and runs the aws CLI's login against stand-ins.
 # The PostgreSQL store's tests and test/cluster run a throw-away PostgreSQL server (its binaries
 # are off PATH, under /usr/lib/postgresql), test/cluster fronts its nodes with nginx.
 compgen -G '/usr/lib/postgresql/*/bin/initdb' > /dev/null || apt_packages+=(postgresql)

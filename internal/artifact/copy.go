@@ -13,6 +13,7 @@ import (
 // IncludeFromUpstream a version that the source only reaches through its
 // upstreams is copied too.
 func (s *Service) CopyPackageVersions(ctx context.Context, req CopyRequest) (*BatchResult, error) {
+	req.Versions, req.VersionRevisions = normalizeVersions(req.Format, req.Versions, req.VersionRevisions)
 	if (len(req.Versions) == 0) == (len(req.VersionRevisions) == 0) {
 		return nil, fault.Validation("Exactly one of versions and versionRevisions must be given")
 	}

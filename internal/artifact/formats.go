@@ -2,6 +2,8 @@ package artifact
 
 import (
 	"strings"
+
+	"coffer/internal/format/nuget/nugetver"
 )
 
 // The format table: one row per package format, holding every rule that
@@ -84,6 +86,9 @@ type FormatSpec struct {
 	// listed. A format without any never ingests from outside: only
 	// repository upstreams apply to it.
 	Connections []Connection
+	// Version returns the stored form of a version the API is given
+	// (NuGet: 1.01.0.0 is 1.1.0, build metadata dropped); nil keeps it.
+	Version func(v string) string
 	// DisplayVersion returns the version a package's Metadata names as its
 	// defaultDisplayVersion (npm: the "latest" dist-tag), "" for none; when
 	// nil or "" (or that version is not Published) it is the most recently
@@ -115,8 +120,9 @@ var formatTable = []FormatSpec{
 			{"public:maven-clojars", "https://repo.clojars.org/"},
 		}},
 	// NuGet's service index is index.json under the base URL.
+	// Its versions are stored normalised and in lower case (nugetver.Stored).
 	{Name: FormatNuget, Normalize: func(ns, name string) (string, string) { return ns, strings.ToLower(name) },
-		Connections: []Connection{{"public:nuget-org", "https://api.nuget.org/v3/"}}},
+		Version: nugetver.Stored, Connections: []Connection{{"public:nuget-org", "https://api.nuget.org/v3/"}}},
 	{Name: FormatGeneric, Namespace: NamespaceRequired, Asset: validateGenericAssetName, APIPublish: true, NoUpstreams: true},
 	{Name: FormatRuby, Connections: []Connection{{"public:ruby-gems-org", "https://rubygems.org/"}}},
 	{Name: FormatSwift, Namespace: NamespaceRequired,
@@ -190,6 +196,36 @@ func Normalize(format, namespace, name string) (string, string) {
 		return n(namespace, name)
 	}
 	return namespace, name
+}
+
+// NormalizeVersion returns the stored form of a version of the format (the
+// row's Version: NuGet's normalisation; unchanged otherwise).
+func NormalizeVersion(format, version string) string {
+	if n := formatOf(format).Version; n != nil {
+		return n(version)
+	}
+	return version
+}
+
+// normalizeVersions applies NormalizeVersion to a request's version names
+// and to the keys of its revisions.
+func normalizeVersions(format string, names []string, revisions map[string]string) ([]string, map[string]string) {
+	n := formatOf(format).Version
+	if n == nil {
+		return names, revisions
+	}
+	out := make([]string, len(names))
+	for i, v := range names {
+		out[i] = n(v)
+	}
+	var revs map[string]string
+	if revisions != nil {
+		revs = make(map[string]string, len(revisions))
+		for v, r := range revisions {
+			revs[n(v)] = r
+		}
+	}
+	return out, revs
 }
 
 // ClientName is how a package manager writes a package: npm "@scope/name",

@@ -179,3 +179,14 @@ func TestFormatAssetRules(t *testing.T) {
 		}
 	}
 }
+
+func TestNormalizeVersion(t *testing.T) {
+	for _, c := range []struct{ format, in, want string }{
+		{artifact.FormatNuget, "12.0.03.0", "12.0.3"}, {artifact.FormatNuget, "1.0.7+r3456", "1.0.7"}, {artifact.FormatNuget, "1.0.0-Beta", "1.0.0-beta"},
+		{artifact.FormatNuget, "not-a-version", "not-a-version"}, {artifact.FormatNpm, "01.0.0", "01.0.0"}, {artifact.FormatMaven, "1.0.0.0", "1.0.0.0"},
+	} {
+		if got := artifact.NormalizeVersion(c.format, c.in); got != c.want {
+			t.Errorf("%s %s: %s, want %s", c.format, c.in, got, c.want)
+		}
+	}
+}

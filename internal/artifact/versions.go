@@ -17,6 +17,7 @@ func (s *Service) findVersion(tx store.Tx, ref VersionRef) (*store.Domain, *stor
 	if err := validateCoordinate("version", ref.Version); err != nil {
 		return nil, nil, nil, nil, err
 	}
+	ref.Version = NormalizeVersion(ref.Format, ref.Version)
 	d, r, p, err := s.findPackage(tx, ref.PackageRef)
 	if err != nil {
 		return nil, nil, nil, nil, err
@@ -241,6 +242,7 @@ func (sel VersionSelection) selected() []string {
 // Archived. It is all or nothing: when one version fails, nothing changes and
 // the others are reported SKIPPED.
 func (s *Service) UpdatePackageVersionsStatus(ctx context.Context, ref PackageRef, u StatusUpdate) (*BatchResult, error) {
+	u.Versions, u.VersionRevisions = normalizeVersions(ref.Format, u.Versions, u.VersionRevisions)
 	if err := validateStatusValue("targetStatus", u.TargetStatus, StatusPublished, StatusUnlisted, StatusArchived); err != nil {
 		return nil, err
 	}
@@ -314,6 +316,7 @@ func (s *Service) UpdatePackageVersionsStatus(ctx context.Context, ref PackageRe
 // DeletePackageVersions deletes versions and their assets; each version
 // succeeds or fails on its own. A deleted version may be published again.
 func (s *Service) DeletePackageVersions(ctx context.Context, ref PackageRef, versions []string, expectedStatus string) (*BatchResult, error) {
+	versions, _ = normalizeVersions(ref.Format, versions, nil)
 	if len(versions) == 0 {
 		return nil, fault.Validation("Value at 'versions' failed to satisfy constraint: Member must not be empty")
 	}
@@ -350,6 +353,7 @@ func (s *Service) DeletePackageVersions(ctx context.Context, ref PackageRef, ver
 // DisposePackageVersions deletes the assets of versions and marks them
 // Disposed; the version records stay.
 func (s *Service) DisposePackageVersions(ctx context.Context, ref PackageRef, sel VersionSelection) (*BatchResult, error) {
+	sel.Versions, sel.VersionRevisions = normalizeVersions(ref.Format, sel.Versions, sel.VersionRevisions)
 	names := sel.selected()
 	if len(names) == 0 {
 		return nil, fault.Validation("Value at 'versions' failed to satisfy constraint: Member must not be empty")

@@ -6,7 +6,11 @@ package format
 
 import (
 	"context"
+	"net/http"
+	"net/url"
+	"strings"
 
+	"coffer/internal/artifact"
 	"coffer/internal/auth"
 )
 
@@ -25,6 +29,39 @@ type Target struct {
 	// before the protocol reads it (a rate limit); the format only
 	// renders it in its own shape.
 	Refused error
+}
+
+// Repo is the repository the request addresses.
+func (t *Target) Repo() artifact.RepoRef { return t.RepoIn(t.Repository) }
+
+// RepoIn is another repository of the target's domain (an upstream).
+func (t *Target) RepoIn(repository string) artifact.RepoRef {
+	return artifact.RepoRef{DomainRef: artifact.DomainRef{Owner: t.DomainOwner, Name: t.Domain}, Repository: repository}
+}
+
+// EndpointBase is the repository endpoint as the client reached it, ending
+// in "/": the request's origin and the path before t.Path. Documents link
+// to it so that their links work through whatever name or proxy the client
+// used.
+func (t *Target) EndpointBase(r *http.Request) string {
+	prefix := strings.TrimSuffix(r.URL.Path, t.Path)
+	if !strings.HasSuffix(prefix, "/") {
+		prefix += "/"
+	}
+	return Origin(r) + (&url.URL{Path: prefix}).EscapedPath()
+}
+
+// Origin is the scheme and host the client reached: TLS, or the first
+// X-Forwarded-Proto a proxy set, decides the scheme.
+func Origin(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	if p := strings.ToLower(strings.TrimSpace(strings.Split(r.Header.Get("X-Forwarded-Proto"), ",")[0])); p == "http" || p == "https" {
+		scheme = p
+	}
+	return scheme + "://" + r.Host
 }
 
 type targetKey struct{}

@@ -59,7 +59,7 @@ func DataPlane(formats map[string]http.Handler, tokens TokenAuth, opts ...DataPl
 		tok := BearerToken(r)
 		if tok == "" {
 			if !d.refuseUnauthenticated(w, r, h, t) {
-				Unauthorized(w, nil)
+				refuse(w, r, h, t, errNoToken)
 			}
 			return
 		}
@@ -67,7 +67,7 @@ func DataPlane(formats map[string]http.Handler, tokens TokenAuth, opts ...DataPl
 		if err != nil {
 			d.recordRefusal(r, tok, err)
 			if !d.refuseUnauthenticated(w, r, h, t) {
-				Unauthorized(w, err)
+				refuse(w, r, h, t, err)
 			}
 			return
 		}
@@ -82,6 +82,19 @@ func DataPlane(formats map[string]http.Handler, tokens TokenAuth, opts ...DataPl
 	})
 }
 
+// errNoToken is the refusal of a request without credentials: 401 with a
+// Basic challenge, after which Maven, cargo and pip send their token.
+var errNoToken = fault.Unauthenticated("", "authentication required")
+
+// refuse answers the request with err in the format's own error shape
+// (npm's JSON, Swift's problem details, ...) without routing it: the
+// format renders Target.Refused. A token that cannot be checked because
+// the store is down is the store's failure (503), not the client's (401).
+func refuse(w http.ResponseWriter, r *http.Request, h http.Handler, t *format.Target, err error) {
+	t.Refused = err
+	h.ServeHTTP(w, r.WithContext(format.WithTarget(r.Context(), t)))
+}
+
 // refuseUnauthenticated answers, in the format's shape, a request without
 // a valid token from a source over its rate, and reports whether it did.
 func (d *dataPlane) refuseUnauthenticated(w http.ResponseWriter, r *http.Request, h http.Handler, t *format.Target) bool {
@@ -92,8 +105,7 @@ func (d *dataPlane) refuseUnauthenticated(w http.ResponseWriter, r *http.Request
 	if ok {
 		return false
 	}
-	t.Refused = throttled(w, r, t.Format, wait, "Rate exceeded for requests without a valid token")
-	h.ServeHTTP(w, r.WithContext(format.WithTarget(r.Context(), t)))
+	refuse(w, r, h, t, throttled(w, r, t.Format, wait, "Rate exceeded for requests without a valid token"))
 	return true
 }
 

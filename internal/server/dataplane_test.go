@@ -38,8 +38,7 @@ func TestDataPlaneAuditsRejectedTokens(t *testing.T) {
 		}
 		return nil, fault.Unauthenticated("InvalidToken", "The authorization token is invalid.")
 	}
-	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })
-	h := requestID(DataPlane(map[string]http.Handler{"npm": ok}, tokens, AuditAuthFailures(log)))
+	h := requestID(DataPlane(map[string]http.Handler{"npm": jsonFormat()}, tokens, AuditAuthFailures(log)))
 	const path = "/npm/d/acme-111122223333/app/left-pad"
 	send := func(source, authorization string) int {
 		t.Helper()
@@ -92,12 +91,16 @@ func TestDataPlaneAuditsRejectedTokens(t *testing.T) {
 		t.Fatalf("record %+v", e)
 	}
 
-	for _, c := range []struct{ auth, reason string }{
-		{"Bearer expired-token", "The authorization token expired at 2025-01-01T00:00:00Z."},
-		{"Basic " + basic("aws", "foreign-token"), "the authorization token was issued for another domain"},
-		{"broken-store", "the authorization token could not be verified"},
+	for _, c := range []struct {
+		auth, reason string
+		code         int
+	}{
+		{"Bearer expired-token", "The authorization token expired at 2025-01-01T00:00:00Z.", http.StatusUnauthorized},
+		{"Basic " + basic("aws", "foreign-token"), "the authorization token was issued for another domain", http.StatusUnauthorized},
+		// The store failed, not the client's token: a server error.
+		{"broken-store", "the authorization token could not be verified", http.StatusInternalServerError},
 	} {
-		if code := send("198.51.100.7", c.auth); code != http.StatusUnauthorized {
+		if code := send("198.51.100.7", c.auth); code != c.code {
 			t.Fatalf("%s: %d", c.auth, code)
 		}
 		rs := records()["198.51.100.7"]
@@ -124,4 +127,31 @@ func basic(user, pass string) string {
 	r := httptest.NewRequest(http.MethodGet, "/", nil)
 	r.SetBasicAuth(user, pass)
 	return strings.TrimPrefix(r.Header.Get("Authorization"), "Basic ")
+}
+
+// TestDataPlaneRefusalsInFormatShape: a request without credentials, or
+// with a refused token, is answered by the format's own error renderer (a
+// JSON document for this npm-like protocol) with the Basic challenge that
+// makes Maven, cargo and pip send their token.
+func TestDataPlaneRefusalsInFormatShape(t *testing.T) {
+	tokens := func(ctx context.Context, tok, owner, domain string) (*auth.Principal, error) {
+		return nil, fault.Unauthenticated("InvalidToken", "The authorization token is invalid.")
+	}
+	h := DataPlane(map[string]http.Handler{"npm": jsonFormat()}, tokens)
+	for _, c := range []struct{ authorization, message string }{
+		{"", "authentication required"},
+		{"Bearer forged", "The authorization token is invalid."},
+	} {
+		r := httptest.NewRequest(http.MethodGet, "/npm/d/acme-111122223333/app/left-pad", nil)
+		if c.authorization != "" {
+			r.Header.Set("Authorization", c.authorization)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		var doc map[string]string
+		if w.Code != http.StatusUnauthorized || !strings.HasPrefix(w.Header().Get("WWW-Authenticate"), "Basic ") ||
+			w.Header().Get("Content-Type") != "application/json" || json.Unmarshal(w.Body.Bytes(), &doc) != nil || doc["error"] != c.message {
+			t.Errorf("%q: %d %v %q; want 401, a Basic challenge and {\"error\": %q}", c.authorization, w.Code, w.Header(), w.Body, c.message)
+		}
+	}
 }

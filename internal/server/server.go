@@ -337,14 +337,3 @@ func BearerToken(r *http.Request) string {
 	}
 	return h
 }
-
-// Unauthorized answers a data-plane request that lacks valid credentials with
-// the Basic challenge Maven and cargo need before they send them.
-func Unauthorized(w http.ResponseWriter, err error) {
-	w.Header().Set("WWW-Authenticate", `Basic realm="coffer"`)
-	msg := "authentication required"
-	if err != nil {
-		msg = fault.As(err).Message
-	}
-	http.Error(w, msg, http.StatusUnauthorized)
-}

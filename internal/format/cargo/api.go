@@ -135,7 +135,7 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request, c *format.Call)
 	total := 0
 	page := artifact.PageRequest{Max: 1000}
 	for {
-		pkgs, next, err := h.svc.ListPackages(ctx, repoRef(c.Target), artifact.PackageFilter{Format: artifact.FormatCargo}, page)
+		pkgs, next, err := h.svc.ListPackages(ctx, c.Target.Repo(), artifact.PackageFilter{Format: artifact.FormatCargo}, page)
 		if err != nil {
 			return err
 		}

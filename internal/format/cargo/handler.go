@@ -5,9 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"os"
-	"strings"
 
 	"coffer/internal/artifact"
 	"coffer/internal/auth"
@@ -110,38 +108,16 @@ func ownersUnsupported(w http.ResponseWriter, r *http.Request, c *format.Call) e
 // endpoint as the client reached it, and auth-required makes cargo send
 // its token on every request.
 func (h *Handler) serveConfig(w http.ResponseWriter, r *http.Request, c *format.Call) error {
-	b := Config(endpointBase(r, c.Target))
+	b := Config(c.Target.EndpointBase(r))
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.Write(b)
 	return nil
 }
 
-// endpointBase is the repository endpoint as the client reached it:
-// scheme (or X-Forwarded-Proto) and Host of the request and the path
-// before Target.Path, ending in "/".
-func endpointBase(r *http.Request, t *format.Target) string {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	if p := strings.ToLower(strings.TrimSpace(strings.Split(r.Header.Get("X-Forwarded-Proto"), ",")[0])); p == "http" || p == "https" {
-		scheme = p
-	}
-	prefix := strings.TrimSuffix(r.URL.Path, t.Path)
-	if !strings.HasSuffix(prefix, "/") {
-		prefix += "/"
-	}
-	return scheme + "://" + r.Host + (&url.URL{Path: prefix}).EscapedPath()
-}
-
-func repoRef(t *format.Target) artifact.RepoRef {
-	return artifact.RepoRef{DomainRef: artifact.DomainRef{Owner: t.DomainOwner, Name: t.Domain}, Repository: t.Repository}
-}
-
 // packageRef addresses a crate by its canonical name (the stored one).
 func packageRef(t *format.Target, name string) artifact.PackageRef {
-	return artifact.PackageRef{RepoRef: repoRef(t), Format: artifact.FormatCargo, Package: Canonical(name)}
+	return artifact.PackageRef{RepoRef: t.Repo(), Format: artifact.FormatCargo, Package: Canonical(name)}
 }
 
 func versionRef(t *format.Target, name, version string) artifact.VersionRef {

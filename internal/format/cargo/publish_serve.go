@@ -70,7 +70,7 @@ func (h *Handler) publish(w http.ResponseWriter, r *http.Request, c *format.Call
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return fault.Internal(err, "could not read the crate back")
 	}
-	entry := NewIndexEntry(m, cksum, "sparse+"+endpointBase(r, t))
+	entry := NewIndexEntry(m, cksum, "sparse+"+t.EndpointBase(r))
 	readme := m.Readme
 	if readme == "" && info != nil {
 		readme = string(info.Readme)

@@ -78,7 +78,7 @@ func (h *Handler) answerAudit(w http.ResponseWriter, r *http.Request, rq *reques
 // the engine's search order) holds the public:npmjs connection, and where
 // it points.
 func (h *Handler) reachesNpmjs(ctx context.Context, rq *request) (string, bool) {
-	srcs, err := h.svc.ExternalConnectionsReached(ctx, repoRef(rq.t, rq.t.Repository), artifact.FormatNpm)
+	srcs, err := h.svc.ExternalConnectionsReached(ctx, rq.t.Repo(), artifact.FormatNpm)
 	if err != nil {
 		return "", false
 	}

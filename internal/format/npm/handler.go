@@ -229,29 +229,12 @@ func callName(c *format.Call) (Name, error) {
 
 // call is the request and package name of a call.
 func call(r *http.Request, c *format.Call) (*request, Name, error) {
-	rq := &request{t: c.Target, base: endpointBase(r, c.Target)}
+	rq := &request{t: c.Target, base: c.Target.EndpointBase(r)}
 	if c.Param("name") == "" {
 		return rq, Name{}, nil
 	}
 	n, err := callName(c)
 	return rq, n, err
-}
-
-// endpointBase is the repository endpoint as the client reached it:
-// scheme and Host of the request and the path before Target.Path.
-func endpointBase(r *http.Request, t *format.Target) string {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	if p := strings.ToLower(strings.TrimSpace(strings.Split(r.Header.Get("X-Forwarded-Proto"), ",")[0])); p == "http" || p == "https" {
-		scheme = p
-	}
-	prefix := strings.TrimSuffix(r.URL.Path, t.Path)
-	if !strings.HasSuffix(prefix, "/") {
-		prefix += "/"
-	}
-	return scheme + "://" + r.Host + (&url.URL{Path: prefix}).EscapedPath()
 }
 
 // tarballURL is where a document points a version's tarball.
@@ -263,12 +246,8 @@ func (h *Handler) packageARN(t *format.Target, n Name) string {
 	return h.svc.PackageARN(t.DomainOwner, t.Domain, t.Repository, artifact.FormatNpm, n.Scope, n.Base)
 }
 
-func repoRef(t *format.Target, repository string) artifact.RepoRef {
-	return artifact.RepoRef{DomainRef: artifact.DomainRef{Owner: t.DomainOwner, Name: t.Domain}, Repository: repository}
-}
-
 func packageRefIn(t *format.Target, repository string, n Name) artifact.PackageRef {
-	return artifact.PackageRef{RepoRef: repoRef(t, repository), Format: artifact.FormatNpm, Namespace: n.Scope, Package: n.Base}
+	return artifact.PackageRef{RepoRef: t.RepoIn(repository), Format: artifact.FormatNpm, Namespace: n.Scope, Package: n.Base}
 }
 
 func packageRef(t *format.Target, n Name) artifact.PackageRef {

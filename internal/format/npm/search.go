@@ -83,7 +83,7 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request, rq *request, n 
 	after := ""
 	scanned := 0
 	for scanned < searchMaxScan {
-		ps, next, err := h.svc.ListPackages(ctx, repoRef(rq.t, rq.t.Repository), artifact.PackageFilter{Format: artifact.FormatNpm}, artifact.PageRequest{After: after, Max: 1000})
+		ps, next, err := h.svc.ListPackages(ctx, rq.t.Repo(), artifact.PackageFilter{Format: artifact.FormatNpm}, artifact.PageRequest{After: after, Max: 1000})
 		if err != nil {
 			h.writeError(w, r, err)
 			return

@@ -9,8 +9,10 @@ import (
 	"coffer/internal/format/guide"
 	"coffer/internal/format/maven"
 	"coffer/internal/format/npm"
+	"coffer/internal/format/nuget"
 	"coffer/internal/format/pypi"
 	"coffer/internal/format/rubygems"
+	"coffer/internal/format/swift"
 )
 
 // All are the plug-ins, in the console's tab order.
@@ -21,6 +23,8 @@ var All = []format.Plugin{
 	generic.Protocol,
 	cargo.Protocol,
 	rubygems.Protocol,
+	nuget.Protocol,
+	swift.Protocol,
 }
 
 // Guides are the console's connection instructions: the plug-ins' and

@@ -119,12 +119,8 @@ func (h *Handler) packageARN(t *format.Target, project string) string {
 	return h.svc.PackageARN(t.DomainOwner, t.Domain, t.Repository, artifact.FormatPypi, "", NormalizeName(project))
 }
 
-func repoRef(t *format.Target, repository string) artifact.RepoRef {
-	return artifact.RepoRef{DomainRef: artifact.DomainRef{Owner: t.DomainOwner, Name: t.Domain}, Repository: repository}
-}
-
 func packageRef(t *format.Target, project string) artifact.PackageRef {
-	return artifact.PackageRef{RepoRef: repoRef(t, t.Repository), Format: artifact.FormatPypi, Package: project}
+	return artifact.PackageRef{RepoRef: t.RepoIn(t.Repository), Format: artifact.FormatPypi, Package: project}
 }
 
 func versionRef(t *format.Target, project, version string) artifact.VersionRef {

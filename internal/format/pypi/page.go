@@ -455,7 +455,7 @@ func (h *Handler) storedFiles(ctx context.Context, t *format.Target, project str
 	if files, ok := h.fragments.Get(key, sum); ok {
 		return files, nil
 	}
-	ref := artifact.VersionRef{PackageRef: artifact.PackageRef{RepoRef: repoRef(t, v.Repository), Format: artifact.FormatPypi, Package: project}, Version: v.Version.Version}
+	ref := artifact.VersionRef{PackageRef: artifact.PackageRef{RepoRef: t.RepoIn(v.Repository), Format: artifact.FormatPypi, Package: project}, Version: v.Version.Version}
 	var files []storedFile
 	metas := map[string]string{}
 	after := ""
@@ -580,5 +580,5 @@ func (h *Handler) serveIndex(w http.ResponseWriter, r *http.Request, c *format.C
 // projects lists the PyPI packages of the repository and its upstreams, in
 // the engine's search order, sorted by name.
 func (h *Handler) projects(ctx context.Context, t *format.Target) ([]string, error) {
-	return h.svc.PackageNames(ctx, repoRef(t, t.Repository), artifact.FormatPypi)
+	return h.svc.PackageNames(ctx, t.RepoIn(t.Repository), artifact.FormatPypi)
 }

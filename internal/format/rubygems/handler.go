@@ -151,12 +151,8 @@ func (h *Handler) packageARN(t *format.Target, name string) string {
 	return h.svc.PackageARN(t.DomainOwner, t.Domain, t.Repository, artifact.FormatRuby, "", name)
 }
 
-func repoRef(t *format.Target, repository string) artifact.RepoRef {
-	return artifact.RepoRef{DomainRef: artifact.DomainRef{Owner: t.DomainOwner, Name: t.Domain}, Repository: repository}
-}
-
 func packageRef(t *format.Target, name string) artifact.PackageRef {
-	return artifact.PackageRef{RepoRef: repoRef(t, t.Repository), Format: artifact.FormatRuby, Package: name}
+	return artifact.PackageRef{RepoRef: t.RepoIn(t.Repository), Format: artifact.FormatRuby, Package: name}
 }
 
 func versionRef(t *format.Target, name, version string) artifact.VersionRef {

@@ -299,7 +299,7 @@ const infoParallelism = 8
 // name: the gems stored in the repository and its upstream repositories,
 // and the gems their runtime dependencies name that an upstream offers.
 func (h *Handler) gemSet(ctx context.Context, t *format.Target) ([]*document, error) {
-	queue, err := h.svc.PackageNames(ctx, repoRef(t, t.Repository), artifact.FormatRuby)
+	queue, err := h.svc.PackageNames(ctx, t.RepoIn(t.Repository), artifact.FormatRuby)
 	if err != nil {
 		return nil, err
 	}

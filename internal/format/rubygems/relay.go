@@ -152,7 +152,7 @@ func (w *headWriter) Write(p []byte) (int, error) {
 // the other would not be one (the second's header lines would read as
 // gems, and Bundler fails on a "---" line after the first).
 func (h *Handler) relaySources(ctx context.Context, t *format.Target) ([]artifact.ExternalSource, error) {
-	srcs, err := h.svc.ExternalConnectionsReached(ctx, repoRef(t, t.Repository), artifact.FormatRuby)
+	srcs, err := h.svc.ExternalConnectionsReached(ctx, t.RepoIn(t.Repository), artifact.FormatRuby)
 	if err != nil {
 		return nil, err
 	}
