@@ -3,6 +3,7 @@
 //
 //	coffer serve [flags]   run the server (coffer serve -h lists the flags)
 //	coffer migrate [flags] copy a deployment to other stores (coffer migrate -h)
+//	coffer rules set|list|delete [flags]   manage supply-chain rules on a server (coffer rules -h)
 //	coffer version         print the version
 package main
 
@@ -48,6 +49,8 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) er
 		return serve(ctx, cfg, getenv, stderr)
 	case "migrate":
 		return runMigrate(args[1:], getenv, stdout, stderr)
+	case "rules":
+		return runRules(args[1:], getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "coffer", version)
 		return nil
@@ -61,7 +64,8 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) er
 
 func usage(w io.Writer) error {
 	fmt.Fprintln(w, "usage: coffer serve [flags]   (coffer serve -h lists the flags)\n"+
-		"       coffer migrate --from METADATA,BLOBS --to METADATA,BLOBS [flags]   (coffer migrate -h)\n       coffer version")
+		"       coffer migrate --from METADATA,BLOBS --to METADATA,BLOBS [flags]   (coffer migrate -h)\n"+
+		"       coffer rules set|list|delete --endpoint-url URL --domain D [flags]   (coffer rules -h)\n       coffer version")
 	return errors.New("no command given")
 }
 

@@ -21,6 +21,7 @@ import (
 	"coffer/internal/authz"
 	"coffer/internal/backend"
 	"coffer/internal/blob"
+	"coffer/internal/cofferapi"
 	"coffer/internal/config"
 	"coffer/internal/console"
 	"coffer/internal/controlplane"
@@ -149,6 +150,7 @@ func assemble(ctx context.Context, cfg config.Config, getenv func(string) string
 		Unauthenticated: cfg.UnauthenticatedLimit})
 	handler := server.Handler(server.Deps{
 		ControlPlane:      controlplane.New(controlplane.Config{PublicURL: cfg.PublicURL}, svc, authorizer, identity, log),
+		Coffer:            cofferapi.New(cofferapi.Config{Service: svc, Store: meta, Authorizer: authorizer, Audit: auditLog, Log: log}),
 		WriteControlError: controlplane.WriteError,
 		Verifier:          &sigv4.Verifier{Lookup: identity.Lookup, Scopes: []sigv4.Scope{{Service: "codeartifact", Region: cfg.Region}}},
 		QueryVerifier:     &sigv4.Verifier{Lookup: identity.Lookup, Scopes: queryScopes(cfg.Region)},

@@ -1,8 +1,9 @@
 // Package server assembles coffer's HTTP surfaces on one listener: the
 // CodeArtifact control plane under /v1/, the data plane under
-// /<format>/d/<domain>-<owner>/<repository>/, and /healthz, /readyz and
-// /metrics. It owns the cross-cutting middleware: request ids, panic
-// recovery, structured access logs, metrics and authentication.
+// /<format>/d/<domain>-<owner>/<repository>/, the coffer-specific API under
+// /coffer/v1/, and /healthz, /readyz and /metrics. It owns the
+// cross-cutting middleware: request ids, panic recovery, structured access
+// logs, metrics and authentication.
 package server
 
 import (
@@ -41,6 +42,10 @@ type Deps struct {
 	// scopes only.
 	Verifier      *sigv4.Verifier
 	QueryVerifier *sigv4.Verifier
+	// Coffer serves the coffer-specific API under /coffer/v1/ once the
+	// request's SigV4 signature verified, as the control plane's (nil: not
+	// served); its errors have the control plane's shape.
+	Coffer http.Handler
 	// DataPlane serves native package-manager protocols.
 	DataPlane http.Handler
 	// Query serves the AWS Query protocol (POST /) by the SigV4 signing
@@ -90,6 +95,9 @@ func Handler(d Deps) http.Handler {
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.Handle("/v1/", m.surface("control", sigv4Auth(d, limitControl(d, d.ControlPlane))))
+	if d.Coffer != nil {
+		mux.Handle("/coffer/v1/", m.surface("coffer", sigv4Auth(d, d.Coffer)))
+	}
 	d.Query = limitQuery(d)
 	mux.Handle("POST /{$}", m.surface("query", queryAuth(d)))
 	if d.Console != nil {

@@ -75,6 +75,9 @@ type Settings interface {
 	DeleteSetting(key string) error
 	// ListSettings returns every setting, ordered by key (for migration).
 	ListSettings() ([]Setting, error)
+	// ListSettingsPrefix returns the settings whose key starts with
+	// prefix, ordered by key.
+	ListSettingsPrefix(prefix string) ([]Setting, error)
 }
 
 // Setting is one installation-wide value.

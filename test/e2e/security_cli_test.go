@@ -22,7 +22,13 @@ const seedPolicy = `{"Version":"2012-10-17","Statement":[
 // runAWS runs the aws CLI with env in dir and returns stdout, stderr, exit code.
 func runAWS(t *testing.T, env []string, dir string, args ...string) (string, string, int) {
 	t.Helper()
-	cmd := exec.Command("aws", args...)
+	return runProgram(t, env, dir, "aws", args...)
+}
+
+// runProgram runs program with env in dir and returns stdout, stderr, exit code.
+func runProgram(t *testing.T, env []string, dir, program string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(program, args...)
 	cmd.Env, cmd.Dir = env, dir
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb

@@ -48,6 +48,19 @@ func (t *Tx) ListSettings() ([]store.Setting, error) {
 	return out, t.wrap(err, "list settings")
 }
 
+// ListSettingsPrefix implements store.Settings.
+func (t *Tx) ListSettingsPrefix(prefix string) ([]store.Setting, error) {
+	w := &where{d: t.d}
+	w.prefix("key", prefix)
+	out, err := list(t, func(r Row) (st store.Setting, err error) {
+		var v []byte
+		err = r.Scan(&st.Key, &v)
+		st.Value = string(v)
+		return st, err
+	}, "SELECT key, value FROM settings"+w.String()+" ORDER BY key", w.args...)
+	return out, t.wrap(err, "list settings")
+}
+
 const domainColumns = "id, owner, name, status, encryption_key, created_time, policy_document, policy_revision"
 
 func scanDomain(r Row) (store.Domain, error) {

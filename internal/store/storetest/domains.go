@@ -27,6 +27,26 @@ func testSettings(t *testing.T, s store.Store) {
 	check(t, "overwritten setting", get(t, s, func(tx store.Tx) (string, error) { return tx.GetSetting("account-id") }), "444455556666")
 	check(t, "ListSettings", get(t, s, func(tx store.Tx) ([]store.Setting, error) { return tx.ListSettings() }),
 		[]store.Setting{{Key: "account-id", Value: "444455556666"}, {Key: "empty", Value: ""}, {Key: "sealed", Value: "\xff\x00\xfe sealed bytes"}})
+	mustWrite(t, s, func(tx store.Tx) error {
+		for _, k := range []string{"rules/a/1", "rules/a/2", "rules/b/1", "rules0", "rulez"} {
+			if err := tx.PutSetting(k, k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	check(t, "ListSettingsPrefix", get(t, s, func(tx store.Tx) ([]store.Setting, error) { return tx.ListSettingsPrefix("rules/a/") }),
+		[]store.Setting{{Key: "rules/a/1", Value: "rules/a/1"}, {Key: "rules/a/2", Value: "rules/a/2"}})
+	check(t, "ListSettingsPrefix of '%' and '_'", get(t, s, func(tx store.Tx) ([]store.Setting, error) { return tx.ListSettingsPrefix("rules_") }),
+		[]store.Setting(nil))
+	mustWrite(t, s, func(tx store.Tx) error {
+		for _, k := range []string{"rules/a/1", "rules/a/2", "rules/b/1", "rules0", "rulez"} {
+			if err := tx.DeleteSetting(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	mustWrite(t, s, func(tx store.Tx) error { return tx.DeleteSetting("empty") })
 	wantNotFound(t, "deleted setting", readErr(t, s, func(tx store.Tx) error { return discard(tx.GetSetting("empty")) }))
 	wantNotFound(t, "delete a missing setting", writeErr(t, s, func(tx store.Tx) error { return tx.DeleteSetting("empty") }))

@@ -1,0 +1,139 @@
+package osv
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+func TestIndex(t *testing.T) {
+	tab := Ecosystems{
+		"npm":  {Compare: CompareSemVer, Valid: ValidSemVer},
+		"PyPI": {Compare: CompareSemVer, Name: strings.ToLower},
+	}
+	x := NewIndex(tab)
+	ghsa, _ := Parse([]byte(ghsaRecord))
+	mal, _ := Parse([]byte(malRecord))
+	gone, _ := Parse([]byte(withdrawnRecord))
+	twice := &Record{ID: "GHSA-twice", Affected: []Affected{
+		{Package: Package{"npm", "left-pad", ""}, Versions: []string{"1.0.0"}},
+		{Package: Package{"npm", "left-pad", ""}, Ranges: []Range{{Type: RangeSemVer, Events: []Event{ev(Introduced, "1.0.0"), ev(Fixed, "1.0.1")}}}},
+		{Package: Package{"PyPI", "Left-Pad", ""}, Versions: []string{"1.0.0"}},
+	}}
+	for _, r := range []*Record{ghsa, mal, twice} {
+		if !x.Add(r) {
+			t.Fatalf("%s not added", r.ID)
+		}
+	}
+	if x.Add(gone) || x.Add(mal) {
+		t.Fatal("withdrawn or duplicate record added")
+	}
+	if x.Len() != 3 { // before the Go record below
+		t.Fatalf("len %d", x.Len())
+	}
+	got := x.Lookup("npm", "left-pad", "1.0.0")
+	if fmt.Sprint(got) != "[{GHSA-xxxx-yyyy-zzzz false MODERATE} {GHSA-twice false UNKNOWN}]" {
+		t.Fatalf("lookup %v", got)
+	}
+	if got := x.Lookup("npm", "left-pad", "1.3.0"); len(got) != 0 {
+		t.Fatalf("fixed version matched: %v", got)
+	}
+	if got := x.Lookup("npm", "evil-pkg", "0.0.1-x"); len(got) != 1 || !got[0].Malicious || got[0].ID != "MAL-2024-1234" {
+		t.Fatalf("malicious: %v", got)
+	}
+	if got := x.Lookup("PyPI", "LEFT-PAD", "1.0.0"); len(got) != 1 || got[0].ID != "GHSA-twice" {
+		t.Fatalf("normalised name: %v", got)
+	}
+	// A malicious package in an ecosystem without an order is still found.
+	x.Add(&Record{ID: "MAL-2024-9", Affected: []Affected{{Package: Package{"Go", "example.com/m", ""},
+		Ranges: []Range{{Type: RangeEcosystem, Events: []Event{ev(Introduced, "0")}}}}}})
+	if got := x.Lookup("Go", "example.com/m", "v1.2.3"); len(got) != 1 || !got[0].Malicious {
+		t.Fatalf("unordered ecosystem: %v", got)
+	}
+	if !x.Has("npm", "evil-pkg") || x.Has("npm", "x") || x.Has("npm", "nothing") {
+		t.Fatal("Has")
+	}
+}
+
+// synthetic makes record i of a feed shaped like osv.dev's npm export:
+// ~20,000 packages, one range each, a versions list on some.
+func synthetic(i int) *Record {
+	r := &Record{
+		ID:       fmt.Sprintf("GHSA-%04x-%04x-%04x", i>>16, i&0xffff, i*7&0xffff),
+		Modified: "2024-01-01T00:00:00Z",
+		Summary:  "Synthetic advisory number " + fmt.Sprint(i),
+		Affected: []Affected{{
+			Package: Package{Ecosystem: "npm", Name: fmt.Sprintf("package-%d", i%20000)},
+			Ranges: []Range{{Type: RangeSemVer, Events: []Event{
+				{Introduced, fmt.Sprintf("%d.0.0", i%7)},
+				{Fixed, fmt.Sprintf("%d.%d.%d", i%7, i%13+1, i%5)},
+			}}},
+		}},
+		DatabaseSpecific: []byte(`{"severity":"HIGH"}`),
+	}
+	if i%10 == 0 {
+		r.ID = fmt.Sprintf("MAL-2024-%d", i)
+		r.Affected[0].Ranges[0].Events = []Event{{Introduced, "0"}}
+	}
+	if i%4 == 0 {
+		r.Affected[0].Versions = []string{fmt.Sprintf("%d.0.0", i%7), fmt.Sprintf("%d.0.1", i%7)}
+	}
+	return r
+}
+
+const benchRecords = 200_000
+
+// BenchmarkIndexBuild builds an index of 200,000 records per iteration
+// and reports the heap the index keeps per record.
+func BenchmarkIndexBuild(b *testing.B) {
+	recs := make([]*Record, benchRecords)
+	for i := range recs {
+		recs[i] = synthetic(i)
+	}
+	tab := Ecosystems{"npm": {Compare: CompareSemVer, Valid: ValidSemVer}}
+	var before, after runtime.MemStats
+	b.ReportAllocs()
+	b.ResetTimer()
+	var x *Index
+	for range b.N {
+		x = NewIndex(tab)
+		for _, r := range recs {
+			x.Add(r)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchRecords), "ns/record")
+	runtime.KeepAlive(x)
+	// Heap kept: what an import holds, records made and dropped one at a
+	// time so that the index alone keeps their strings.
+	recs, x = nil, nil
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	x = NewIndex(tab)
+	for i := range benchRecords {
+		x.Add(synthetic(i))
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/benchRecords, "heapB/record")
+	runtime.KeepAlive(x)
+}
+
+// BenchmarkLookup looks up one version of one package in an index of
+// 200,000 records (10 records per package).
+func BenchmarkLookup(b *testing.B) {
+	x := NewIndex(Ecosystems{"npm": {Compare: CompareSemVer, Valid: ValidSemVer}})
+	for i := range benchRecords {
+		x.Add(synthetic(i))
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	n := 0
+	for range b.N {
+		n += len(x.Lookup("npm", "package-12345", "3.5.0"))
+	}
+	if n == 0 {
+		b.Fatal("no match")
+	}
+}

@@ -1,0 +1,74 @@
+package rules
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"coffer/internal/fault"
+	"coffer/internal/store"
+)
+
+// Rules are kept one per row of the settings table, under
+// "rules/<owner>/<domain>/<id>", as JSON: they are few, read whole when a
+// set is compiled, and need no schema change.
+const settingPrefix = "rules/"
+
+func domainPrefix(owner, domain string) string {
+	return settingPrefix + owner + "/" + domain + "/"
+}
+
+// Put stores r, which Validate accepted, replacing the rule of the same id.
+func Put(tx store.Tx, r *Rule) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	return tx.PutSetting(domainPrefix(r.DomainOwner, r.Domain)+r.ID, string(b))
+}
+
+// Get returns the rule id of a domain; fault.NotFound if there is none.
+func Get(tx store.Tx, owner, domain, id string) (*Rule, error) {
+	v, err := tx.GetSetting(domainPrefix(owner, domain) + id)
+	if errors.Is(err, fault.ErrNotFound) {
+		return nil, fault.NotFound("rule", id, "rule %s not found in domain %s", id, domain)
+	} else if err != nil {
+		return nil, err
+	}
+	var r Rule
+	if err := json.Unmarshal([]byte(v), &r); err != nil {
+		return nil, fmt.Errorf("rule %s: %w", id, err)
+	}
+	return &r, nil
+}
+
+// Delete removes the rule id of a domain; fault.NotFound if there is none.
+func Delete(tx store.Tx, owner, domain, id string) error {
+	err := tx.DeleteSetting(domainPrefix(owner, domain) + id)
+	if errors.Is(err, fault.ErrNotFound) {
+		return fault.NotFound("rule", id, "rule %s not found in domain %s", id, domain)
+	}
+	return err
+}
+
+// List returns the rules of a domain (every domain when domain is ""),
+// ordered by domain then id.
+func List(tx store.Tx, owner, domain string) ([]Rule, error) {
+	prefix := settingPrefix
+	if domain != "" {
+		prefix = domainPrefix(owner, domain)
+	}
+	rows, err := tx.ListSettingsPrefix(prefix)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Rule, 0, len(rows))
+	for _, row := range rows {
+		var r Rule
+		if err := json.Unmarshal([]byte(row.Value), &r); err != nil {
+			return nil, fmt.Errorf("rule %s: %w", row.Key, err)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
