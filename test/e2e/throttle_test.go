@@ -277,15 +277,17 @@ func TestDataPlaneRateLimitFlag(t *testing.T) {
 }
 
 // TestCLIRetryModeCompletesBurst: 500 GetAuthorizationToken calls from one
-// principal with the default quota, made by botocore — the library the aws
+// principal at AWS's rate (40/s), made by botocore — the library the aws
 // CLI is built on — configured the way a CI job configures the CLI
 // (AWS_RETRY_MODE=standard, AWS_MAX_ATTEMPTS=10, read from the environment
 // by the same code). One Python process stands in for 500 CLI processes,
 // which would take minutes to start on their own; the retry logic is the
-// CLI's own. Part of the burst is throttled and every call completes.
+// CLI's own. The bucket holds one second of the rate rather than the
+// default ten, so that the burst outruns it however fast this machine
+// runs Python: part of it is throttled and every call completes.
 func TestCLIRetryModeCompletesBurst(t *testing.T) {
 	py := need(t, "python3")
-	c := startCoffer(t, t.TempDir())
+	c := startCoffer(t, t.TempDir(), "--api-rate", "GetAuthorizationToken=40/40")
 	cli := newAWSCLI(t, c)
 	cli.ok("", "create-domain", "--domain", "ci")
 	before := throttledCount(t, c, "control", "GetAuthorizationToken")
