@@ -37,20 +37,6 @@ type Identities interface {
 	PrincipalTags(ctx context.Context, p *auth.Principal) (map[string]string, error)
 }
 
-// IdentityPolicies adapts a function returning identity policies to
-// Identities, for principals without tags.
-type IdentityPolicies func(ctx context.Context, p *auth.Principal) ([]policy.Labeled, error)
-
-// IdentityPolicies calls f.
-func (f IdentityPolicies) IdentityPolicies(ctx context.Context, p *auth.Principal) ([]policy.Labeled, error) {
-	return f(ctx, p)
-}
-
-// PrincipalTags returns none.
-func (IdentityPolicies) PrincipalTags(context.Context, *auth.Principal) (map[string]string, error) {
-	return nil, nil
-}
-
 // Authorizer evaluates policies for the control and data planes.
 type Authorizer struct {
 	svc      *artifact.Service

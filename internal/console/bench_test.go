@@ -93,9 +93,7 @@ func TestPackagesTable100k(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	real := authz.New(h.svc, authz.IdentityPolicies(func(context.Context, *auth.Principal) ([]policy.Labeled, error) {
-		return []policy.Labeled{{Label: "user-policy read-only", Policy: readOnly}}, nil
-	}), nil)
+	real := authz.New(h.svc, fixedIdentity{{Label: "user-policy read-only", Policy: readOnly}}, nil)
 	userConsole, err := New(Config{Service: h.svc, Authorizer: real, Lookup: h.keys.lookup, MintToken: h.console.cfg.MintToken,
 		Sealer: h.console.cfg.Sealer, Store: h.meta, PublicURL: h.console.cfg.PublicURL})
 	if err != nil {
@@ -157,4 +155,15 @@ func TestPackagesTable100k(t *testing.T) {
 				times[len(times)/2].Round(10*time.Microsecond), times[len(times)*99/100].Round(10*time.Microsecond))
 		}
 	}
+}
+
+// fixedIdentity gives every principal the same identity policies and no tags.
+type fixedIdentity []policy.Labeled
+
+func (f fixedIdentity) IdentityPolicies(context.Context, *auth.Principal) ([]policy.Labeled, error) {
+	return f, nil
+}
+
+func (fixedIdentity) PrincipalTags(context.Context, *auth.Principal) (map[string]string, error) {
+	return nil, nil
 }
