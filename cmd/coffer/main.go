@@ -4,6 +4,7 @@
 //	coffer serve [flags]   run the server (coffer serve -h lists the flags)
 //	coffer migrate [flags] copy a deployment to other stores (coffer migrate -h)
 //	coffer rules set|list|delete [flags]   manage supply-chain rules on a server (coffer rules -h)
+//	coffer osv import|list|delete [flags]  manage imported OSV advisory data on a server (coffer osv -h)
 //	coffer version         print the version
 package main
 
@@ -51,6 +52,10 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) er
 		return runMigrate(args[1:], getenv, stdout, stderr)
 	case "rules":
 		return runRules(args[1:], getenv, stdout, stderr)
+	case "check":
+		return runCheck(args[1:], getenv, stdout, stderr)
+	case "osv":
+		return runOSV(args[1:], getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "coffer", version)
 		return nil
@@ -65,7 +70,10 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) er
 func usage(w io.Writer) error {
 	fmt.Fprintln(w, "usage: coffer serve [flags]   (coffer serve -h lists the flags)\n"+
 		"       coffer migrate --from METADATA,BLOBS --to METADATA,BLOBS [flags]   (coffer migrate -h)\n"+
-		"       coffer rules set|list|delete --endpoint-url URL --domain D [flags]   (coffer rules -h)\n       coffer version")
+		"       coffer rules set|list|delete --endpoint-url URL --domain D [flags]   (coffer rules -h)\n"+
+		"       coffer osv import|list|delete --endpoint-url URL [flags]   (coffer osv -h)\n"+
+		"       coffer check withheld|lockfile|quarantined --endpoint-url URL --domain D [flags]   (coffer check -h)\n"+
+		"       coffer version")
 	return errors.New("no command given")
 }
 

@@ -6,22 +6,6 @@ import (
 	"testing"
 )
 
-func TestSplitVersion(t *testing.T) {
-	for _, tc := range []struct{ in, pkg, version string }{
-		{"left-pad@1.3.0", "left-pad", "1.3.0"},
-		{"@acme/ui@1.2.3", "@acme/ui", "1.2.3"},
-		{"@acme/ui", "@acme/ui", ""},
-		{"org.example:lib@2.0", "org.example:lib", "2.0"},
-		{"/npm//left-pad$@1.3.0", "/npm//left-pad$", "1.3.0"},
-		{"/npm/@acme/*", "/npm/@acme/*", ""},
-		{"/npm/acme/ui$", "/npm/acme/ui$", ""},
-	} {
-		if pkg, version := splitVersion(tc.in); pkg != tc.pkg || version != tc.version {
-			t.Errorf("splitVersion(%q) = %q, %q; want %q, %q", tc.in, pkg, version, tc.pkg, tc.version)
-		}
-	}
-}
-
 func TestPackagePattern(t *testing.T) {
 	for _, tc := range []struct{ format, in, want string }{
 		{"npm", "left-pad", "/npm//left-pad$"},

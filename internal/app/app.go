@@ -12,7 +12,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"time"
 
+	"coffer/internal/advisory"
 	"coffer/internal/artifact"
 	"coffer/internal/audit"
 	"coffer/internal/auth/policy"
@@ -27,8 +29,11 @@ import (
 	"coffer/internal/controlplane"
 	"coffer/internal/format"
 	"coffer/internal/format/plugins"
+	"coffer/internal/gate"
 	"coffer/internal/iam"
+	"coffer/internal/osv/ecosystems"
 	"coffer/internal/quota"
+	"coffer/internal/rules"
 	"coffer/internal/server"
 	"coffer/internal/store"
 	"coffer/internal/upstream"
@@ -39,8 +44,10 @@ type App struct {
 	Handler  http.Handler
 	Service  *artifact.Service
 	Identity *iam.Identity
-	meta     store.Store
-	audit    *audit.Log
+	// Advisories are the imported OSV sources and their index.
+	Advisories *advisory.Sources
+	meta       store.Store
+	audit      *audit.Log
 }
 
 // New assembles coffer for cfg. getenv supplies the secrets that are read
@@ -120,20 +127,27 @@ func assemble(ctx context.Context, cfg config.Config, getenv func(string) string
 	if err != nil {
 		return nil, fmt.Errorf("identity: %w", err)
 	}
+	// Imported OSV data: one blob and one settings row per source, the
+	// index rebuilt on every node when they change.
+	advisories := advisory.New(advisory.Config{Store: meta, Blobs: blobs, Log: log, Ecosystems: ecosystems.Table(),
+		SpoolDir: spool, SyncURLs: cfg.OSVSync, SyncInterval: cfg.OSVSyncInterval})
 	svc := artifact.New(artifact.Config{Region: cfg.Region, AccountID: identity.AccountID(), MaxAssetSize: cfg.MaxAssetSize,
 		ValidatePolicy: validateResourcePolicy, ExternalConnectionURLs: cfg.ExternalConnections,
 		MaxDomains: cfg.MaxDomains, MaxRepositoriesPerDomain: cfg.MaxRepositoriesPerDomain, MaxPackageGroupsPerDomain: cfg.MaxPackageGroupsPerDomain},
-		meta, blobs, log)
+		meta, advisories.Retain(blobs), log) // the artifact service's orphan collection keeps the sources' blobs
 	auditLog, err := audit.Open(filepath.Join(cfg.DataDir, "audit.log"))
 	if err != nil {
 		return nil, fmt.Errorf("audit log: %w", err)
 	}
 	authorizer := authz.New(svc, identity, auditLog)
-	deps := format.Deps{Engine: svc, Authorizer: authorizer, Log: log,
+	supplyChain := gate.New(gate.Config{Rules: rules.NewLoader(meta, rules.Options{Compare: gate.CompareVersions}),
+		Advisories: advisories, Audit: auditLog, Store: meta, Log: log})
+	svc.SetGate(supplyChain)
+	deps := format.Deps{Engine: svc, Authorizer: authorizer, Log: log, Advisories: advisories.Index, // npm audit without public:npmjs
 		// One upstream client for every format: one address policy, one
 		// deduplication of fetches, one document cache budget.
 		Fetcher: format.NewFetcher(format.FetcherConfig{Blobs: blobs, URLs: svc, Log: log,
-			Upstream: upstream.Config{MetadataCacheBytes: upstreamDocumentCache}}),
+			Upstream: upstream.Config{MetadataCacheBytes: upstreamDocumentCache, MetadataTTL: cfg.UpstreamMetadataMaxAge}}),
 		Limits: format.Limits{MaxAssetSize: cfg.MaxAssetSize, SpoolDir: spool}}
 	protocols := map[string]http.Handler{}
 	for _, p := range plugins.All {
@@ -148,9 +162,11 @@ func assemble(ctx context.Context, cfg config.Config, getenv func(string) string
 	}
 	limits := quota.New(quota.Config{API: cfg.APIRates, DataPlane: cfg.DataPlaneLimit, Repository: cfg.RepositoryLimit,
 		Unauthenticated: cfg.UnauthenticatedLimit})
+	cofferAPI := cofferapi.New(cofferapi.Config{Service: svc, Store: meta, Authorizer: authorizer, Audit: auditLog, Log: log,
+		Advisories: advisories, MaxOSVImportSize: cfg.MaxOSVImportSize, Gate: supplyChain})
 	handler := server.Handler(server.Deps{
 		ControlPlane:      controlplane.New(controlplane.Config{PublicURL: cfg.PublicURL}, svc, authorizer, identity, log),
-		Coffer:            cofferapi.New(cofferapi.Config{Service: svc, Store: meta, Authorizer: authorizer, Audit: auditLog, Log: log}),
+		Coffer:            cofferAPI,
 		WriteControlError: controlplane.WriteError,
 		Verifier:          &sigv4.Verifier{Lookup: identity.Lookup, Scopes: []sigv4.Scope{{Service: "codeartifact", Region: cfg.Region}}},
 		QueryVerifier:     &sigv4.Verifier{Lookup: identity.Lookup, Scopes: queryScopes(cfg.Region)},
@@ -166,7 +182,11 @@ func assemble(ctx context.Context, cfg config.Config, getenv func(string) string
 		Log:               log,
 	})
 	go svc.CollectOrphansEvery(ctx, artifact.OrphanGrace, artifact.OrphanInterval)
-	return &App{Handler: handler, Service: svc, Identity: identity, meta: meta, audit: auditLog}, nil
+	// Cached versions that new advisories mark malicious are quarantined
+	// within seconds, not at their next download.
+	go supplyChain.Run(ctx, svc, gateSweepInterval)
+	go advisories.Run(ctx)
+	return &App{Handler: handler, Service: svc, Identity: identity, Advisories: advisories, meta: meta, audit: auditLog}, nil
 }
 
 // ready checks that both stores answer: the metadata store with a read of the
@@ -183,6 +203,10 @@ func ready(ctx context.Context, meta store.Store, blobs blob.Store) error {
 }
 
 const emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+// gateSweepInterval is how often the supply-chain gate checks whether its
+// rules or advisories changed, and sweeps the stored versions when they did.
+const gateSweepInterval = 10 * time.Second
 
 // upstreamDocumentCache bounds the upstream documents (packuments, simple
 // pages, maven-metadata.xml) kept in memory for every format together.

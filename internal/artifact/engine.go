@@ -14,6 +14,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"time"
 
 	"coffer/internal/blob"
 	"coffer/internal/store"
@@ -55,6 +56,11 @@ type ReadRequest struct {
 	// stored in the requested repository itself (Maven re-reads what it is
 	// deploying); never through upstreams.
 	AllowUnfinished bool
+	// Published, when set, tells when the external registry published the
+	// version, as its index says (zero when it does not say): asked before
+	// Fetch, so that a cooldown refuses a download before anything is
+	// fetched, and kept with the ingested version.
+	Published func(ctx context.Context, src ExternalSource) (time.Time, error)
 }
 
 // ReadResult is what ReadAsset found.
@@ -113,8 +119,15 @@ type PackageView struct {
 	// the connection, keeps a record of them that cannot be read
 	// (Archived, Disposed, Unfinished), so ReadAsset would not fetch them.
 	// Formats leave them out of the versions they list from upstream
-	// indexes.
+	// indexes. Versions the supply-chain gate refuses are among them,
+	// whether External is empty or not.
 	Withheld []string
+	// Refused lists the stored versions the supply-chain gate withholds,
+	// with why (Admit decides the ones only external registries list).
+	Refused []RefusedVersion
+
+	gate *gateOf // nil: the gate refuses nothing of this package
+	ref  PackageRef
 }
 
 // RepositoryMetadata is one repository's package-level metadata.

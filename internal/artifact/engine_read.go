@@ -11,8 +11,10 @@ package artifact
 // FetchFunc still runs at most once.
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"time"
 
 	"coffer/internal/blob"
 	"coffer/internal/fault"
@@ -31,6 +33,9 @@ type fetchedBlob struct {
 	digests blob.Digests
 	created bool // this read created it: remove it again unless recorded
 	used    bool // an asset now references it
+	// published is when the external registry published the version
+	// (zero: it did not say).
+	published time.Time
 }
 
 func (s *Service) readAsset(ctx context.Context, req ReadRequest) (*ReadResult, error) {
@@ -38,6 +43,9 @@ func (s *Service) readAsset(ctx context.Context, req ReadRequest) (*ReadResult, 
 	// checks below is ever remembered, so a hit needs no checking again.
 	key := hitKey{ref: req.VersionRef, asset: req.Asset, allowUnfinished: req.AllowUnfinished, external: req.Fetch != nil}
 	if h, ok := s.hits.Get(key, s.meta.Generation()); ok {
+		if err := s.admitStored(ctx, req.VersionRef, cmp.Or(req.Owner, s.cfg.AccountID), h.ver); err != nil {
+			return nil, err
+		}
 		return s.openResult(ctx, h.pkg, h.ver, h.asset, h.repo)
 	}
 	ref, err := normalizedRef(req.PackageRef)
@@ -71,6 +79,11 @@ func (s *Service) readAsset(ctx context.Context, req ReadRequest) (*ReadResult, 
 		}); err != nil {
 			return nil, err
 		}
+		if plan.hit != nil {
+			if err := s.admitStored(ctx, vref, plan.d.Owner, plan.hit.ver); err != nil {
+				return nil, err
+			}
+		}
 		var res *ReadResult
 		switch {
 		case plan.hit != nil && plan.hit.repo.ID == plan.r.ID:
@@ -80,11 +93,15 @@ func (s *Service) readAsset(ctx context.Context, req ReadRequest) (*ReadResult, 
 			res, err = s.retainHit(ctx, vref, req, plan.hit.asset.Blob)
 		default:
 			if fetched == nil {
+				published, err := s.admitExternal(ctx, vref, plan.d.Owner, req, *plan.ext)
+				if err != nil {
+					return nil, err
+				}
 				dg, created, err := req.Fetch(ctx, *plan.ext)
 				if err != nil {
 					return nil, err
 				}
-				fetched = &fetchedBlob{digests: dg, created: created}
+				fetched = &fetchedBlob{digests: dg, created: created, published: published}
 			}
 			res, err = s.ingestFetched(ctx, vref, req, fetched)
 		}
@@ -194,7 +211,8 @@ func (s *Service) ingestFetched(ctx context.Context, ref VersionRef, req ReadReq
 		origin := func() *store.Version {
 			now := timeNow()
 			return &store.Version{Version: ref.Version, Status: StatusPublished, OriginType: OriginExternal,
-				OriginExternalConnection: plan.ext.Connection, CreatedTime: now, PublishedTime: now}
+				OriginExternalConnection: plan.ext.Connection, CreatedTime: now, PublishedTime: now,
+				UpstreamPublishedTime: f.published}
 		}
 		h := plan.holder
 		k, err := keepAsset(tx, plan.d, h.repo, h.pkg, plan.holderVer, ref.PackageRef, asset, origin, req.NewVersion, req.UpdateVersion)
@@ -342,7 +360,7 @@ func fillVersion(v *store.Version, hook func(*store.Version)) {
 	hook(v)
 	v.ID, v.PackageID, v.Version, v.Revision, v.Status = keep.ID, keep.PackageID, keep.Version, keep.Revision, keep.Status
 	v.OriginType, v.OriginRepository, v.OriginExternalConnection = keep.OriginType, keep.OriginRepository, keep.OriginExternalConnection
-	v.CreatedTime, v.PublishedTime = keep.CreatedTime, keep.PublishedTime
+	v.CreatedTime, v.PublishedTime, v.UpstreamPublishedTime = keep.CreatedTime, keep.PublishedTime, keep.UpstreamPublishedTime
 }
 
 // checkAssetCount refuses a new asset for a version that has the most it may.

@@ -80,6 +80,22 @@ func (s *Service) viewPackage(ctx context.Context, ref PackageRef, includeUnlist
 		if len(view.External) > 0 {
 			view.Withheld = slices.Sorted(maps.Keys(withheld))
 		}
+		if view.gate, err = s.verdicts(ctx, ref, rc.d.Owner); err != nil {
+			return err
+		}
+		if view.gate != nil {
+			view.ref = ref
+			view.gate.gateView(view)
+			slices.Sort(view.Withheld)
+			view.Withheld = slices.Compact(view.Withheld)
+			conns := make([]string, len(view.External))
+			for i, e := range view.External {
+				conns[i] = e.Connection
+			}
+			if err := s.sightings.load(tx, ref, conns); err != nil {
+				return err
+			}
+		}
 		if !found && len(view.External) == 0 {
 			return fault.NotFound("package", ref.Package, "Package not found in repository %s or its upstreams. Package = PackageCoordinate{packageType=%s, packageNamespace=%s, packageName=%s}",
 				rc.r.Name, ref.Format, ref.Namespace, ref.Package)
@@ -107,10 +123,12 @@ func (s *Service) ViewStamp(ctx context.Context, ref PackageRef) (string, []Exte
 	}
 	gen := s.meta.Generation()
 	if e, ok := s.stamps.Get(ref, gen); ok {
-		return e.stamp, slices.Clone(e.external), nil
+		suffix, err := s.gateStamp(ctx, ref, e.owner)
+		return e.stamp + suffix, slices.Clone(e.external), err
 	}
 	var b strings.Builder
 	var external []ExternalSource
+	var owner string
 	err = s.meta.Read(ctx, func(tx store.Tx) error {
 		rc, err := s.reachOf(tx, ref)
 		if err == nil {
@@ -119,6 +137,7 @@ func (s *Service) ViewStamp(ctx context.Context, ref PackageRef) (string, []Exte
 		if err != nil {
 			return err
 		}
+		owner = rc.d.Owner
 		for _, repo := range rc.visible() {
 			p, err := rc.packageIn(tx, repo)
 			if err != nil {
@@ -144,14 +163,26 @@ func (s *Service) ViewStamp(ctx context.Context, ref PackageRef) (string, []Exte
 	if err != nil {
 		return "", nil, err
 	}
-	s.stamps.Put(ref, gen, viewStamp{stamp: b.String(), external: slices.Clone(external)})
-	return b.String(), external, nil
+	s.stamps.Put(ref, gen, viewStamp{stamp: b.String(), external: slices.Clone(external), owner: owner})
+	suffix, err := s.gateStamp(ctx, ref, owner)
+	return b.String() + suffix, external, err
+}
+
+// gateStamp is the supply-chain gate's part of a ViewStamp: its state, and
+// the time period under a cooldown.
+func (s *Service) gateStamp(ctx context.Context, ref PackageRef, owner string) (string, error) {
+	g, err := s.verdicts(ctx, ref, owner)
+	if err != nil {
+		return "", err
+	}
+	return g.stampSuffix(), nil
 }
 
 // viewStamp is a remembered ViewStamp result.
 type viewStamp struct {
 	stamp    string
 	external []ExternalSource
+	owner    string
 }
 
 func (s *Service) externalURL(connection string) string {

@@ -47,6 +47,9 @@ type Service struct {
 	// stamps remembers ViewStamp results the same way (metadata documents'
 	// cache hits).
 	stamps *gencache.Cache[PackageRef, viewStamp]
+	// gate is the supply-chain check (SetGate); nil checks nothing.
+	gate      Gate
+	sightings *sightings
 }
 
 // New returns a Service.
@@ -55,7 +58,7 @@ func New(cfg Config, meta store.Store, blobs blob.Store, log *slog.Logger) *Serv
 		cfg.MaxAssetSize = 5 << 30
 	}
 	s := &Service{cfg: cfg, meta: meta, blobs: blobs, log: log, hits: gencache.New[hitKey, storedHit](16384),
-		stamps: gencache.New[PackageRef, viewStamp](16384)}
+		stamps: gencache.New[PackageRef, viewStamp](16384), sightings: &sightings{meta: meta}}
 	s.locks.shared, _ = meta.(store.Locker)
 	return s
 }

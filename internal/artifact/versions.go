@@ -150,11 +150,14 @@ func (s *Service) GetPackageVersionAsset(ctx context.Context, ref VersionRef, as
 	}
 	var ver *Version
 	var a *store.Asset
+	var stored *store.Version
+	var owner string
 	err := s.meta.Read(ctx, func(tx store.Tx) error {
-		_, _, p, v, err := s.findVersion(tx, ref)
+		d, _, p, v, err := s.findVersion(tx, ref)
 		if err != nil {
 			return err
 		}
+		stored, owner = v, d.Owner
 		if revision != "" && revision != v.Revision {
 			return fault.NotFound("package-version", ref.Version, "Package version %s has no revision %s", v.Version, revision)
 		}
@@ -169,6 +172,10 @@ func (s *Service) GetPackageVersionAsset(ctx context.Context, ref VersionRef, as
 		return err
 	})
 	if err != nil {
+		return nil, nil, nil, err
+	}
+	// The supply-chain gate decides this download as it does a native one.
+	if err := s.admitStored(ctx, ref, owner, stored); err != nil {
 		return nil, nil, nil, err
 	}
 	obj, err := s.blobs.Open(ctx, a.Blob.SHA256)

@@ -8,35 +8,50 @@
 //	GET    /coffer/v1/rules?domain=D[&domain-owner=O][&repository=R|&package-group=G|&external-connection=C]
 //	DELETE /coffer/v1/rules/{id}?domain=D[&domain-owner=O]
 //
+// The rules' validation, authorization, storage and audit records are
+// internal/rules/ruleops, which the console uses too.
+//
+// And the imported OSV advisory sources (osv.go, internal/advisory):
+//
+//	PUT    /coffer/v1/osv/sources/{name}   body: an OSV zip (application/zip)
+//	GET    /coffer/v1/osv/sources
+//	DELETE /coffer/v1/osv/sources/{name}
+//
+// And what the supply-chain gate withholds, and a lockfile's pre-flight
+// (gate.go):
+//
+//	GET    /coffer/v1/withheld?domain=D&repository=R&format=F[&namespace=N]&package=P
+//	POST   /coffer/v1/preflight?domain=D&repository=R&kind=K   body: a lockfile
+//	GET    /coffer/v1/quarantine?domain=D
+//
 // The API is not rate limited: its calls are operator actions, and
 // internal/quota's limits are keyed by CodeArtifact operation names.
 package cofferapi
 
 import (
 	"encoding/json"
-	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
-	"slices"
 	"strconv"
-	"strings"
 	"time"
 
+	"coffer/internal/advisory"
 	"coffer/internal/artifact"
 	"coffer/internal/audit"
 	"coffer/internal/auth"
 	"coffer/internal/controlplane"
 	"coffer/internal/fault"
+	"coffer/internal/gate"
 	"coffer/internal/rules"
+	"coffer/internal/rules/ruleops"
 	"coffer/internal/store"
 )
 
-// IAM actions of the rules API.
+// IAM actions of the rules API (shared with the console: see ruleops).
 const (
-	ActionPutRule    = "coffer:PutRule"
-	ActionListRules  = "coffer:ListRules"
-	ActionDeleteRule = "coffer:DeleteRule"
+	ActionPutRule    = ruleops.ActionPut
+	ActionListRules  = ruleops.ActionList
+	ActionDeleteRule = ruleops.ActionDelete
 )
 
 // maxBody bounds a request document.
@@ -50,20 +65,36 @@ type Config struct {
 	Audit      *audit.Log // records each rule change with its content
 	Log        *slog.Logger
 	Now        func() time.Time // time.Now when nil
+	// Advisories are the imported OSV sources (nil: not served);
+	// MaxOSVImportSize bounds an upload (1 GiB when zero).
+	Advisories       *advisory.Sources
+	MaxOSVImportSize int64
+	// Gate lists the quarantined versions (nil: not served).
+	Gate *gate.Gate
 }
 
-type handler struct{ Config }
+type handler struct {
+	Config
+	rules *ruleops.Service
+}
 
 // New returns the handler of /coffer/v1/.
 func New(cfg Config) http.Handler {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	h := &handler{cfg}
+	h := &handler{Config: cfg, rules: &ruleops.Service{Artifacts: cfg.Service, Store: cfg.Store, Authorizer: cfg.Authorizer,
+		Audit: cfg.Audit, Now: cfg.Now}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("PUT /coffer/v1/rules", h.putRule)
 	mux.HandleFunc("GET /coffer/v1/rules", h.listRules)
 	mux.HandleFunc("DELETE /coffer/v1/rules/{id}", h.deleteRule)
+	mux.HandleFunc("PUT /coffer/v1/osv/sources/{name}", h.importAdvisories)
+	mux.HandleFunc("GET /coffer/v1/osv/sources", h.listAdvisorySources)
+	mux.HandleFunc("DELETE /coffer/v1/osv/sources/{name}", h.deleteAdvisorySource)
+	mux.HandleFunc("GET /coffer/v1/withheld", h.listWithheld)
+	mux.HandleFunc("POST /coffer/v1/preflight", h.preflight)
+	mux.HandleFunc("GET /coffer/v1/quarantine", h.listQuarantine)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		controlplane.WriteError(w, r, fault.NotFound("operation", r.URL.Path, "no coffer API operation is %s %s", r.Method, r.URL.Path))
 	})
@@ -72,20 +103,7 @@ func New(cfg Config) http.Handler {
 
 // PutRuleInput is the body of PUT /coffer/v1/rules: a scope and exactly
 // one of cooldown, freezeAt, block and exempt.
-type PutRuleInput struct {
-	Domain             string `json:"domain"`
-	DomainOwner        string `json:"domainOwner,omitempty"`
-	Repository         string `json:"repository,omitempty"`
-	PackageGroup       string `json:"packageGroup,omitempty"`
-	ExternalConnection string `json:"externalConnection,omitempty"`
-	Cooldown           string `json:"cooldown,omitempty"` // Go duration, e.g. "72h"
-	FreezeAt           string `json:"freezeAt,omitempty"` // RFC 3339
-	Block              string `json:"block,omitempty"`    // package pattern
-	Versions           string `json:"versions,omitempty"` // block's version range
-	Exempt             string `json:"exempt,omitempty"`   // package pattern
-	Version            string `json:"version,omitempty"`  // exempt's exact version
-	Reason             string `json:"reason,omitempty"`
-}
+type PutRuleInput = ruleops.Input
 
 // RuleOutput answers PUT and DELETE.
 type RuleOutput struct {
@@ -97,22 +115,6 @@ type ListRulesOutput struct {
 	Rules []rules.Rule `json:"rules"`
 }
 
-func (h *handler) owner(o string) string {
-	if o == "" {
-		return h.Service.AccountID()
-	}
-	return o
-}
-
-// resource is the ARN a rule's actions are authorized on: its repository's
-// for a repository-scoped rule, else its domain's.
-func (h *handler) resource(owner, domain, repository string) string {
-	if repository != "" {
-		return h.Service.RepositoryARN(owner, domain, repository)
-	}
-	return h.Service.DomainARN(owner, domain)
-}
-
 func (h *handler) putRule(w http.ResponseWriter, r *http.Request) {
 	var in PutRuleInput
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
@@ -121,111 +123,17 @@ func (h *handler) putRule(w http.ResponseWriter, r *http.Request) {
 		controlplane.WriteError(w, r, fault.Validation("the request body is not a rule document: %v", err))
 		return
 	}
-	rule, err := h.ruleOf(in)
+	rule, err := h.rules.Put(r.Context(), in)
 	if err != nil {
 		controlplane.WriteError(w, r, err)
 		return
 	}
-	res := h.resource(rule.DomainOwner, rule.Domain, rule.Repository)
-	if err := h.Authorizer.Authorize(r.Context(), ActionPutRule, res); err != nil {
-		controlplane.WriteError(w, r, err)
-		return
-	}
-	if p := auth.PrincipalFrom(r.Context()); p != nil {
-		rule.CreatedBy = p.ARN
-	}
-	rule.CreatedAt = h.Now().UTC()
-	err = h.Store.Write(r.Context(), func(tx store.Tx) error {
-		if err := h.checkScope(tx, rule); err != nil {
-			return err
-		}
-		return rules.Put(tx, rule)
-	})
-	if err != nil {
-		controlplane.WriteError(w, r, err)
-		return
-	}
-	h.record(r, ActionPutRule, rule)
 	writeJSON(w, RuleOutput{Rule: *rule})
-}
-
-// ruleOf validates the request into a rule.
-func (h *handler) ruleOf(in PutRuleInput) (*rules.Rule, error) {
-	rule := &rules.Rule{Scope: rules.Scope{DomainOwner: h.owner(in.DomainOwner), Domain: in.Domain,
-		Repository: in.Repository, ExternalConnection: in.ExternalConnection},
-		Cooldown: in.Cooldown, FreezeAt: in.FreezeAt, Versions: in.Versions, Version: in.Version, Reason: in.Reason}
-	if in.Domain == "" {
-		return nil, fault.Validation("domain is required")
-	}
-	var kinds []string
-	for kind, set := range map[string]bool{rules.KindCooldown: in.Cooldown != "", rules.KindFreeze: in.FreezeAt != "",
-		rules.KindBlock: in.Block != "", rules.KindExempt: in.Exempt != ""} {
-		if set {
-			kinds = append(kinds, kind)
-		}
-	}
-	if len(kinds) != 1 {
-		slices.Sort(kinds)
-		return nil, fault.Validation("a rule is exactly one of cooldown, freezeAt, block and exempt; the request has %d (%s)", len(kinds), strings.Join(kinds, ", "))
-	}
-	rule.Kind = kinds[0]
-	if in.PackageGroup != "" {
-		p, err := artifact.ParsePackageGroupPattern("packageGroup", in.PackageGroup)
-		if err != nil {
-			return nil, err
-		}
-		rule.PackageGroup = p
-	}
-	if in.ExternalConnection != "" {
-		if _, ok := artifact.ExternalConnections[in.ExternalConnection]; !ok {
-			return nil, fault.Validation("externalConnection '%s' is not an external connection coffer knows", in.ExternalConnection)
-		}
-	}
-	if pkg := in.Block + in.Exempt; pkg != "" {
-		field := map[string]string{rules.KindBlock: "block", rules.KindExempt: "exempt"}[rule.Kind]
-		p, err := artifact.ParsePackageGroupPattern(field, pkg)
-		if err != nil {
-			return nil, err
-		}
-		rule.Package = p
-		if rule.Version != "" && strings.HasSuffix(p, "$") {
-			format, _, _ := strings.Cut(p[1:], "/")
-			rule.Version = artifact.NormalizeVersion(format, rule.Version)
-		}
-	}
-	if err := rules.Validate(rule); err != nil {
-		return nil, err
-	}
-	return rule, nil
-}
-
-// checkScope refuses a rule for a domain, or repository, that does not
-// exist, in the transaction that stores it.
-func (h *handler) checkScope(tx store.Tx, rule *rules.Rule) error {
-	d, err := tx.GetDomain(rule.DomainOwner, rule.Domain)
-	if errors.Is(err, fault.ErrNotFound) {
-		return fault.NotFound("domain", rule.Domain, "Domain not found. Domain: %s, Owner: %s", rule.Domain, rule.DomainOwner)
-	} else if err != nil {
-		return err
-	}
-	if rule.Repository == "" {
-		return nil
-	}
-	_, err = tx.GetRepository(d.ID, rule.Repository)
-	if errors.Is(err, fault.ErrNotFound) {
-		return fault.NotFound("repository", rule.Repository, "Repository not found. Repository: %s, Domain: %s, Owner: %s", rule.Repository, rule.Domain, rule.DomainOwner)
-	}
-	return err
 }
 
 func (h *handler) listRules(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	domain, owner := q.Get("domain"), h.owner(q.Get("domain-owner"))
-	if domain == "" {
-		controlplane.WriteError(w, r, fault.Validation("domain is required"))
-		return
-	}
-	filter := rules.Scope{DomainOwner: owner, Domain: domain, Repository: q.Get("repository"),
+	filter := rules.Scope{DomainOwner: q.Get("domain-owner"), Domain: q.Get("domain"), Repository: q.Get("repository"),
 		PackageGroup: q.Get("package-group"), ExternalConnection: q.Get("external-connection")}
 	if filter.PackageGroup != "" {
 		p, err := artifact.ParsePackageGroupPattern("package-group", filter.PackageGroup)
@@ -235,126 +143,22 @@ func (h *handler) listRules(w http.ResponseWriter, r *http.Request) {
 		}
 		filter.PackageGroup = p
 	}
-	if err := rules.ValidateScope(filter); err != nil {
-		controlplane.WriteError(w, r, err)
-		return
-	}
-	if err := h.Authorizer.Authorize(r.Context(), ActionListRules, h.resource(owner, domain, filter.Repository)); err != nil {
-		controlplane.WriteError(w, r, err)
-		return
-	}
-	var out ListRulesOutput
-	err := h.Store.Read(r.Context(), func(tx store.Tx) error {
-		if _, err := tx.GetDomain(owner, domain); errors.Is(err, fault.ErrNotFound) {
-			return fault.NotFound("domain", domain, "Domain not found. Domain: %s, Owner: %s", domain, owner)
-		} else if err != nil {
-			return err
-		}
-		all, err := rules.List(tx, owner, domain)
-		for _, rule := range all {
-			if (filter.Repository == "" || rule.Repository == filter.Repository) &&
-				(filter.PackageGroup == "" || rule.PackageGroup == filter.PackageGroup) &&
-				(filter.ExternalConnection == "" || rule.ExternalConnection == filter.ExternalConnection) {
-				out.Rules = append(out.Rules, rule)
-			}
-		}
-		return err
-	})
+	list, err := h.rules.List(r.Context(), filter)
 	if err != nil {
 		controlplane.WriteError(w, r, err)
 		return
 	}
-	if out.Rules == nil {
-		out.Rules = []rules.Rule{}
-	}
-	writeJSON(w, out)
+	writeJSON(w, ListRulesOutput{Rules: list})
 }
 
 func (h *handler) deleteRule(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	id, domain, owner := r.PathValue("id"), q.Get("domain"), h.owner(q.Get("domain-owner"))
-	if domain == "" {
-		controlplane.WriteError(w, r, fault.Validation("domain is required"))
-		return
-	}
-	if err := rules.ValidateScope(rules.Scope{DomainOwner: owner, Domain: domain}); err != nil {
+	rule, err := h.rules.Delete(r.Context(), q.Get("domain-owner"), q.Get("domain"), r.PathValue("id"))
+	if err != nil {
 		controlplane.WriteError(w, r, err)
 		return
 	}
-	if !rules.ValidID(id) {
-		controlplane.WriteError(w, r, fault.Validation("id '%s' is not a rule id (r- and 16 hexadecimal digits)", id))
-		return
-	}
-	var rule *rules.Rule
-	err := h.Store.Read(r.Context(), func(tx store.Tx) (err error) {
-		rule, err = rules.Get(tx, owner, domain, id)
-		return err
-	})
-	if err != nil && !errors.Is(err, fault.ErrNotFound) {
-		controlplane.WriteError(w, r, err)
-		return
-	}
-	// Only a caller allowed to delete learns whether the rule exists.
-	res := h.resource(owner, domain, "")
-	if rule != nil {
-		res = h.resource(owner, domain, rule.Repository)
-	}
-	if err := h.Authorizer.Authorize(r.Context(), ActionDeleteRule, res); err != nil {
-		controlplane.WriteError(w, r, err)
-		return
-	}
-	if rule == nil {
-		controlplane.WriteError(w, r, fault.NotFound("rule", id, "rule %s not found in domain %s", id, domain))
-		return
-	}
-	if err := h.Store.Write(r.Context(), func(tx store.Tx) error { return rules.Delete(tx, owner, domain, id) }); err != nil {
-		controlplane.WriteError(w, r, err)
-		return
-	}
-	h.record(r, ActionDeleteRule, rule)
 	writeJSON(w, RuleOutput{Rule: *rule})
-}
-
-// record writes what changed to the audit log, beside the authorizer's
-// record of the decision: an exemption is break-glass, and its reason must
-// be on file.
-func (h *handler) record(r *http.Request, action string, rule *rules.Rule) {
-	if h.Audit == nil {
-		return
-	}
-	ri := auth.RequestInfoFrom(r.Context())
-	ev := audit.Event{RequestID: ri.RequestID, SourceIP: ri.SourceIP, Action: action, Decision: "allow",
-		Resource: h.Service.DomainARN(rule.DomainOwner, rule.Domain) + "/rule/" + rule.ID, Reason: summary(rule)}
-	if p := auth.PrincipalFrom(r.Context()); p != nil {
-		ev.Principal = p.ARN
-	}
-	h.Audit.Record(ev)
-}
-
-// summary describes a rule in one line.
-func summary(r *rules.Rule) string {
-	s := r.Kind + " " + r.Scope.Kind()
-	switch r.Scope.Kind() {
-	case rules.ScopeRepository:
-		s += " " + r.Repository
-	case rules.ScopePackageGroup:
-		s += " " + r.PackageGroup
-	case rules.ScopeExternalConnection:
-		s += " " + r.ExternalConnection
-	}
-	switch r.Kind {
-	case rules.KindCooldown:
-		s += ": " + r.Cooldown
-	case rules.KindFreeze:
-		s += ": " + r.FreezeAt
-	default:
-		s += ": " + r.Package
-		if v := r.Versions + r.Version; v != "" {
-			s += " " + v
-		}
-		s += fmt.Sprintf(" (reason: %s)", strconv.Quote(r.Reason))
-	}
-	return s
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

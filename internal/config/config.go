@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/BurntSushi/toml"
 
@@ -62,18 +63,26 @@ type Config struct {
 	// "RATE/BURST", requests per second; "" or 0: no limit) limit native
 	// requests per principal, per repository and, for requests without a
 	// valid token, per source address. Parsed into the *Limit fields.
-	DataPlaneRate        string     `toml:"data-plane-rate"`
-	RepositoryRate       string     `toml:"repository-rate"`
-	UnauthenticatedRate  string     `toml:"unauthenticated-rate"`
-	DataPlaneLimit       quota.Rate `toml:"-"`
-	RepositoryLimit      quota.Rate `toml:"-"`
-	UnauthenticatedLimit quota.Rate `toml:"-"`
+	// UpstreamMetadataTTL ("30m", a Go duration) is how long an upstream
+	// index document (packument, simple page, maven-metadata.xml...) is
+	// used before it is revalidated; parsed into UpstreamMetadataMaxAge.
+	UpstreamMetadataTTL    string        `toml:"upstream-metadata-ttl"`
+	UpstreamMetadataMaxAge time.Duration `toml:"-"`
+	DataPlaneRate          string        `toml:"data-plane-rate"`
+	RepositoryRate         string        `toml:"repository-rate"`
+	UnauthenticatedRate    string        `toml:"unauthenticated-rate"`
+	DataPlaneLimit         quota.Rate    `toml:"-"`
+	RepositoryLimit        quota.Rate    `toml:"-"`
+	UnauthenticatedLimit   quota.Rate    `toml:"-"`
 
 	// Count quotas (0: none): domains of the account, repositories and
 	// package groups per domain.
 	MaxDomains                int `toml:"max-domains"`
 	MaxRepositoriesPerDomain  int `toml:"max-repositories-per-domain"`
 	MaxPackageGroupsPerDomain int `toml:"max-package-groups-per-domain"`
+
+	// OSVSettings: imported OSV advisory data (osv.go).
+	OSVSettings
 }
 
 // Defaults returns the built-in settings.
@@ -93,6 +102,7 @@ func Defaults() Config {
 		// AWS publishes no such quota; every package lookup walks the
 		// domain's groups, so their number is bounded too.
 		MaxPackageGroupsPerDomain: 1000,
+		OSVSettings:               osvDefaults(),
 	}
 }
 
@@ -112,7 +122,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 		configFile                                                      string
 		listen, dataDir, publicURL, region, accountID, logLevel, logFmt string
 		metadata, blobs, masterKeyFile                                  string
-		apiLimits, dataRate, repoRate, anonRate                         string
+		apiLimits, dataRate, repoRate, anonRate, metadataTTL            string
 		maxAsset, redirectSize                                          int64
 		maxDomains, maxRepos, maxGroups                                 int
 		conns, apiRates                                                 listFlag
@@ -133,12 +143,14 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	fs.Int64Var(&redirectSize, "blob-redirect-size", 0, "redirect downloads of assets of at least this many bytes to a presigned object-store URL (S3 only; default 0: off); env COFFER_BLOB_REDIRECT_SIZE")
 	fs.StringVar(&apiLimits, "api-rate-limits", "", "on or off: per-principal rate limits of the CodeArtifact API and IAM/STS (default on, AWS's published rates); env COFFER_API_RATE_LIMITS")
 	fs.Var(&apiRates, "api-rate", "NAME=RATE[/BURST]: per-principal rate of an API operation, of reads, writes, iam or sts, in requests/s (0: no limit; default burst "+fmt.Sprint(quota.BurstSeconds)+" s of the rate; repeatable); env COFFER_API_RATE (comma-separated)")
+	fs.StringVar(&metadataTTL, "upstream-metadata-ttl", "", "how long an upstream index document is used before it is revalidated, a Go duration (default 30m); env COFFER_UPSTREAM_METADATA_TTL")
 	fs.StringVar(&dataRate, "data-plane-rate", "", "RATE[/BURST]: native-protocol requests/s per principal (default: no limit); env COFFER_DATA_PLANE_RATE")
 	fs.StringVar(&repoRate, "repository-rate", "", "RATE[/BURST]: native-protocol requests/s per repository, all callers together (default: no limit); env COFFER_REPOSITORY_RATE")
 	fs.StringVar(&anonRate, "unauthenticated-rate", "", "RATE[/BURST]: native-protocol requests/s without a valid token per source address (default: no limit); env COFFER_UNAUTHENTICATED_RATE")
 	fs.IntVar(&maxDomains, "max-domains", 0, "most domains the account may have (default 10; 0: no limit); env COFFER_MAX_DOMAINS")
 	fs.IntVar(&maxRepos, "max-repositories-per-domain", 0, "most repositories a domain may have (default 1000; 0: no limit); env COFFER_MAX_REPOSITORIES_PER_DOMAIN")
 	fs.IntVar(&maxGroups, "max-package-groups-per-domain", 0, "most package groups a domain may have besides /* (default 1000; 0: no limit); env COFFER_MAX_PACKAGE_GROUPS_PER_DOMAIN")
+	osvf := addOSVFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -176,6 +188,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	env("MASTER_KEY_FILE", &cfg.MasterKeyFile)
 	env("API_RATE_LIMITS", &cfg.APIRateLimits)
 	env("DATA_PLANE_RATE", &cfg.DataPlaneRate)
+	env("UPSTREAM_METADATA_TTL", &cfg.UpstreamMetadataTTL)
 	env("REPOSITORY_RATE", &cfg.RepositoryRate)
 	env("UNAUTHENTICATED_RATE", &cfg.UnauthenticatedRate)
 	if v := getenv("COFFER_API_RATE"); v != "" {
@@ -198,6 +211,10 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 				return cfg, fmt.Errorf("COFFER_%s: %q is not a number", name, v)
 			}
 		}
+	}
+
+	if err := cfg.osvEnv(getenv); err != nil {
+		return cfg, err
 	}
 
 	set := func(v string, dst *string) {
@@ -223,6 +240,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	}
 	set(apiLimits, &cfg.APIRateLimits)
 	set(dataRate, &cfg.DataPlaneRate)
+	set(metadataTTL, &cfg.UpstreamMetadataTTL)
 	set(repoRate, &cfg.RepositoryRate)
 	set(anonRate, &cfg.UnauthenticatedRate)
 	// A count flag given as 0 means no limit, so what was given is read
@@ -239,6 +257,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	})
 	cfg.ExternalConnectionList = append(cfg.ExternalConnectionList, conns...)
 	cfg.APIRateList = append(cfg.APIRateList, apiRates...)
+	osvf.apply(&cfg)
 	return cfg, cfg.finish()
 }
 
@@ -283,7 +302,15 @@ func (c *Config) finish() error {
 	if c.BlobRedirectSize < 0 {
 		errs = append(errs, errors.New("blob-redirect-size must not be negative"))
 	}
+	if c.UpstreamMetadataTTL != "" {
+		d, err := time.ParseDuration(c.UpstreamMetadataTTL)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("upstream-metadata-ttl: %q is not a positive duration such as 30m", c.UpstreamMetadataTTL))
+		}
+		c.UpstreamMetadataMaxAge = d
+	}
 	errs = append(errs, c.finishLimits()...)
+	errs = append(errs, c.finishOSV()...)
 	c.ExternalConnections = map[string]string{}
 	for _, e := range c.ExternalConnectionList {
 		name, raw, ok := strings.Cut(strings.TrimSpace(e), "=")

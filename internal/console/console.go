@@ -3,7 +3,7 @@
 // and no build step) for browsing domains, repositories, packages, versions
 // and assets, the package flow diagram, connection instructions, and the few
 // actions a team does by hand (origin controls, version status, delete,
-// dispose, minting a token).
+// dispose, minting a token, supply-chain rules).
 //
 // Every page works with JavaScript off. Sign-in takes an access key pair,
 // checked against the same identity store as SigV4 callers, and yields a
@@ -22,6 +22,9 @@
 //	GET  /console/static/{file}                      stylesheet, script, icon
 //	GET  /console/domains/{domain}/                  domain: usage, policy, repositories
 //	GET  /console/domains/{domain}/groups            package groups
+//	GET  /console/domains/{domain}/rules             supply-chain rules (rules.go)
+//	POST /console/domains/{domain}/rules             add a rule
+//	POST /console/domains/{domain}/rules/delete      delete a rule
 //	POST /console/domains/{domain}/token             mint an authorization token (shown once)
 //	GET  /console/domains/{domain}/repositories/{repo}/            repository, package flow, packages table
 //	GET  /console/domains/{domain}/repositories/{repo}/flow.svg    package flow diagram
@@ -60,6 +63,7 @@ import (
 	"coffer/internal/auth/sigv4"
 	"coffer/internal/fault"
 	"coffer/internal/format/guide"
+	"coffer/internal/rules/ruleops"
 	"coffer/internal/store"
 )
 
@@ -101,7 +105,8 @@ type Config struct {
 	// PublicURL is the base URL clients reach (no trailing slash); it goes
 	// into connection instructions and decides the cookie's Secure flag.
 	PublicURL string
-	// Audit records sign-ins and failed sign-ins (optional).
+	// Audit records sign-ins and failed sign-ins, and rule changes as the
+	// coffer API records them (optional).
 	Audit *audit.Log
 	// Log receives errors (optional).
 	Log *slog.Logger
@@ -127,6 +132,7 @@ type Console struct {
 	origin    string // scheme://host of the public URL
 	signOuts  *signOutCache
 	guides    []guide.Guide
+	rules     *ruleops.Service // supply-chain rules, as the coffer API manages them
 }
 
 // DefaultSessionTTL is how long a console session lasts.
@@ -175,6 +181,7 @@ func New(cfg Config) (*Console, error) {
 		return nil, err
 	}
 	c.pages = pages
+	c.rules = &ruleops.Service{Artifacts: cfg.Service, Store: cfg.Store, Authorizer: cfg.Authorizer, Audit: cfg.Audit, Now: c.now}
 	c.mux = c.routes()
 	return c, nil
 }
@@ -191,6 +198,9 @@ func (c *Console) routes() *http.ServeMux {
 	mux.Handle("GET "+d+"{$}", c.page(c.domainPage))
 	mux.Handle("GET "+d+"groups", c.page(c.groupsPage))
 	mux.Handle("POST "+d+"token", c.post(c.mintToken))
+	mux.Handle("GET "+d+"rules", c.page(c.rulesPage))
+	mux.Handle("POST "+d+"rules", c.post(c.addRule))
+	mux.Handle("POST "+d+"rules/delete", c.post(c.deleteRule))
 	mux.Handle("GET "+r+"{$}", c.page(c.repositoryPage))
 	mux.Handle("GET "+r+"flow.svg", c.page(c.flowSVG))
 	mux.Handle("GET "+r+"connect", c.page(c.connectPage))

@@ -12,6 +12,7 @@ import (
 	"coffer/internal/artifact"
 	"coffer/internal/auth"
 	"coffer/internal/fault"
+	"coffer/internal/rules/ruleops"
 )
 
 // ---- domains ----
@@ -75,6 +76,7 @@ type domainView struct {
 	Policy         string
 	PolicyRevision string
 	GroupsURL      string
+	RulesURL       string // "" when the principal may not list the domain's rules
 	Token          tokenForm
 }
 
@@ -108,6 +110,9 @@ func (c *Console) domainPage(w http.ResponseWriter, r *http.Request, s *state) e
 	}
 	dv := domainView{Domain: d, Size: humanBytes(d.AssetSizeBytes), Created: stampOf(d.CreatedTime), GroupsURL: domainURL(d.Name) + "groups",
 		Token: c.tokenForm(r, s, ref, domainURL(d.Name))}
+	if c.allowed(ctx, ruleops.ActionList, c.rules.Resource("", d.Name, "")) {
+		dv.RulesURL = rulesURL(d.Name)
+	}
 	if c.allowed(ctx, auth.ActionListRepositoriesInDomain, c.domainARN(ref)) {
 		after, ok := decodeKey(r.URL.Query().Get("after"))
 		if !ok {
@@ -410,11 +415,15 @@ type packageView struct {
 	// principal may not ask).
 	Group     *groupRow
 	GroupsURL string
+	// Withheld is what the supply-chain gate withholds (withheld.go); nil
+	// when nothing is or the principal may not list the versions.
+	Withheld *withheldPanel
 }
 
 type versionRow struct {
 	Version, URL, Status, Origin, EntryPoint, Revision string
 	Published                                          stamp
+	Withheld                                           string // the gate's state of the version ("withheld", "quarantined"); "" when offered
 }
 
 func (c *Console) packagePage(w http.ResponseWriter, r *http.Request, s *state) error {
@@ -457,9 +466,12 @@ func (c *Console) packagePage(w http.ResponseWriter, r *http.Request, s *state) 
 			return err
 		}
 		pv.Default = vl.DefaultDisplayVersion
+		if pv.Withheld, err = c.withheld(ctx, ref); err != nil {
+			return err
+		}
 		for _, v := range vl.Versions {
 			row := versionRow{Version: v.Version, Status: v.Status, Origin: v.OriginType, Revision: v.Revision, Published: stampOf(v.PublishedTime),
-				URL: versionURL(ref.Name, ref.Repository, p.Format, p.Namespace, p.Name, v.Version)}
+				URL: versionURL(ref.Name, ref.Repository, p.Format, p.Namespace, p.Name, v.Version), Withheld: pv.Withheld.state(v.Version)}
 			switch {
 			case v.OriginRepository != "":
 				row.EntryPoint = v.OriginRepository

@@ -9,6 +9,7 @@ import (
 	"coffer/internal/artifact"
 	"coffer/internal/auth"
 	"coffer/internal/format/guide"
+	"coffer/internal/osv"
 )
 
 // Plugin is a native package-format protocol as coffer assembles it: each
@@ -38,6 +39,11 @@ type Deps struct {
 	Fetcher *Fetcher
 	Log     *slog.Logger
 	Limits  Limits
+	// Advisories returns the advisory index imported from OSV data, which
+	// a format may answer its clients' audits from (npm audit); nil, or a
+	// nil or empty index, is no local data. It is called per request: a
+	// refresh swaps the index.
+	Advisories func() *osv.Index
 }
 
 // Limits bound what one request may make the server hold.

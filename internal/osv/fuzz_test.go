@@ -30,10 +30,14 @@ func FuzzParse(f *testing.F) {
 		x := NewIndex(semverOnly)
 		x.Add(r)
 		for _, a := range r.Affected {
+			advs := x.Advisories(a.Package.Ecosystem, a.Package.Name)
 			for _, v := range []string{"0", "1.0.0", "v2", a.Package.Name} {
 				got := semverOnly.Affects(r, a.Package.Ecosystem, a.Package.Name, v)
 				if len(x.Lookup(a.Package.Ecosystem, a.Package.Name, v)) > 0 != got && !r.IsWithdrawn() {
 					t.Fatalf("Index and Affects disagree on %s %s %s", a.Package.Ecosystem, a.Package.Name, v)
+				}
+				if len(advs) > 0 && advs[0].Affects(v) != got {
+					t.Fatalf("Advisory.Affects and Affects disagree on %s %s %s", a.Package.Ecosystem, a.Package.Name, v)
 				}
 			}
 		}

@@ -56,8 +56,8 @@ func TestIndex(t *testing.T) {
 	}
 }
 
-// synthetic makes record i of a feed shaped like osv.dev's npm export:
-// ~20,000 packages, one range each, a versions list on some.
+// synthetic makes record i of a feed of GitHub advisories: ~20,000
+// packages, one range each, a versions list on some, one in ten MAL-.
 func synthetic(i int) *Record {
 	r := &Record{
 		ID:       fmt.Sprintf("GHSA-%04x-%04x-%04x", i>>16, i&0xffff, i*7&0xffff),
@@ -79,14 +79,59 @@ func synthetic(i int) *Record {
 	if i%4 == 0 {
 		r.Affected[0].Versions = []string{fmt.Sprintf("%d.0.0", i%7), fmt.Sprintf("%d.0.1", i%7)}
 	}
+	// What an audit answer shows: a CVE alias on most, a reference.
+	if i%10 != 0 {
+		if i%3 != 0 {
+			cve := fmt.Sprintf("CVE-20%02d-%d", 15+i%10, 10000+i)
+			r.Aliases = []string{cve}
+			r.References = append(r.References, Reference{"ADVISORY", "https://nvd.nist.gov/vuln/detail/" + cve})
+		}
+		r.References = append(r.References, Reference{"WEB", fmt.Sprintf("https://github.com/owner-%d/package-%d/security/advisories/%s", i%20000, i%20000, r.ID)},
+			Reference{"ADVISORY", "https://github.com/advisories/" + r.ID}, Reference{"PACKAGE", "https://github.com/owner/package"})
+	}
+	return r
+}
+
+// syntheticExport makes record i of a feed shaped like osv.dev's npm
+// export, which the malicious-packages entries dominate (nine in ten):
+// each its own package, its summary naming it, introduced "0" or a few
+// versions that recur across packages ("1.0.0", "99.99.99"), a socket.dev
+// or similar reference; the rest are synthetic(i)'s advisories.
+func syntheticExport(i int) *Record {
+	if i%10 == 9 {
+		return synthetic(i)
+	}
+	name := fmt.Sprintf("typo-squat-%d", i)
+	r := &Record{
+		ID:         fmt.Sprintf("MAL-20%02d-%d", 22+i%4, i),
+		Modified:   "2024-01-01T00:00:00Z",
+		Summary:    fmt.Sprintf("Malicious code in %s (npm)", name),
+		Details:    "\n---\n_-= Per source details. Do not edit below this line.=-_\n\n## Source: ossf-package-analysis (…)\nThe package executes a shell command on install.",
+		References: []Reference{{"WEB", "https://socket.dev/npm/package/" + name}},
+		Affected:   []Affected{{Package: Package{Ecosystem: "npm", Name: name}}},
+	}
+	switch i % 3 {
+	case 0:
+		r.Affected[0].Ranges = []Range{{Type: RangeSemVer, Events: []Event{{Introduced, "0"}}}}
+	case 1:
+		r.Affected[0].Versions = []string{"1.0.0", fmt.Sprintf("%d.0.0", 90+i%10), "99.99.99"}
+	default:
+		r.Affected[0].Versions = []string{fmt.Sprintf("0.0.%d", i%20), fmt.Sprintf("1.0.%d", i%50)}
+	}
 	return r
 }
 
 const benchRecords = 200_000
 
 // BenchmarkIndexBuild builds an index of 200,000 records per iteration
-// and reports the heap the index keeps per record.
+// and reports the heap the index keeps per record: of GitHub advisories
+// (advisories) and of a mix shaped like osv.dev's npm export (export).
 func BenchmarkIndexBuild(b *testing.B) {
+	b.Run("advisories", func(b *testing.B) { benchmarkIndexBuild(b, synthetic) })
+	b.Run("export", func(b *testing.B) { benchmarkIndexBuild(b, syntheticExport) })
+}
+
+func benchmarkIndexBuild(b *testing.B, synthetic func(int) *Record) {
 	recs := make([]*Record, benchRecords)
 	for i := range recs {
 		recs[i] = synthetic(i)

@@ -9,8 +9,7 @@ import (
 )
 
 // Record is one OSV entry, with the fields coffer reads. Fields it does not
-// read (references, credits, ...) are dropped; the *_specific objects are
-// kept raw.
+// read (credits, ...) are dropped; the *_specific objects are kept raw.
 type Record struct {
 	SchemaVersion    string          `json:"schema_version,omitempty"`
 	ID               string          `json:"id"`
@@ -23,7 +22,15 @@ type Record struct {
 	Details          string          `json:"details,omitempty"`
 	Severity         []SeverityScore `json:"severity,omitempty"`
 	Affected         []Affected      `json:"affected,omitempty"`
+	References       []Reference     `json:"references,omitempty"`
 	DatabaseSpecific json.RawMessage `json:"database_specific,omitempty"`
+}
+
+// Reference is a references[] item: a type (ADVISORY, WEB, FIX, ...) and a
+// URL.
+type Reference struct {
+	Type string `json:"type"`
+	URL  string `json:"url"`
 }
 
 // SeverityScore is a severity[] item: a type (CVSS_V3, CVSS_V4, ...) and

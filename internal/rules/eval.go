@@ -1,9 +1,15 @@
 package rules
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
+
+	"coffer/internal/osv"
 )
 
 // Subject is a package version a request would offer.
@@ -21,6 +27,8 @@ type Subject struct {
 	// ViaConnection is the external connection the version arrived from
 	// ("" for a version published to coffer).
 	ViaConnection string
+	// Advisories are the imported OSV records that affect the version.
+	Advisories []osv.Match
 }
 
 // Decision is the outcome of Evaluate.
@@ -31,7 +39,13 @@ type Decision struct {
 	// AvailableAt is when a version withheld by a cooldown becomes
 	// available; zero when it never does by waiting (block, freeze).
 	AvailableAt time.Time
+	// Advisory is the OSV record that refused the version, if one did.
+	Advisory string
 }
+
+// Malicious reports whether an advisory marking the version malicious
+// refused it (the version is quarantined).
+func (d Decision) Malicious() bool { return strings.HasPrefix(d.Reason, "malicious: ") }
 
 // Options tune Compile.
 type Options struct {
@@ -44,6 +58,7 @@ type Options struct {
 // concurrent use.
 type Set struct {
 	domains map[domainKey]*domainRules
+	stamp   string
 	// byName lists each domain name's rules of every owner, for subjects
 	// that name no owner.
 	byName  map[string][]*domainRules
@@ -53,6 +68,7 @@ type Set struct {
 type domainKey struct{ owner, name string }
 
 type domainRules struct {
+	timed        bool // a cooldown is among the rules
 	domain       level
 	repositories map[string]*level
 	connections  map[string]*level
@@ -72,6 +88,7 @@ type groupLevel struct {
 type level struct {
 	cooldown *compiled
 	freeze   *compiled
+	severity *compiled
 	blocks   packageRules
 	exempts  packageRules
 }
@@ -117,6 +134,7 @@ func (pr *packageRules) candidates(pkey, nkey key) (exact, ns, other []*compiled
 
 type compiled struct {
 	rule     *Rule
+	severity osv.Severity
 	cooldown time.Duration
 	freezeAt time.Time
 	pattern  Pattern
@@ -130,8 +148,12 @@ func Compile(list []Rule, opts Options) (*Set, error) {
 	if s.compare == nil {
 		s.compare = func(_, a, b string) int { return CompareVersions(a, b) }
 	}
+	h := sha256.New()
 	for i := range list {
 		r := &list[i]
+		if b, err := json.Marshal(r); err == nil {
+			h.Write(b)
+		}
 		c := &compiled{rule: r}
 		var err error
 		switch r.Kind {
@@ -139,6 +161,11 @@ func Compile(list []Rule, opts Options) (*Set, error) {
 			c.cooldown, err = time.ParseDuration(r.Cooldown)
 		case KindFreeze:
 			c.freezeAt, err = time.Parse(time.RFC3339Nano, r.FreezeAt)
+		case KindSeverity:
+			var ok bool
+			if c.severity, ok = osv.ParseSeverity(r.Severity); !ok {
+				err = fmt.Errorf("unknown severity %q", r.Severity)
+			}
 		case KindBlock, KindExempt:
 			if c.pattern, err = ParsePattern(r.Package); err == nil && r.Versions != "" {
 				c.versions, err = ParseRange(r.Versions)
@@ -187,14 +214,18 @@ func Compile(list []Rule, opts Options) (*Set, error) {
 		switch r.Kind {
 		case KindCooldown:
 			l.cooldown = c
+			d.timed = true
 		case KindFreeze:
 			l.freeze = c
+		case KindSeverity:
+			l.severity = c
 		case KindBlock:
 			l.blocks.add(c)
 		case KindExempt:
 			l.exempts.add(c)
 		}
 	}
+	s.stamp = hex.EncodeToString(h.Sum(nil)[:8])
 	for _, d := range s.domains {
 		slices.SortStableFunc(d.groups, func(a, b groupLevel) int { return b.pattern.rank() - a.pattern.rank() })
 		for i, g := range d.groups {
@@ -209,7 +240,47 @@ func Compile(list []Rule, opts Options) (*Set, error) {
 }
 
 // Len is the number of domains with rules.
-func (s *Set) Len() int { return len(s.domains) }
+func (s *Set) Len() int {
+	if s == nil {
+		return 0
+	}
+	return len(s.domains)
+}
+
+// Stamp identifies the rules compiled: equal sets, on any node, have
+// equal stamps.
+func (s *Set) Stamp() string {
+	if s == nil {
+		return ""
+	}
+	return s.stamp
+}
+
+// Has reports whether a domain has rules (owner "": any owner's domain of
+// that name).
+func (s *Set) Has(owner, domain string) bool {
+	if s == nil {
+		return false
+	}
+	if owner == "" {
+		return len(s.byName[domain]) > 0
+	}
+	return s.domains[domainKey{owner, domain}] != nil
+}
+
+// Timed reports whether a cooldown rule exists in a domain: its decisions
+// change with time alone.
+func (s *Set) Timed(owner, domain string) bool {
+	if s == nil {
+		return false
+	}
+	for _, d := range s.byName[domain] {
+		if d.timed && (owner == "" || s.domains[domainKey{owner, domain}] == d) {
+			return true
+		}
+	}
+	return false
+}
 
 // Evaluate decides whether the subject may be offered at now.
 //
@@ -228,14 +299,17 @@ func (s *Set) Len() int { return len(s.domains) }
 // else from coffer's first sight of it, else from now (unknown is new).
 func (s *Set) Evaluate(sub Subject, now time.Time) Decision {
 	if s == nil {
-		return Decision{Allowed: true}
+		return malicious(&sub, nil)
 	}
 	if sub.DomainOwner != "" {
 		d := s.domains[domainKey{sub.DomainOwner, sub.Domain}]
 		if d == nil {
-			return Decision{Allowed: true}
+			return malicious(&sub, nil)
 		}
 		return s.evaluate(d, &sub, now)
+	}
+	if len(s.byName[sub.Domain]) == 0 {
+		return malicious(&sub, nil)
 	}
 	// No owner named: every owner's domain of that name must allow it
 	// (one installation has one account, so this is one domain).
@@ -282,7 +356,8 @@ func (s *Set) evaluate(d *domainRules, sub *Subject, now time.Time) Decision {
 	levels = append(levels, &d.domain)
 
 	pkey, nkey := packageKey(sub.Format, sub.Namespace, sub.Name), nsKey(sub.Format, sub.Namespace)
-	var exempt, cooldown, freeze *compiled
+	var exempt, cooldown, freeze, severity *compiled
+	pinned := false // an exemption names this exact version
 	for _, l := range levels {
 		if c := s.blocking(&l.blocks, sub, pkey, nkey); c != nil {
 			return Decision{Rule: c.rule.ID, Reason: "blocked: " + c.rule.Reason}
@@ -290,11 +365,26 @@ func (s *Set) evaluate(d *domainRules, sub *Subject, now time.Time) Decision {
 		if exempt == nil {
 			exempt = s.exempting(&l.exempts, sub, pkey, nkey)
 		}
+		if !pinned && l.exempts.exact != nil {
+			for _, c := range l.exempts.exact[pkey] {
+				pinned = pinned || c.rule.Version == sub.Version && c.pattern.Matches(sub.Format, sub.Namespace, sub.Name)
+			}
+		}
 		if cooldown == nil && l.cooldown != nil {
 			cooldown = l.cooldown
 		}
 		if freeze == nil && l.freeze != nil {
 			freeze = l.freeze
+		}
+		if severity == nil && l.severity != nil {
+			severity = l.severity
+		}
+	}
+	// Advisories are lifted only by an exemption naming this exact
+	// version: a break-glass for a false positive, never a pattern.
+	if !pinned {
+		if d := malicious(sub, severity); !d.Allowed {
+			return d
 		}
 	}
 	held := timeRules(*sub, now, cooldown, freeze)
@@ -302,6 +392,25 @@ func (s *Set) evaluate(d *domainRules, sub *Subject, now time.Time) Decision {
 		return Decision{Allowed: true, Rule: exempt.rule.ID, Reason: "exempt: " + exempt.rule.Reason}
 	}
 	return held
+}
+
+// malicious refuses a version an advisory marks malicious, or vulnerable
+// at or above the severity rule's class (nil: none applies).
+func malicious(sub *Subject, severity *compiled) Decision {
+	for _, a := range sub.Advisories {
+		if a.Malicious {
+			return Decision{Rule: a.ID, Advisory: a.ID, Reason: "malicious: " + a.ID}
+		}
+	}
+	if severity != nil {
+		for _, a := range sub.Advisories {
+			if a.Severity != osv.Unknown && a.Severity >= severity.severity {
+				return Decision{Rule: severity.rule.ID, Advisory: a.ID,
+					Reason: "vulnerable: " + a.ID + " (" + a.Severity.String() + ", blocked from " + severity.rule.Severity + ")"}
+			}
+		}
+	}
+	return Decision{Allowed: true}
 }
 
 // blocking returns the first block rule of pr that matches the subject.

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"coffer/internal/fault"
+	"coffer/internal/osv"
 )
 
 // Kinds of rule.
@@ -24,6 +25,10 @@ const (
 	KindFreeze   = "freeze"
 	KindBlock    = "block"
 	KindExempt   = "exempt"
+	// KindSeverity blocks versions an imported advisory marks vulnerable
+	// at or above a severity (off unless a scope has one). Malicious
+	// versions (OSV MAL- records) are refused whatever the rules.
+	KindSeverity = "severity"
 )
 
 // Scope kinds, from the most specific to the least. A rule names its
@@ -85,7 +90,10 @@ type Rule struct {
 	Versions string `json:"versions,omitempty"`
 	// Version is an exempt rule's exact version (empty: every version of
 	// the packages Package matches).
-	Version   string    `json:"version,omitempty"`
+	Version string `json:"version,omitempty"`
+	// Severity is a severity rule's lowest blocked class: LOW, MODERATE,
+	// HIGH or CRITICAL.
+	Severity  string    `json:"severity,omitempty"`
 	Reason    string    `json:"reason,omitempty"`
 	CreatedAt time.Time `json:"createdAt"`
 	CreatedBy string    `json:"createdBy,omitempty"`
@@ -160,7 +168,7 @@ func validateRule(r *Rule) error {
 			return fault.Validation("cooldown '%s' must be a positive duration of at most 8760h, e.g. 72h or 90m", r.Cooldown)
 		}
 		r.Cooldown = d.String()
-		if err := none(map[string]string{"freezeAt": r.FreezeAt, "package": r.Package, "versions": r.Versions, "version": r.Version}); err != nil {
+		if err := none(map[string]string{"freezeAt": r.FreezeAt, "package": r.Package, "versions": r.Versions, "version": r.Version, "severity": r.Severity}); err != nil {
 			return err
 		}
 	case KindFreeze:
@@ -169,7 +177,16 @@ func validateRule(r *Rule) error {
 			return fault.Validation("freezeAt '%s' must be an RFC 3339 time, e.g. 2026-01-02T15:04:05Z", r.FreezeAt)
 		}
 		r.FreezeAt = t.UTC().Format(time.RFC3339Nano)
-		if err := none(map[string]string{"cooldown": r.Cooldown, "package": r.Package, "versions": r.Versions, "version": r.Version}); err != nil {
+		if err := none(map[string]string{"cooldown": r.Cooldown, "package": r.Package, "versions": r.Versions, "version": r.Version, "severity": r.Severity}); err != nil {
+			return err
+		}
+	case KindSeverity:
+		sev, ok := osv.ParseSeverity(r.Severity)
+		if !ok {
+			return fault.Validation("severity '%s' must be one of LOW, MODERATE, HIGH, CRITICAL", r.Severity)
+		}
+		r.Severity = sev.String()
+		if err := none(map[string]string{"cooldown": r.Cooldown, "freezeAt": r.FreezeAt, "package": r.Package, "versions": r.Versions, "version": r.Version}); err != nil {
 			return err
 		}
 	case KindBlock, KindExempt:
@@ -182,7 +199,7 @@ func validateRule(r *Rule) error {
 		if strings.TrimSpace(r.Reason) == "" {
 			return fault.Validation("a %s rule needs a reason", r.Kind)
 		}
-		if err := none(map[string]string{"cooldown": r.Cooldown, "freezeAt": r.FreezeAt}); err != nil {
+		if err := none(map[string]string{"cooldown": r.Cooldown, "freezeAt": r.FreezeAt, "severity": r.Severity}); err != nil {
 			return err
 		}
 		if r.Kind == KindBlock {
@@ -211,7 +228,7 @@ func validateRule(r *Rule) error {
 			}
 		}
 	default:
-		return fault.Validation("kind '%s' must be one of cooldown, freeze, block, exempt", r.Kind)
+		return fault.Validation("kind '%s' must be one of cooldown, freeze, block, exempt, severity", r.Kind)
 	}
 	r.ID = ruleID(r)
 	return nil
@@ -219,7 +236,8 @@ func validateRule(r *Rule) error {
 
 // ruleID is derived from what identifies a rule, so that setting the same
 // rule again replaces it under the same id: a scope has one cooldown and
-// one freeze; a block or exemption is its package and versions.
+// one freeze and one severity; a block or exemption is its package and
+// versions.
 func ruleID(r *Rule) string {
 	h := sha256.New()
 	for _, v := range []string{r.DomainOwner, r.Domain, r.Scope.Kind(), r.Repository, r.PackageGroup, r.ExternalConnection, r.Kind, r.Package, r.Versions, r.Version} {

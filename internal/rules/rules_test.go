@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"coffer/internal/fault"
+	"coffer/internal/osv"
 )
 
 const owner = "111122223333"
@@ -269,4 +270,59 @@ func BenchmarkEvaluate1000(b *testing.B) {
 			}
 		}
 	})
+}
+
+func TestAdvisories(t *testing.T) {
+	mal := osv.Match{ID: "MAL-2026-1", Malicious: true}
+	high := osv.Match{ID: "GHSA-x", Severity: osv.High}
+	unknown := osv.Match{ID: "GHSA-u"}
+	sub := func(adv ...osv.Match) Subject {
+		return Subject{DomainOwner: owner, Domain: "acme", Repository: "ci", Format: "npm", Name: "lib", Version: "1.0.0",
+			PublishedAt: now.Add(-1000 * time.Hour), Advisories: adv}
+	}
+	sevHigh := Rule{Scope: Scope{Repository: "ci"}, Kind: KindSeverity, Severity: "high"}
+	sevCritical := Rule{Kind: KindSeverity, Severity: "CRITICAL"}
+	pattern := Rule{Kind: KindExempt, Package: "/npm//lib$", Reason: "ours"}
+	pinned := Rule{Kind: KindExempt, Package: "/npm//lib$", Version: "1.0.0", Reason: "false positive"}
+	tests := []struct {
+		name    string
+		rules   []Rule
+		sub     Subject
+		allowed bool
+		reason  string
+	}{
+		{"malicious without rules", nil, sub(mal), false, "malicious: MAL-2026-1"},
+		{"vulnerable without a severity rule", nil, sub(high), true, ""},
+		{"high at a high threshold", []Rule{sevHigh}, sub(high), false, "vulnerable: GHSA-x (HIGH, blocked from HIGH)"},
+		{"the most specific threshold wins", []Rule{sevCritical, sevHigh}, sub(high), false, "blocked from HIGH"},
+		{"high under critical", []Rule{sevCritical}, sub(high), true, ""},
+		{"unknown severity is not blocked", []Rule{sevHigh}, sub(unknown), true, ""},
+		{"a pattern exemption does not lift malware", []Rule{pattern}, sub(mal), false, "malicious"},
+		{"an exact version exemption does", []Rule{pattern, pinned}, sub(mal), true, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var list []Rule
+			for _, r := range tc.rules {
+				list = append(list, mustRule(t, r))
+			}
+			set, err := Compile(list, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := set.Evaluate(tc.sub, now)
+			if d.Allowed != tc.allowed || !strings.Contains(d.Reason, tc.reason) {
+				t.Fatalf("got %+v, want allowed=%v reason ~%q", d, tc.allowed, tc.reason)
+			}
+			if !tc.allowed && d.Advisory == "" {
+				t.Fatalf("refused by an advisory without naming it: %+v", d)
+			}
+		})
+	}
+	if r := (Rule{Scope: Scope{DomainOwner: owner, Domain: "acme"}, Kind: KindSeverity, Severity: "severe"}); Validate(&r) == nil {
+		t.Error("an unknown severity was accepted")
+	}
+	if r := (Rule{Scope: Scope{DomainOwner: owner, Domain: "acme"}, Kind: KindSeverity, Severity: "low", Reason: "x", Package: "/npm/*"}); Validate(&r) == nil {
+		t.Error("a severity rule with a package was accepted")
+	}
 }

@@ -234,13 +234,16 @@ type Version struct {
 	OriginExternalConnection string
 	CreatedTime              time.Time
 	PublishedTime            time.Time // zero until published
-	DisplayName              string
-	Summary                  string
-	HomePage                 string
-	SourceCodeRepository     string
-	Licenses                 []License
-	Readme                   string
-	Dependencies             []Dependency
+	// UpstreamPublishedTime is when the external registry published a
+	// version ingested from it, as its protocol tells (zero: unknown).
+	UpstreamPublishedTime time.Time
+	DisplayName           string
+	Summary               string
+	HomePage              string
+	SourceCodeRepository  string
+	Licenses              []License
+	Readme                string
+	Dependencies          []Dependency
 	// Metadata is format-specific version data as opaque JSON ("" when none).
 	Metadata string
 }

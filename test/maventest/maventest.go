@@ -327,3 +327,8 @@ func Mvn(t *testing.T, dir, token, localRepo string, args ...string) string {
 	}
 	return string(out)
 }
+
+// Settings is the settings.xml of a project that resolves everything
+// through endpoint with the token in CODEARTIFACT_AUTH_TOKEN (what Mvn
+// sets).
+func Settings(endpoint string) string { return fmt.Sprintf(settingsTemplate, endpoint) }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"coffer/internal/artifact"
 	"coffer/internal/blob"
@@ -32,7 +33,7 @@ func (h *Handler) download(w http.ResponseWriter, r *http.Request, c *format.Cal
 		func(d *format.Download) artifact.ReadRequest {
 			fetch, newVersion := h.crateFetch(name, version, d)
 			return artifact.ReadRequest{VersionRef: versionRef(c.Target, name, version), Asset: assetName(name, version),
-				Fetch: fetch, NewVersion: newVersion}
+				Fetch: fetch, NewVersion: newVersion, Published: h.published(name, version)}
 		})
 	return nil
 }
@@ -74,6 +75,26 @@ func (h *Handler) crateFetch(name, version string, d *format.Download) (artifact
 		}
 	}
 	return fetch, newVersion
+}
+
+// published is a read's question to the registry: when did it publish
+// the version (its index entry's pubtime, from the index file the fetch
+// reads anyway), zero when the entry does not say or the index does not
+// list it.
+func (h *Handler) published(name, version string) func(context.Context, artifact.ExternalSource) (time.Time, error) {
+	return func(ctx context.Context, src artifact.ExternalSource) (time.Time, error) {
+		_, idx, err := h.upstreamIndex(ctx, src, name)
+		if err != nil {
+			return time.Time{}, err
+		}
+		var t time.Time
+		for i := range idx.entries {
+			if e := &idx.entries[i]; e.vers == version && strings.EqualFold(e.name, name) {
+				t = e.pubtime // the last entry wins, as in the fetch
+			}
+		}
+		return t, nil
+	}
 }
 
 // yank serves DELETE api/v1/crates/{crate}/{version}/yank (cargo yank):

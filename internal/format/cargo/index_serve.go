@@ -52,7 +52,8 @@ func (h *Handler) serveIndex(w http.ResponseWriter, r *http.Request, c *format.C
 // and Unlisted, the latter yanked) merged with the upstream index files
 // of the external sources the package reaches (a version stored here
 // wins, yanked too when the upstream has yanked it since; withheld
-// versions are left out). It is cached under the engine's
+// versions, and those only an upstream lists that the supply-chain gate
+// refuses, are left out). It is cached under the engine's
 // view stamp and the identity of the upstream documents: a hit reads no
 // version.
 func (h *Handler) indexFile(ctx context.Context, t *format.Target, name string) (*indexFile, error) {
@@ -64,11 +65,12 @@ func (h *Handler) indexFile(ctx context.Context, t *format.Target, name string) 
 	type upDoc struct {
 		res *upstream.Response
 		idx *upIndex
+		src artifact.ExternalSource
 	}
 	docs, upErr := format.Gather(ctx, h.log, "upstream cargo index file", external,
 		func(ctx context.Context, src artifact.ExternalSource) (upDoc, error) {
 			res, idx, err := h.upstreamIndex(ctx, src, name)
-			return upDoc{res, idx}, err
+			return upDoc{res, idx, src}, err
 		})
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
@@ -91,6 +93,7 @@ func (h *Handler) indexFile(ctx context.Context, t *format.Target, name string) 
 	owns := map[string]*own{} // by VersionKey
 	var order []*own
 	withheld := map[string]bool{}
+	gated := view != nil && view.Gated()
 	if view != nil {
 		for _, v := range view.Withheld {
 			withheld[v] = true
@@ -132,6 +135,12 @@ func (h *Handler) indexFile(ctx context.Context, t *format.Target, name string) 
 				continue
 			}
 			owns[k] = &own{done: true}
+			// A version only the registry lists passes the supply-chain
+			// gate first (its pubtime, when the entry has one, is when it
+			// was published; else coffer's first sight of it counts).
+			if gated && !view.Admit(d.src, e.vers, e.pubtime) {
+				continue
+			}
 			body = append(append(body, e.line...), '\n')
 		}
 	}

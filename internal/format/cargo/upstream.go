@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"strings"
+	"time"
 
 	"coffer/internal/artifact"
 	"coffer/internal/fault"
@@ -20,7 +21,10 @@ type upIndex struct {
 type upEntry struct {
 	name, vers, cksum string
 	yanked            bool
-	line              []byte
+	// pubtime is when the registry published the version (the entry's
+	// pubtime, which crates.io writes); zero when the entry does not say.
+	pubtime time.Time
+	line    []byte
 }
 
 // find returns the entry of version v (the same release: VersionKey).
@@ -41,7 +45,8 @@ func decodeIndex(body io.Reader, d *upstream.Document) (any, int64, error) {
 	u := &upIndex{}
 	var cost int64
 	_, err := ReadIndex(body, IndexLimits{}, func(e *IndexEntry, line []byte) error {
-		u.entries = append(u.entries, upEntry{name: e.Name, vers: e.Vers, cksum: e.Cksum, yanked: e.Yanked, line: append([]byte(nil), line...)})
+		u.entries = append(u.entries, upEntry{name: e.Name, vers: e.Vers, cksum: e.Cksum, yanked: e.Yanked, pubtime: e.Pubtime,
+			line: append([]byte(nil), line...)})
 		cost += int64(len(line)) + int64(len(e.Name)+len(e.Vers)+len(e.Cksum)) + 64
 		return nil
 	})

@@ -32,18 +32,18 @@ func (h *Handler) artifactMetadata(ctx context.Context, t *format.Target, p Path
 	}
 	metaPath := p.GroupPath() + "/" + p.ArtifactID + "/" + MetadataFile
 	docs, upstreamErr := format.Gather(ctx, h.log, "upstream "+metaPath, external,
-		func(ctx context.Context, src artifact.ExternalSource) (*upstream.Response, error) {
+		func(ctx context.Context, src artifact.ExternalSource) (sourced, error) {
 			res, err := h.up.Get(ctx, src.BaseURL+metaPath)
 			if err == nil && res.Freshness == upstream.Stale {
 				h.log.Warn("serving a stale upstream maven-metadata.xml", "url", src.BaseURL+metaPath, "err", res.Err)
 			}
-			return res, err
+			return sourced{res, src}, err
 		})
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
 
-	fp := format.StampFingerprint(stamp, docs, func(r *upstream.Response) *upstream.Document { return r.Document })
+	fp := format.StampFingerprint(stamp, docs, func(r sourced) *upstream.Document { return r.Document })
 	if d, ok := h.docs.Get(key, fp); ok {
 		return d, nil
 	}
@@ -93,8 +93,12 @@ func (h *Handler) artifactMetadata(ctx context.Context, t *format.Target, p Path
 			continue
 		}
 		if v := m.Versioning; v != nil {
+			var admitted map[string]bool
+			if view.Gated() {
+				admitted = h.admitListed(ctx, view, res.src, p, v.Versions, withheld)
+			}
 			for _, s := range v.Versions {
-				if !IsSnapshot(s) && !withheld[s] {
+				if !IsSnapshot(s) && !withheld[s] && (admitted == nil || admitted[s]) {
 					l.Versions = append(l.Versions, s)
 				}
 			}
@@ -117,6 +121,45 @@ func (h *Handler) artifactMetadata(ctx context.Context, t *format.Target, p Path
 	d := newDocument(l.Render(), mod.Truncate(time.Second))
 	h.docs.Put(key, fp, d, int64(len(d.body)))
 	return d, nil
+}
+
+// sourced is an upstream document with the source it came from.
+type sourced struct {
+	*upstream.Response
+	src artifact.ExternalSource
+}
+
+// admitListed asks the supply-chain gate about the releases an external
+// repository's maven-metadata.xml lists, with each one's publish time
+// (published: a request per release not asked before, at most eight at
+// once, answered from the upstream client's cache afterwards). A release
+// whose time cannot be read counts from coffer's first sight of it.
+func (h *Handler) admitListed(ctx context.Context, view *artifact.PackageView, src artifact.ExternalSource, p Path, versions []string, withheld map[string]bool) map[string]bool {
+	times := make([]time.Time, len(versions))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for i, v := range versions {
+		if IsSnapshot(v) || withheld[v] {
+			continue
+		}
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			t, err := h.published(ctx, src, p, v)
+			if err != nil {
+				h.log.Warn("could not read when an upstream release was published", "connection", src.Connection, "version", v, "err", err)
+			}
+			times[i] = t
+		})
+	}
+	wg.Wait()
+	admitted := make(map[string]bool, len(versions))
+	for i, v := range versions {
+		if !IsSnapshot(v) && !withheld[v] && view.Admit(src, v, times[i]) {
+			admitted[v] = true
+		}
+	}
+	return admitted
 }
 
 var fingerprintSeed = maphash.MakeSeed()

@@ -81,6 +81,9 @@ func (h *Handler) getFile(w http.ResponseWriter, r *http.Request, t *format.Targ
 		req.NewVersion = newVersion
 		if !IsSnapshot(p.Version) { // SNAPSHOTs are never ingested from external connections
 			req.Fetch = fetch
+			req.Published = func(ctx context.Context, src artifact.ExternalSource) (time.Time, error) {
+				return h.published(ctx, src, p, p.Version)
+			}
 		}
 		return req
 	})
@@ -101,6 +104,28 @@ func serveChecksum(w http.ResponseWriter, r *http.Request, digest string, mod ti
 	}
 	w.Header().Set("Content-Type", "text/plain")
 	http.ServeContent(w, r, "", mod, bytes.NewReader([]byte(digest)))
+}
+
+// published is when an external repository published a release: the
+// Last-Modified of its POM's .sha1 (Maven repositories serve files with
+// their deploy time, and the checksum is the smallest file of the
+// release), zero when the repository does not say. The response is the
+// upstream client's cached document, which the download's verification
+// reads anyway.
+func (h *Handler) published(ctx context.Context, src artifact.ExternalSource, p Path, version string) (time.Time, error) {
+	path := p.GroupPath() + "/" + p.ArtifactID + "/" + version + "/" + FileName(p.ArtifactID, version, "", "pom") + ".sha1"
+	res, err := h.up.Get(ctx, src.BaseURL+(&url.URL{Path: path}).EscapedPath())
+	switch {
+	case fault.KindOf(err) == fault.KindNotFound:
+		return time.Time{}, nil
+	case err != nil:
+		return time.Time{}, err
+	}
+	t, err := http.ParseTime(res.Document.LastModified)
+	if err != nil {
+		return time.Time{}, nil
+	}
+	return t, nil
 }
 
 // fileFetch is one read's FetchFunc for the file at path: it fetches the

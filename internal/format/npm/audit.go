@@ -10,6 +10,7 @@ import (
 	"coffer/internal/artifact"
 	"coffer/internal/fault"
 	"coffer/internal/format"
+	"coffer/internal/osv"
 )
 
 // The audit endpoints npm calls after an install.
@@ -35,9 +36,21 @@ func (k auditKind) path() string {
 
 // audit serves npm's audit requests. When the repository reaches
 // public:npmjs (itself or through its upstreams) the request is relayed to
-// that registry as is; otherwise, or when the registry fails, the answer
-// is an empty report in npm's shape, so that npm install never fails
-// because of an audit. (CodeArtifact itself does not support npm audit.)
+// that registry as is; otherwise, or when the registry fails (unreachable,
+// an answer other than 200), the answer comes from the OSV advisories
+// imported into coffer (Config.Advisories; see localAudit) in npm's own
+// shapes, and is an empty report when there are none, so that npm install
+// never fails because of an audit. (CodeArtifact itself does not support
+// npm audit.)
+//
+// The relay stays the first choice where it is allowed and answers:
+// public:npmjs's answer is GitHub's advisory database as npm knows it —
+// the data osv.dev republishes for npm, but with npm's own advisory ids
+// (which npm caches its calculations under), CWEs and CVSS scores, and
+// current to the minute, where the imported copy is as old as its last
+// import. Adding the local records to it would report each GitHub
+// advisory twice under two ids. And repositories that reach public:npmjs
+// keep the answers they had before the index existed.
 func (h *Handler) audit(kind auditKind) func(w http.ResponseWriter, r *http.Request, rq *request, n Name, c *format.Call) {
 	return func(w http.ResponseWriter, r *http.Request, rq *request, n Name, c *format.Call) {
 		h.answerAudit(w, r, rq, kind)
@@ -51,17 +64,24 @@ func (h *Handler) answerAudit(w http.ResponseWriter, r *http.Request, rq *reques
 		h.writeError(w, r, fault.Quota("audit", "", "The audit request of %d bytes exceeds the limit of %d bytes", r.ContentLength, maxAuditBody))
 		return
 	}
-	// The body streams through readAudit, which bounds it and counts its
-	// dependencies; it is kept, as sent, only to be relayed.
+	// The body streams through scanAudit, which bounds it, counts its
+	// dependencies and, when there are advisories to answer from, keeps
+	// the packages they name; it is kept, as sent, only to be relayed,
+	// and scanned for the advisories only if the relay fails.
 	encoding := r.Header.Get("Content-Encoding")
 	base, relay := h.reachesNpmjs(ctx, rq)
+	index := h.advisoryIndex()
+	want := func(name string) bool { return index.Has(osvEcosystem, name) }
+	if index == nil || relay {
+		want = nil
+	}
 	var body io.Reader = r.Body
 	var kept *bytes.Buffer
 	if relay {
 		kept = bytes.NewBuffer(make([]byte, 0, max(min(r.ContentLength, maxAuditBody), 0)))
 		body = io.TeeReader(body, kept)
 	}
-	deps, err := readAudit(body, encoding)
+	req, err := scanAudit(body, encoding, kind, want)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -70,8 +90,31 @@ func (h *Handler) answerAudit(w http.ResponseWriter, r *http.Request, rq *reques
 		if h.relayAudit(ctx, w, base, kind, kept.Bytes(), r.Header.Get("Content-Type"), encoding) {
 			return
 		}
+		if index != nil {
+			// Within the bounds already checked: no error.
+			if again, err := scanAudit(bytes.NewReader(kept.Bytes()), encoding, kind,
+				func(name string) bool { return index.Has(osvEcosystem, name) }); err == nil {
+				req = again
+			}
+		}
 	}
-	writeJSON(w, http.StatusOK, emptyAudit(kind, deps))
+	if index == nil {
+		writeJSON(w, http.StatusOK, emptyAudit(kind, req.deps))
+		return
+	}
+	writeJSON(w, http.StatusOK, localAudit(index, kind, req))
+}
+
+// advisoryIndex is the advisory index to answer from, nil when there is
+// none or it is empty.
+func (h *Handler) advisoryIndex() *osv.Index {
+	if h.advisories == nil {
+		return nil
+	}
+	if x := h.advisories(); x != nil && x.Len() > 0 {
+		return x
+	}
+	return nil
 }
 
 // reachesNpmjs reports whether the repository or one of its upstreams (in

@@ -129,8 +129,10 @@
 //
 // Audit requests are relayed as they are (gzip included) to public:npmjs
 // when the repository or one of its upstreams holds that connection;
-// otherwise, or when the registry fails, the answer is an empty report in
-// npm's shape, never an error that would break npm install. Search covers
+// otherwise, or when the registry fails, the answer comes from the OSV
+// advisories imported into coffer (coffer osv import), in npm's shape
+// (bulk: {name: [advisory]}; quick: npm 6's report), and is an empty
+// report without them: never an error that would break npm install. Search covers
 // the packages stored in the repository itself (every term must occur in
 // the name).
 //

@@ -19,6 +19,7 @@ import (
 	"coffer/internal/fault"
 	"coffer/internal/format"
 	"coffer/internal/lru"
+	"coffer/internal/osv"
 	"coffer/internal/store"
 )
 
@@ -72,7 +73,8 @@ const (
 // Protocol serves the npm registry API.
 var Protocol = format.Plugin{Format: artifact.FormatNpm, Guides: Guides,
 	New: func(d format.Deps) http.Handler {
-		return New(d.Engine, d.Authorizer, Config{Fetcher: d.Fetcher, MaxPublishSize: d.Limits.MaxAssetSize, TempDir: d.Limits.SpoolDir, Log: d.Log})
+		return New(d.Engine, d.Authorizer, Config{Fetcher: d.Fetcher, MaxPublishSize: d.Limits.MaxAssetSize, TempDir: d.Limits.SpoolDir, Log: d.Log,
+			Advisories: d.Advisories})
 	}}
 
 // Config configures a Handler.
@@ -96,6 +98,10 @@ type Config struct {
 	// is removed when the request ends, however it ends.
 	TempDir string
 	Log     *slog.Logger
+	// Advisories returns the OSV advisory index npm audits are answered
+	// from when public:npmjs is not reached or fails (see audit); nil, or
+	// a nil index, is none.
+	Advisories func() *osv.Index
 }
 
 // Handler serves the npm registry protocol on a repository endpoint.
@@ -111,6 +117,7 @@ type Handler struct {
 	maxPublish int64
 	maxDoc     int64
 	tempDir    string
+	advisories func() *osv.Index
 	// builds runs one packument build per document at a time.
 	builds singleflight.Group
 	// releasePending: a return of memory after big builds is scheduled.
@@ -123,7 +130,7 @@ func New(svc Engine, authz auth.Authorizer, cfg Config) *Handler {
 	size := cmp.Or(cfg.CacheBytes, DefaultCacheBytes)
 	h := &Handler{svc: svc, authz: authz, up: format.FetcherOr(cfg.Fetcher, log), log: log,
 		docs: lru.New[*document](size / 2), fragments: lru.New[[]byte](size / 8),
-		maxPublish: cfg.MaxPublishSize, maxDoc: cfg.MaxDocumentSize, tempDir: cfg.TempDir}
+		maxPublish: cfg.MaxPublishSize, maxDoc: cfg.MaxDocumentSize, tempDir: cfg.TempDir, advisories: cfg.Advisories}
 	if h.maxPublish <= 0 || h.maxPublish > DefaultMaxPublishSize {
 		h.maxPublish = DefaultMaxPublishSize
 	}

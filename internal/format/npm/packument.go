@@ -146,7 +146,11 @@ func (h *Handler) buildPackument(ctx context.Context, rq *request, n Name, ref a
 // dist-tags, where the most upstream source wins (spec §3.4: a tag set in
 // an upstream repository, or by the public registry, shadows the same tag
 // downstream) as long as it names a version shown.
-func (h *Handler) merge(ctx context.Context, rq *request, n Name, view *artifact.PackageView, ups []*upstreamPackument, abbreviated bool) (*merged, error) {
+//
+// Versions the supply-chain gate withholds are not shown (the view leaves
+// out the stored ones, Admit decides the registries' ones), so "latest"
+// falls back to the newest version shown when the tagged one is withheld.
+func (h *Handler) merge(ctx context.Context, rq *request, n Name, view *artifact.PackageView, ups []parsedPackument, abbreviated bool) (*merged, error) {
 	m := &merged{name: n, times: map[string]time.Time{}, lazy: true}
 	claimed := map[string]bool{}
 	for i := range view.Versions {
@@ -175,7 +179,10 @@ func (h *Handler) merge(ctx context.Context, rq *request, n Name, view *artifact
 					continue
 				}
 				claimed[ver] = true
-				m.entries = append(m.entries, &entry{version: ver, published: uv.published, up: uv, upPkg: u})
+				if !view.Admit(u.src, ver, uv.published) {
+					continue
+				}
+				m.entries = append(m.entries, &entry{version: ver, published: uv.published, up: uv, upPkg: u.upstreamPackument})
 			}
 		}
 		// An ingested version keeps the time the registry published it.

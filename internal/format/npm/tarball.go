@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"time"
 
 	"coffer/internal/artifact"
 	"coffer/internal/blob"
@@ -39,7 +40,8 @@ func (h *Handler) serveTarball(w http.ResponseWriter, r *http.Request, rq *reque
 	format.ServeAsset(w, r, h.svc, format.AssetResponse{ContentType: "application/octet-stream", WriteError: h.writeError},
 		func(d *format.Download) artifact.ReadRequest {
 			fetch, newVersion := h.tarballFetch(n, version, d)
-			return artifact.ReadRequest{VersionRef: versionRef(rq.t, n, version), Asset: assetName, Fetch: fetch, NewVersion: newVersion}
+			return artifact.ReadRequest{VersionRef: versionRef(rq.t, n, version), Asset: assetName, Fetch: fetch, NewVersion: newVersion,
+				Published: h.published(n, version)}
 		})
 }
 
@@ -86,4 +88,19 @@ func (h *Handler) tarballFetch(name Name, version string, d *format.Download) (a
 		v.Metadata = full
 	}
 	return fetch, newVersion
+}
+
+// published is a read's question to the registry: when did it publish the
+// version (the packument's time), zero when it does not list it or say.
+func (h *Handler) published(n Name, version string) func(context.Context, artifact.ExternalSource) (time.Time, error) {
+	return func(ctx context.Context, src artifact.ExternalSource) (time.Time, error) {
+		up, err := h.upstreamPackument(ctx, src, n)
+		if err != nil {
+			return time.Time{}, err
+		}
+		if uv, ok := up.versions[version]; ok {
+			return uv.published, nil
+		}
+		return time.Time{}, nil
+	}
 }

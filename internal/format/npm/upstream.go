@@ -335,8 +335,8 @@ func (h *Handler) upstreamDocuments(ctx context.Context, srcs []artifact.Externa
 
 // parseAll parses upstream documents; an unreadable one is left out, its
 // error returned.
-func (h *Handler) parseAll(docs []upstreamDoc) ([]*upstreamPackument, error) {
-	var out []*upstreamPackument
+func (h *Handler) parseAll(docs []upstreamDoc) ([]parsedPackument, error) {
+	var out []parsedPackument
 	var lastErr error
 	for _, d := range docs {
 		p, err := h.parse(d)
@@ -345,7 +345,13 @@ func (h *Handler) parseAll(docs []upstreamDoc) ([]*upstreamPackument, error) {
 			lastErr = err
 			continue
 		}
-		out = append(out, p)
+		out = append(out, parsedPackument{upstreamPackument: p, src: d.src})
 	}
 	return out, lastErr
+}
+
+// parsedPackument is an upstream packument with the source it came from.
+type parsedPackument struct {
+	*upstreamPackument
+	src artifact.ExternalSource
 }

@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime"
@@ -182,37 +183,59 @@ func (h *Handler) versions(ctx context.Context, t *format.Target, lowerID string
 		seen[NormalizeVersion(w)] = true
 		seen[w] = true
 	}
+	// A version only an external source offers passes the supply-chain
+	// gate first, with the time its registration says it was published.
+	gated := view.Gated()
 	var upErr error
 	if leaves {
+		type sourced struct {
+			leaves []UpLeaf
+			src    artifact.ExternalSource
+		}
 		docs, err := format.Gather(ctx, h.log, "upstream nuget registration", view.External,
-			func(ctx context.Context, src artifact.ExternalSource) ([]UpLeaf, error) {
+			func(ctx context.Context, src artifact.ExternalSource) (sourced, error) {
 				_, l, err := h.upstreamLeaves(ctx, src, lowerID)
-				return l, err
+				return sourced{l, src}, err
 			})
 		upErr = err
-		for _, ls := range docs {
-			for _, l := range ls {
+		for _, d := range docs {
+			for _, l := range d.leaves {
 				if seen[l.Key] || strings.ToLower(l.Entry.ID) != lowerID {
 					continue
 				}
 				seen[l.Key] = true
+				if gated && !view.Admit(d.src, l.Key, leafPublished(l.Published)) {
+					continue
+				}
 				pv, _ := ParseVersion(l.Entry.Verbatim)
 				out = append(out, known{key: l.Key, ver: pv, entry: l.Entry, listed: l.Listed, pub: cmp.Or(l.Published, unlistedPublished)})
 			}
 		}
 	} else {
+		type sourced struct {
+			keys  []string
+			times map[string]time.Time // by key, read only when gated
+			src   artifact.ExternalSource
+		}
 		docs, err := format.Gather(ctx, h.log, "upstream nuget version list", view.External,
-			func(ctx context.Context, src artifact.ExternalSource) ([]string, error) {
+			func(ctx context.Context, src artifact.ExternalSource) (sourced, error) {
 				_, keys, err := h.upstreamVersions(ctx, src, lowerID)
-				return keys, err
+				d := sourced{keys: keys, src: src}
+				if err == nil && gated {
+					d.times = h.leafTimes(ctx, src, lowerID)
+				}
+				return d, err
 			})
 		upErr = err
-		for _, keys := range docs {
-			for _, k := range keys {
+		for _, d := range docs {
+			for _, k := range d.keys {
 				if seen[k] {
 					continue
 				}
 				seen[k] = true
+				if gated && !view.Admit(d.src, k, d.times[k]) {
+					continue
+				}
 				pv, _ := ParseVersion(k)
 				out = append(out, known{key: k, ver: pv, listed: true})
 			}
@@ -229,6 +252,58 @@ func (h *Handler) versions(ctx context.Context, t *format.Target, lowerID string
 	}
 	slices.SortStableFunc(out, func(a, b known) int { return Compare(a.ver, b.ver) })
 	return out, nil
+}
+
+// leafTimes are the publish times an external source's registration
+// gives the versions of a package (the flat container gives none), for
+// the supply-chain gate: the documents a download reads anyway, through
+// the upstream client's cache. A source without a registration gives
+// none (coffer's first sight of each version counts then).
+func (h *Handler) leafTimes(ctx context.Context, src artifact.ExternalSource, lowerID string) map[string]time.Time {
+	_, ls, err := h.upstreamLeaves(ctx, src, lowerID)
+	if err != nil {
+		if fault.KindOf(err) != fault.KindNotFound && ctx.Err() == nil {
+			h.log.Warn("could not read when upstream versions were published", "connection", src.Connection, "package", lowerID, "err", err)
+		}
+		return nil
+	}
+	times := make(map[string]time.Time, len(ls))
+	for _, l := range ls {
+		if t := leafPublished(l.Published); !t.IsZero() {
+			times[l.Key] = t
+		}
+	}
+	return times
+}
+
+// leafPublished reads a registration leaf's published time: zero when
+// there is none, or it is nuget.org's 1900-01-01 of an unlisted version.
+func leafPublished(s string) time.Time {
+	if s == "" || strings.HasPrefix(s, "1900-") {
+		return time.Time{}
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t
+		}
+	}
+	return time.Time{}
+}
+
+// published is a read's question to an external source: when did it
+// publish the version (its registration leaf's published, from the
+// documents the fetch reads anyway), zero when it does not say.
+func (h *Handler) published(id, key string) func(context.Context, artifact.ExternalSource) (time.Time, error) {
+	return func(ctx context.Context, src artifact.ExternalSource) (time.Time, error) {
+		l, err := h.upstreamLeaf(ctx, src, id, key)
+		switch {
+		case fault.KindOf(err) == fault.KindNotFound:
+			return time.Time{}, nil
+		case err != nil:
+			return time.Time{}, err
+		}
+		return leafPublished(l.Published), nil
+	}
 }
 
 // flatIndex serves v3-flatcontainer/{id}/index.json: every version key,
@@ -316,7 +391,7 @@ func (h *Handler) download(w http.ResponseWriter, r *http.Request, t *format.Tar
 				return res.Digests, res.Created, nil
 			}
 			return artifact.ReadRequest{VersionRef: artifact.VersionRef{PackageRef: packageRef(t, id), Version: key},
-				Asset: AssetName(id, key), Fetch: fetch,
+				Asset: AssetName(id, key), Fetch: fetch, Published: h.published(id, key),
 				NewVersion: func(v *store.Version) {
 					if entry != nil {
 						entry.fill(v)
@@ -325,28 +400,29 @@ func (h *Handler) download(w http.ResponseWriter, r *http.Request, t *format.Tar
 		})
 }
 
-// stored finds a version the repository shows (its own or an upstream's).
-func (h *Handler) stored(ctx context.Context, t *format.Target, id, key string) (*artifact.VisibleVersion, []artifact.ExternalSource, error) {
+// stored finds a version the repository shows (its own or an upstream's),
+// with the view it is in.
+func (h *Handler) stored(ctx context.Context, t *format.Target, id, key string) (*artifact.VisibleVersion, *artifact.PackageView, error) {
 	view, err := h.svc.ViewPackage(ctx, packageRef(t, id), true)
 	if err != nil {
 		return nil, nil, err
 	}
 	for i := range view.Versions {
 		if v := &view.Versions[i]; v.Version.Version == key {
-			return v, view.External, nil
+			return v, view, nil
 		}
 	}
 	if slices.Contains(view.Withheld, key) {
 		return nil, nil, fault.NotFound("package-version", key, "no version %s of %s", key, id)
 	}
-	return nil, view.External, nil
+	return nil, view, nil
 }
 
 // nuspec serves {id}.nuspec: the manifest kept with a pushed version, or
 // else the external source's, relayed.
 func (h *Handler) nuspec(w http.ResponseWriter, r *http.Request, t *format.Target, id, key string) error {
 	ctx := r.Context()
-	v, external, err := h.stored(ctx, t, id, key)
+	v, view, err := h.stored(ctx, t, id, key)
 	if err != nil {
 		return err
 	}
@@ -370,7 +446,7 @@ func (h *Handler) nuspec(w http.ResponseWriter, r *http.Request, t *format.Targe
 		serveDoc(w, r, p.NuspecRaw, "text/xml")
 		return nil
 	}
-	for _, src := range external {
+	for _, src := range view.External {
 		s, err := h.service(ctx, src)
 		if err != nil {
 			continue
@@ -381,6 +457,19 @@ func (h *Handler) nuspec(w http.ResponseWriter, r *http.Request, t *format.Targe
 		}
 		if _, err := ParseNuspec(res.Body); err != nil {
 			continue
+		}
+		// The manifest is what restore resolves dependencies with: a
+		// version the supply-chain gate withholds gives none, as its
+		// package is not downloaded.
+		if view.Gated() {
+			published, err := h.published(id, key)(ctx, src)
+			if err != nil {
+				return err
+			}
+			if d := view.Decide(src, key, published); !d.Allowed {
+				return &fault.Error{Kind: fault.KindAccessDenied, ResourceType: "package-version", ResourceID: key,
+					Message: fmt.Sprintf("%s %s is withheld by repository %s: %s", id, key, t.Repository, d.Reason)}
+			}
 		}
 		serveDoc(w, r, res.Body, "text/xml")
 		return nil

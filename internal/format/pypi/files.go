@@ -57,7 +57,8 @@ func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, c *format.Ca
 // or extracted from the (fetched) wheel.
 func (h *Handler) serveMetadata(w http.ResponseWriter, r *http.Request, t *format.Target, ref artifact.VersionRef, f File) {
 	mf := &metadataFetch{h: h, ref: ref, file: f}
-	res, err := h.svc.ReadAsset(r.Context(), artifact.ReadRequest{VersionRef: ref, Asset: f.Name + metadataSuffix, Fetch: mf.fetch, NewVersion: mf.newVersion})
+	res, err := h.svc.ReadAsset(r.Context(), artifact.ReadRequest{VersionRef: ref, Asset: f.Name + metadataSuffix, Fetch: mf.fetch, NewVersion: mf.newVersion,
+		Published: h.published(ref.Package, ref.Version)})
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -112,6 +113,7 @@ func (h *Handler) fileRequest(ref artifact.VersionRef, project string, f File, d
 		return res.Digests, res.Created, nil
 	}
 	req = artifact.ReadRequest{VersionRef: ref, Asset: f.Name, Fetch: fetch,
+		Published: h.published(project, ref.Version),
 		// A version created by this fetch (not one retained from an
 		// upstream repository: that keeps its own metadata).
 		NewVersion: func(v *store.Version) {
@@ -318,4 +320,36 @@ func (s *seekReaderAt) ReadAt(p []byte, off int64) (int, error) {
 		err = io.EOF
 	}
 	return n, err
+}
+
+// published is a read's question to the upstream: when did it publish the
+// release (releaseUploaded of its page).
+func (h *Handler) published(project, version string) func(context.Context, artifact.ExternalSource) (time.Time, error) {
+	return func(ctx context.Context, src artifact.ExternalSource) (time.Time, error) {
+		up, err := h.upstreamPage(ctx, src, project)
+		if err != nil {
+			return time.Time{}, err
+		}
+		return releaseUploaded(up.page, project, version), nil
+	}
+}
+
+// releaseUploaded is when a page's release was published: its first
+// file's upload time, zero when a file of it has none.
+func releaseUploaded(p *UpstreamPage, project, version string) time.Time {
+	var first time.Time
+	for i := range p.Len() {
+		f, ok := ParseFileName(p.name(i), project)
+		if !ok || !sameVersion(f.Version, version) {
+			continue
+		}
+		t := p.uploaded(i)
+		if t.IsZero() {
+			return time.Time{}
+		}
+		if first.IsZero() || t.Before(first) {
+			first = t
+		}
+	}
+	return first
 }

@@ -348,6 +348,9 @@ func (h *Handler) buildPage(ctx context.Context, t *format.Target, project strin
 			withheld[pv.order()] = true
 		}
 	}
+	if view.Gated() {
+		gateReleases(view, project, ups, listed, withheld)
+	}
 	for ui, u := range ups {
 		page.ups = append(page.ups, u.page)
 		for i := range u.page.Len() {
@@ -494,6 +497,66 @@ func (h *Handler) storedFiles(ctx context.Context, t *format.Target, project str
 type parsedUpstream struct {
 	doc  *upstream.Document
 	page *UpstreamPage
+	src  artifact.ExternalSource
+}
+
+// gateReleases adds to withheld the releases only the upstreams list that
+// the supply-chain gate refuses. A release counts as published when its
+// first file was uploaded (PEP 700's upload-time; a page without it
+// leaves the time to coffer's first sight), and is decided for the first
+// upstream that lists it, as its files are taken.
+func gateReleases(view *artifact.PackageView, project string, ups []*parsedUpstream, listed, withheld map[string]bool) {
+	type release struct {
+		version string
+		src     artifact.ExternalSource
+		first   time.Time
+		timed   bool // every file has an upload time
+	}
+	rels := map[string]*release{}
+	var order []string
+	for _, u := range ups {
+		for i := range u.page.Len() {
+			name := u.page.name(i)
+			if listed[name] {
+				continue
+			}
+			f, ok := ParseFileName(name, project)
+			if !ok {
+				continue
+			}
+			pv, ok := ParseVersion(f.Version)
+			if !ok {
+				continue
+			}
+			o := pv.order()
+			if withheld[o] {
+				continue
+			}
+			r := rels[o]
+			if r == nil {
+				r = &release{version: pv.String(), src: u.src, timed: true}
+				rels[o] = r
+				order = append(order, o)
+			}
+			t := u.page.uploaded(i)
+			switch {
+			case t.IsZero():
+				r.timed = false
+			case r.first.IsZero() || t.Before(r.first):
+				r.first = t
+			}
+		}
+	}
+	for _, o := range order {
+		r := rels[o]
+		published := r.first
+		if !r.timed {
+			published = time.Time{} // fail closed: a file without a time may be new
+		}
+		if !view.Admit(r.src, r.version, published) {
+			withheld[o] = true
+		}
+	}
 }
 
 // upstreamAccept asks an upstream index for PEP 691 JSON first and PEP 503
@@ -526,7 +589,7 @@ func (h *Handler) upstreamPage(ctx context.Context, src artifact.ExternalSource,
 	if !ok {
 		return nil, &fault.Error{Kind: fault.KindUnavailable, Message: "the upstream simple page " + u + " is unreadable"}
 	}
-	return &parsedUpstream{doc: res.Document, page: page}, nil
+	return &parsedUpstream{doc: res.Document, page: page, src: src}, nil
 }
 
 // decodePage is the upstream client's decoder of simple pages: the page

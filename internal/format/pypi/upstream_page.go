@@ -95,6 +95,15 @@ func (p *UpstreamPage) str(s span) string { return p.data[s.off : s.off+s.n] }
 // name is the file name of the i-th file.
 func (p *UpstreamPage) name(i int) string { return p.str(p.entry(i).name) }
 
+// uploaded is the upload time of the i-th file, zero when the page does
+// not give it.
+func (p *UpstreamPage) uploaded(i int) time.Time {
+	if e := p.entry(i); e.flags&entryTime != 0 {
+		return time.Unix(e.sec, int64(e.nsec)).UTC()
+	}
+	return time.Time{}
+}
+
 // At returns the i-th file.
 func (p *UpstreamPage) At(i int) UpstreamFile {
 	e := p.entry(i)

@@ -191,12 +191,17 @@ func (h *Handler) info(ctx context.Context, t *format.Target, name string) (*doc
 	if err != nil {
 		return nil, err
 	}
-	lines := mergeInfo(view, ups)
+	lines, gated := mergeInfo(view, ups)
 	if len(lines) == 0 {
-		if upErr != nil {
+		switch {
+		case upErr != nil:
 			return nil, upErr
+		case gated == 0 && len(view.Refused) == 0:
+			return nil, fault.NotFound("package", name, "no versions of gem %s in this repository", name)
 		}
-		return nil, fault.NotFound("package", name, "no versions of gem %s in this repository", name)
+		// Every version is withheld by the supply-chain gate: an empty
+		// file, as for a blocked gem (a relayed versions file may list
+		// the gem, and a 404 would make Bundler leave the compact index).
 	}
 	d := compactDocument(name, Info(lines), lines)
 	h.infos.Put(key, fp, d, d.cost())
@@ -212,8 +217,9 @@ func (h *Handler) info(ctx context.Context, t *format.Target, name string) (*doc
 // same number, in the place of its first one; an ingested version's
 // stored builds are the upstream's own lines (recorded as fetched), and
 // its other builds stay offered. Builds stored but no longer listed
-// upstream come last.
-func mergeInfo(view *artifact.PackageView, ups []*upstreamInfo) []InfoVersion {
+// upstream come last. A version only the upstreams list is left out when
+// the supply-chain gate refuses it (gated counts them).
+func mergeInfo(view *artifact.PackageView, ups []*upstreamInfo) (lines []InfoVersion, gated int) {
 	vs := slices.Clone(view.Versions)
 	slices.SortStableFunc(vs, func(a, b artifact.VisibleVersion) int {
 		if c := a.PublishedTime.Compare(b.PublishedTime); c != 0 {
@@ -247,7 +253,11 @@ func mergeInfo(view *artifact.PackageView, ups []*upstreamInfo) []InfoVersion {
 			upstream[iv.Version] = true
 		}
 	}
-	var lines []InfoVersion
+	var refused map[string]bool
+	if view.Gated() {
+		refused = gateInfo(view, ups, wins, ownBuilds)
+		gated = len(refused)
+	}
 	emitted := map[string]bool{} // tokens
 	emit := func(b InfoVersion) {
 		tok := versionToken(b.Version, b.Platform)
@@ -272,6 +282,7 @@ func mergeInfo(view *artifact.PackageView, ups []*upstreamInfo) []InfoVersion {
 				}
 			case ownToken[tok].Version != "":
 				emit(ownToken[tok])
+			case refused[iv.Version]:
 			default:
 				emit(iv)
 			}
@@ -282,7 +293,58 @@ func mergeInfo(view *artifact.PackageView, ups []*upstreamInfo) []InfoVersion {
 			emit(b)
 		}
 	}
-	return lines
+	return lines, gated
+}
+
+// gateInfo asks the supply-chain gate about the versions only the
+// upstreams list (neither shown nor withheld by the repository), each
+// for the first upstream that lists it, with the time its lines say it
+// was published (versionCreated; zero: coffer's first sight counts). It
+// returns the refused ones.
+func gateInfo(view *artifact.PackageView, ups []*upstreamInfo, wins map[string]bool, own map[string][]InfoVersion) map[string]bool {
+	type release struct {
+		src   artifact.ExternalSource
+		first time.Time
+		timed bool // every build has a created_at
+	}
+	rels := map[string]*release{}
+	var order []string
+	for _, u := range ups {
+		mine := map[string]bool{} // the versions decided for this upstream
+		for i := range u.versions {
+			v := u.versions[i].Version
+			if _, stored := own[v]; stored || wins[v] {
+				continue
+			}
+			r := rels[v]
+			if r == nil {
+				r = &release{src: u.src, timed: true}
+				rels[v] = r
+				order = append(order, v)
+				mine[v] = true
+			} else if !mine[v] {
+				continue // decided for an earlier upstream
+			}
+			switch t := u.versions[i].createdAt(); {
+			case t.IsZero():
+				r.timed = false
+			case r.first.IsZero() || t.Before(r.first):
+				r.first = t
+			}
+		}
+	}
+	refused := map[string]bool{}
+	for _, v := range order {
+		r := rels[v]
+		published := r.first
+		if !r.timed {
+			published = time.Time{} // fail closed, as versionCreated
+		}
+		if !view.Admit(r.src, v, published) {
+			refused[v] = true
+		}
+	}
+	return refused
 }
 
 // ---- the set of gems: versions, names, the full index ----
@@ -340,6 +402,9 @@ func (h *Handler) gemSet(ctx context.Context, t *format.Target) ([]*document, er
 				continue
 			default:
 				return nil, err
+			}
+			if len(d.builds) == 0 {
+				continue // every version withheld by the supply-chain gate
 			}
 			docs = append(docs, d)
 			for _, b := range d.builds {

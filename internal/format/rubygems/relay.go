@@ -42,10 +42,13 @@ import (
 // again (mergeInfo), which gives the same bytes for a file rubygems.org
 // wrote (ParseInfo), so the checksums agree; where they do not (an
 // upstream that writes its lines otherwise, a package-level BLOCK or a
-// package group's EXTERNAL_UPSTREAM BLOCK, applied per gem when info/<gem>
-// is read), Bundler only revalidates the info file (If-None-Match, a 304):
-// it checks what it downloads against the ETag, never against the versions
-// file's checksum.
+// package group's EXTERNAL_UPSTREAM BLOCK, a version the supply-chain gate
+// withholds, all applied per gem when info/<gem> is read), Bundler only
+// revalidates the info file (If-None-Match, a 304): it checks what it
+// downloads against the ETag, never against the versions file's checksum.
+// The relayed lines still name such versions (a later line can add
+// versions, not take them away); Bundler resolves with the info files,
+// and their downloads are refused.
 //
 // rubygems.org's versions file is tens of MiB: it is never held in memory.
 // It is read through the upstream client (revalidated with its ETag after

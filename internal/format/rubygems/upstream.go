@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/url"
+	"time"
 
 	"coffer/internal/artifact"
 	"coffer/internal/blob"
@@ -18,6 +19,7 @@ import (
 type upstreamInfo struct {
 	doc      *upstream.Document
 	versions []InfoVersion
+	src      artifact.ExternalSource
 }
 
 // infoLimits bound an upstream info file: rubygems.org's largest are a few
@@ -57,7 +59,7 @@ func (h *Handler) fetchInfo(ctx context.Context, src artifact.ExternalSource, na
 	if !ok {
 		return nil, &fault.Error{Kind: fault.KindUnavailable, Message: "the upstream info file " + u + " is unreadable"}
 	}
-	return &upstreamInfo{doc: res.Document, versions: vs}, nil
+	return &upstreamInfo{doc: res.Document, versions: vs, src: src}, nil
 }
 
 // upstreamInfos reads info/<gem> of every external source (once per URL);
@@ -114,6 +116,13 @@ func (h *Handler) gemRequest(ref artifact.VersionRef, g GemFile, d *format.Downl
 		return res.Digests, res.Created, nil
 	}
 	return artifact.ReadRequest{VersionRef: ref, Asset: file, Fetch: fetch,
+		Published: func(ctx context.Context, src artifact.ExternalSource) (time.Time, error) {
+			up, err := h.fetchInfo(ctx, src, g.Name)
+			if err != nil {
+				return time.Time{}, err
+			}
+			return versionCreated(up.versions, g.Version), nil
+		},
 		NewVersion: func(v *store.Version) {
 			if called {
 				recordBuild(v, spec, file, line, true)
@@ -124,6 +133,41 @@ func (h *Handler) gemRequest(ref artifact.VersionRef, g GemFile, d *format.Downl
 				recordBuild(v, spec, file, line, false)
 			}
 		}}
+}
+
+// versionCreated is when the registry published a version, as its info
+// lines say (rubygems.org's newer lines carry created_at): its first
+// build's time, zero when a build of it has none (fail closed: that build
+// may be new) or the lines do not list it.
+func versionCreated(lines []InfoVersion, version string) time.Time {
+	var first time.Time
+	for i := range lines {
+		if lines[i].Version != version {
+			continue
+		}
+		t := lines[i].createdAt()
+		if t.IsZero() {
+			return time.Time{}
+		}
+		if first.IsZero() || t.Before(first) {
+			first = t
+		}
+	}
+	return first
+}
+
+// createdAt is the line's created_at, zero when it has none.
+func (v *InfoVersion) createdAt() time.Time {
+	for _, f := range v.Extra {
+		if f.Key == "created_at" {
+			t, err := time.Parse(time.RFC3339, f.Value)
+			if err != nil {
+				return time.Time{}
+			}
+			return t
+		}
+	}
+	return time.Time{}
 }
 
 // blobSpec reads the spec of a stored .gem (streamed, never whole in

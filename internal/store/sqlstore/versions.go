@@ -11,7 +11,7 @@ import (
 // versionFields are the columns after id and package_id, in versionArgs order.
 const versionFields = `version, revision, status, origin_type, origin_repository,
 	origin_external_connection, created_time, published_time, display_name, summary, home_page,
-	source_code_repository, licenses, readme, dependencies, metadata`
+	source_code_repository, licenses, readme, dependencies, metadata, upstream_published_time`
 
 const versionColumns = "id, package_id, " + versionFields
 
@@ -25,16 +25,17 @@ var (
 
 func scanVersion(r Row) (store.Version, error) {
 	var v store.Version
-	var created, published int64
+	var created, published, upstream int64
 	var licenses, deps string
 	err := r.Scan(&v.ID, &v.PackageID, &v.Version, &v.Revision, &v.Status, &v.OriginType, &v.OriginRepository,
 		&v.OriginExternalConnection, &created, &published, &v.DisplayName, &v.Summary, &v.HomePage,
-		&v.SourceCodeRepository, &licenses, &v.Readme, &deps, &v.Metadata)
+		&v.SourceCodeRepository, &licenses, &v.Readme, &deps, &v.Metadata, &upstream)
 	if err != nil {
 		return v, err
 	}
 	v.CreatedTime = fromNanos(created)
 	v.PublishedTime = fromNanos(published)
+	v.UpstreamPublishedTime = fromNanos(upstream)
 	if err := unmarshalList(licenses, &v.Licenses); err != nil {
 		return v, err
 	}
@@ -57,7 +58,7 @@ func versionArgs(v *store.Version) ([]any, error) {
 	}
 	return []any{v.Version, v.Revision, v.Status, v.OriginType, v.OriginRepository,
 		v.OriginExternalConnection, nanos(v.CreatedTime), nanos(v.PublishedTime), v.DisplayName, v.Summary, v.HomePage,
-		v.SourceCodeRepository, licenses, v.Readme, deps, v.Metadata}, nil
+		v.SourceCodeRepository, licenses, v.Readme, deps, v.Metadata, nanos(v.UpstreamPublishedTime)}, nil
 }
 
 // CreateVersion implements store.Versions.
@@ -67,7 +68,7 @@ func (t *Tx) CreateVersion(v *store.Version) error {
 		return t.wrap(err, "create version")
 	}
 	err = t.queryRow("INSERT INTO versions (package_id, "+versionFields+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT DO NOTHING RETURNING id`, append([]any{v.PackageID}, args...)...).Scan(&v.ID)
 	return t.getErr(err, "create version", func() error {
 		return fault.Conflict("package-version", v.Version, "package version %s already exists", v.Version)
@@ -171,7 +172,7 @@ func (t *Tx) UpdateVersion(v *store.Version) error {
 	err = t.execOne(versionNotFound(idString(v.ID)), `UPDATE versions SET revision = ?, status = ?,
 		origin_type = ?, origin_repository = ?, origin_external_connection = ?, created_time = ?, published_time = ?,
 		display_name = ?, summary = ?, home_page = ?, source_code_repository = ?, licenses = ?, readme = ?,
-		dependencies = ?, metadata = ? WHERE id = ?`, append(args[1:], v.ID)...)
+		dependencies = ?, metadata = ?, upstream_published_time = ? WHERE id = ?`, append(args[1:], v.ID)...)
 	return t.wrap(err, "update version")
 }
 

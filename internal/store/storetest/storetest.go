@@ -167,6 +167,7 @@ func normRepo(r store.Repository) store.Repository {
 func normVersion(v store.Version) store.Version {
 	v.CreatedTime = v.CreatedTime.UTC()
 	v.PublishedTime = v.PublishedTime.UTC()
+	v.UpstreamPublishedTime = v.UpstreamPublishedTime.UTC()
 	if len(v.Licenses) == 0 {
 		v.Licenses = nil
 	}

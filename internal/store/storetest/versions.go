@@ -70,7 +70,7 @@ func testVersions(t *testing.T, s store.Store) {
 	// Update changes every field but the key.
 	v.Revision, v.Status, v.OriginType = "rev-b", "Published", "INTERNAL"
 	v.OriginRepository, v.OriginExternalConnection = "other", ""
-	v.CreatedTime, v.PublishedTime = at(11), at(12)
+	v.CreatedTime, v.PublishedTime, v.UpstreamPublishedTime = at(11), at(12), at(10)
 	v.DisplayName, v.Summary, v.HomePage, v.SourceCodeRepository = "LP", "pads more", "", "git://x"
 	v.Licenses = []store.License{{Name: "Apache-2.0"}}
 	v.Readme = ""

@@ -118,6 +118,19 @@ func (x *Registry) Get(name, version string) *Version {
 	return nil
 }
 
+// SetTime sets when a version was published (its packument "time"),
+// e.g. to put it inside or outside a cooldown.
+func (x *Registry) SetTime(name, version string, t time.Time) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if e := x.pkgs[name]; e != nil && e.versions[version] != nil {
+		e.versions[version].Time = t.UTC()
+		if t.After(e.modified) {
+			e.modified = t.UTC()
+		}
+	}
+}
+
 // Remove takes a version away (the package too when it was the last one).
 func (x *Registry) Remove(name, version string) {
 	x.mu.Lock()

@@ -117,6 +117,9 @@ type Registry struct {
 	// versions: the index links pages (one version each here) without
 	// inlining them.
 	Paged bool
+	// Published, when set, gives a version's registration leaf its
+	// published time (RFC 3339; "" keeps the default 2024-01-01).
+	Published func(lowerID, version string) string
 }
 
 func (g *Registry) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -230,11 +233,17 @@ func (g *Registry) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // leaf is the registration leaf of one version, its catalog entry
 // inlined.
 func (g *Registry) leaf(base, id, v string) map[string]any {
+	published := "2024-01-01T00:00:00+00:00"
+	if g.Published != nil {
+		if p := g.Published(id, v); p != "" {
+			published = p
+		}
+	}
 	return map[string]any{
 		"@id": base + "/reg/" + id + "/" + v + ".json",
 		"catalogEntry": map[string]any{
 			"@id": base + "/catalog/" + id + "." + v + ".json", "id": displayID(id), "version": v,
-			"authors": "Upstream Author", "description": "upstream " + v, "listed": true, "published": "2024-01-01T00:00:00+00:00",
+			"authors": "Upstream Author", "description": "upstream " + v, "listed": true, "published": published,
 			"tags": []string{"upstream"},
 			"dependencyGroups": []any{map[string]any{"targetFramework": "net8.0",
 				"dependencies": []any{map[string]any{"id": "Upstream.Base", "range": "[1.0.0, )"}}}},

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Index is a static PyPI simple index held in memory: PEP 691 JSON or PEP
@@ -36,6 +37,9 @@ type IndexFile struct {
 	Metadata       []byte // served as <name>.metadata and advertised when set
 	RequiresPython string
 	Yanked         *string
+	// UploadTime, when set, is the file's PEP 700 upload-time on JSON
+	// pages (HTML pages carry none).
+	UploadTime time.Time
 }
 
 // NewIndex returns an empty index.
@@ -177,6 +181,7 @@ func (x *Index) page(w http.ResponseWriter, r *http.Request, project string) {
 			Yanked         any               `json:"yanked,omitempty"`
 			CoreMetadata   any               `json:"core-metadata,omitempty"`
 			Size           int               `json:"size"`
+			UploadTime     string            `json:"upload-time,omitempty"`
 		}
 		doc := struct {
 			Meta  map[string]string `json:"meta"`
@@ -190,6 +195,9 @@ func (x *Index) page(w http.ResponseWriter, r *http.Request, project string) {
 			}
 			if f.Metadata != nil {
 				j.CoreMetadata = map[string]string{"sha256": SHA256(f.Metadata)}
+			}
+			if !f.UploadTime.IsZero() {
+				j.UploadTime = f.UploadTime.UTC().Format("2006-01-02T15:04:05.000000Z")
 			}
 			doc.Files = append(doc.Files, j)
 		}
