@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"coffer/internal/fault"
@@ -154,13 +155,17 @@ func (g *gateOf) gateView(view *PackageView) {
 }
 
 // stampSuffix is what the gate adds to a ViewStamp: its state and, under a
-// cooldown, the time period (see stampPeriod).
-func (g *gateOf) stampSuffix() string {
+// cooldown, when the package reaches an external connection, the time
+// period (see stampPeriod). A package with no external source has no
+// version a cooldown waits on but those ingested before its connection
+// went away: a document may keep withholding one of them after its
+// cooldown ended until anything else changes, never offer one early.
+func (g *gateOf) stampSuffix(external bool) string {
 	if g == nil {
 		return ""
 	}
 	s := "g" + g.v.Stamp()
-	if g.v.Timed(g.base.DomainOwner, g.base.Domain) {
+	if external && g.v.Timed(g.base.DomainOwner, g.base.Domain) {
 		s += ";t" + strconv.FormatInt(g.now.UnixNano()/int64(stampPeriod), 36)
 	}
 	return s + ";"
@@ -195,6 +200,36 @@ func (s *Service) admitStored(ctx context.Context, ref VersionRef, owner string,
 	}
 	s.gate.Refused(ctx, sub, d)
 	return refusal(ref, d)
+}
+
+// admitted is the stamp of the gate state that allowed a cached hit's
+// version. Time alone never turns an allowance into a refusal (a cooldown
+// ends, a freeze's time is fixed), so it holds while the rules and
+// advisories are unchanged, and the hot path of cached downloads decides
+// once per state, not per request.
+type admitted struct{ stamp atomic.Pointer[string] }
+
+// admitHit is admitStored for a remembered hit.
+func (s *Service) admitHit(ctx context.Context, ref VersionRef, owner string, h storedHit) error {
+	if s.gate == nil {
+		return nil
+	}
+	v, err := s.gate.Snapshot(ctx)
+	if err != nil {
+		return fault.Unavailable(err, "the supply-chain rules could not be read")
+	}
+	if v == nil {
+		return nil
+	}
+	stamp := v.Stamp()
+	if p := h.admitted.stamp.Load(); p != nil && *p == stamp {
+		return nil
+	}
+	if err := s.admitStored(ctx, ref, owner, h.ver); err != nil {
+		return err
+	}
+	h.admitted.stamp.Store(&stamp)
+	return nil
 }
 
 // admitExternal refuses, before anything is fetched, the download of a

@@ -43,7 +43,7 @@ func (s *Service) readAsset(ctx context.Context, req ReadRequest) (*ReadResult, 
 	// checks below is ever remembered, so a hit needs no checking again.
 	key := hitKey{ref: req.VersionRef, asset: req.Asset, allowUnfinished: req.AllowUnfinished, external: req.Fetch != nil}
 	if h, ok := s.hits.Get(key, s.meta.Generation()); ok {
-		if err := s.admitStored(ctx, req.VersionRef, cmp.Or(req.Owner, s.cfg.AccountID), h.ver); err != nil {
+		if err := s.admitHit(ctx, req.VersionRef, cmp.Or(req.Owner, s.cfg.AccountID), h); err != nil {
 			return nil, err
 		}
 		return s.openResult(ctx, h.pkg, h.ver, h.asset, h.repo)
@@ -87,7 +87,7 @@ func (s *Service) readAsset(ctx context.Context, req ReadRequest) (*ReadResult, 
 		var res *ReadResult
 		switch {
 		case plan.hit != nil && plan.hit.repo.ID == plan.r.ID:
-			s.hits.Put(key, gen, storedHit{pkg: plan.pkg, ver: plan.ver, asset: *plan.hit.asset, repo: plan.r.Name})
+			s.hits.Put(key, gen, storedHit{pkg: plan.pkg, ver: plan.ver, asset: *plan.hit.asset, repo: plan.r.Name, admitted: &admitted{}})
 			return s.openResult(ctx, plan.pkg, plan.ver, *plan.hit.asset, plan.r.Name)
 		case plan.hit != nil:
 			res, err = s.retainHit(ctx, vref, req, plan.hit.asset.Blob)
@@ -127,6 +127,8 @@ type storedHit struct {
 	ver   *store.Version
 	asset store.Asset
 	repo  string
+	// admitted remembers the gate state that last allowed the version.
+	admitted *admitted
 }
 
 // readResult is what a write transaction of readAsset settled on.

@@ -123,7 +123,7 @@ func (s *Service) ViewStamp(ctx context.Context, ref PackageRef) (string, []Exte
 	}
 	gen := s.meta.Generation()
 	if e, ok := s.stamps.Get(ref, gen); ok {
-		suffix, err := s.gateStamp(ctx, ref, e.owner)
+		suffix, err := s.gateStamp(ctx, ref, e.owner, len(e.external) > 0)
 		return e.stamp + suffix, slices.Clone(e.external), err
 	}
 	var b strings.Builder
@@ -164,18 +164,18 @@ func (s *Service) ViewStamp(ctx context.Context, ref PackageRef) (string, []Exte
 		return "", nil, err
 	}
 	s.stamps.Put(ref, gen, viewStamp{stamp: b.String(), external: slices.Clone(external), owner: owner})
-	suffix, err := s.gateStamp(ctx, ref, owner)
+	suffix, err := s.gateStamp(ctx, ref, owner, len(external) > 0)
 	return b.String() + suffix, external, err
 }
 
 // gateStamp is the supply-chain gate's part of a ViewStamp: its state, and
 // the time period under a cooldown.
-func (s *Service) gateStamp(ctx context.Context, ref PackageRef, owner string) (string, error) {
+func (s *Service) gateStamp(ctx context.Context, ref PackageRef, owner string, external bool) (string, error) {
 	g, err := s.verdicts(ctx, ref, owner)
 	if err != nil {
 		return "", err
 	}
-	return g.stampSuffix(), nil
+	return g.stampSuffix(external), nil
 }
 
 // viewStamp is a remembered ViewStamp result.

@@ -3,10 +3,12 @@ package rules
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
 
+	"coffer/internal/fault"
 	"coffer/internal/store"
 )
 
@@ -31,9 +33,10 @@ type Loader struct {
 }
 
 type loaded struct {
-	gen  uint64
-	set  *Set
-	rows []store.Setting // what set was compiled from
+	gen      uint64
+	set      *Set
+	rows     []store.Setting // what set was compiled from
+	revision string          // the revision row read with them ("" if none)
 }
 
 // flight is one read of the rules, shared by the callers that need a set
@@ -94,16 +97,31 @@ func (l *Loader) Current(ctx context.Context) (*Set, error) {
 // the rows are those it was compiled from, else a new compilation. A racing
 // load of a later generation is not replaced by this one.
 func (l *Loader) load(ctx context.Context, gen uint64) (*Set, error) {
+	held := l.cur.Load()
 	var rows []store.Setting
+	var revision string
+	unchanged := false
 	err := l.store.Read(ctx, func(tx store.Tx) (err error) {
+		// One row tells whether any rule changed since the held set.
+		revision, err = tx.GetSetting(revisionKey)
+		if errors.Is(err, fault.ErrNotFound) {
+			revision, err = "", nil
+		}
+		if err != nil {
+			return err
+		}
+		if held != nil && revision != "" && revision == held.revision {
+			unchanged = true
+			return nil
+		}
 		rows, err = tx.ListSettingsPrefix(settingPrefix)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	next := &loaded{gen: gen, rows: rows}
-	if c := l.cur.Load(); c != nil && sameRows(c.rows, rows) {
+	next := &loaded{gen: gen, rows: rows, revision: revision}
+	if c := held; c != nil && (unchanged || sameRows(c.rows, rows)) {
 		next.set, next.rows = c.set, c.rows
 	} else {
 		list := make([]Rule, len(rows))

@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,13 +20,29 @@ func domainPrefix(owner, domain string) string {
 	return settingPrefix + owner + "/" + domain + "/"
 }
 
+// revisionKey is a row every change of a rule rewrites with a new value,
+// in the same transaction, so that a Loader learns whether the rules
+// changed from one row, not all of them. It lies outside settingPrefix.
+const revisionKey = "rules-revision"
+
+func bumpRevision(tx store.Tx) error {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return err
+	}
+	return tx.PutSetting(revisionKey, hex.EncodeToString(b[:]))
+}
+
 // Put stores r, which Validate accepted, replacing the rule of the same id.
 func Put(tx store.Tx, r *Rule) error {
 	b, err := json.Marshal(r)
 	if err != nil {
 		return err
 	}
-	return tx.PutSetting(domainPrefix(r.DomainOwner, r.Domain)+r.ID, string(b))
+	if err := tx.PutSetting(domainPrefix(r.DomainOwner, r.Domain)+r.ID, string(b)); err != nil {
+		return err
+	}
+	return bumpRevision(tx)
 }
 
 // Get returns the rule id of a domain; fault.NotFound if there is none.
@@ -48,7 +66,10 @@ func Delete(tx store.Tx, owner, domain, id string) error {
 	if errors.Is(err, fault.ErrNotFound) {
 		return fault.NotFound("rule", id, "rule %s not found in domain %s", id, domain)
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	return bumpRevision(tx)
 }
 
 // List returns the rules of a domain (every domain when domain is ""),
