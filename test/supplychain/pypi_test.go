@@ -4,6 +4,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -38,6 +40,14 @@ func TestPipCooldown(t *testing.T) {
 	out := w.Must("", pip, "install", "--no-cache-dir", "--disable-pip-version-check", "--index-url", index, "slowpkg")
 	if !strings.Contains(out, "Successfully installed slowpkg-1.1") {
 		t.Fatalf("pip install slowpkg did not pick 1.1:\n%s", tail(out))
+	}
+	// The same through coffer's PEP 503 HTML pages: a proxy asks for
+	// text/html only (pip has no switch for it).
+	html := htmlOnly(t, w.c.URL)
+	htmlIndex := "http://aws:" + token + "@" + strings.TrimPrefix(html.URL, "http://") + strings.TrimPrefix(endpoint, w.c.URL) + "simple/"
+	out = w.Must("", pip, "install", "--no-cache-dir", "--disable-pip-version-check", "--force-reinstall", "--index-url", htmlIndex, "slowpkg")
+	if !strings.Contains(out, "Successfully installed slowpkg-1.1") {
+		t.Fatalf("pip install slowpkg through HTML pages did not pick 1.1:\n%s", tail(out))
 	}
 	if out, err := w.Run("", pip, "install", "--no-cache-dir", "--disable-pip-version-check", "--index-url", index, "slowpkg==2.0"); err == nil ||
 		!strings.Contains(out, "No matching distribution") {
@@ -87,4 +97,29 @@ func basicGet(t *testing.T, u, token, accept string) (int, string) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
+}
+
+// htmlOnly is a reverse proxy in front of coffer that asks for simple
+// pages as text/html only, so that pip reads coffer's PEP 503 HTML.
+func htmlOnly(t *testing.T, target string) *httptest.Server {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
+		pr.SetURL(u)
+		if strings.Contains(pr.Out.URL.Path, "/simple/") {
+			pr.Out.Header.Set("Accept", "text/html")
+		}
+	}}
+	rp.ModifyResponse = func(resp *http.Response) error {
+		if strings.Contains(resp.Request.URL.Path, "/simple/") && !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+			t.Errorf("a simple page through the proxy is %s", resp.Header.Get("Content-Type"))
+		}
+		return nil
+	}
+	srv := httptest.NewServer(rp)
+	t.Cleanup(srv.Close)
+	return srv
 }
