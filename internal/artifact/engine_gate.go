@@ -92,13 +92,9 @@ func (g *gateOf) stored(v *store.Version) rules.Decision {
 func (g *gateOf) storedSubject(v *store.Version) rules.Subject {
 	sub := g.base
 	sub.Version = v.Version
+	sub.FirstSeen, sub.PublishedAt = v.CreatedTime, v.PublishedTime
 	if v.OriginType == OriginExternal {
-		sub.ViaConnection = v.OriginExternalConnection
-		sub.PublishedAt = v.UpstreamPublishedTime
-		sub.FirstSeen = v.CreatedTime
-	} else {
-		sub.PublishedAt = v.PublishedTime
-		sub.FirstSeen = v.CreatedTime
+		sub.ViaConnection, sub.PublishedAt = v.OriginExternalConnection, v.UpstreamPublishedTime
 	}
 	return sub
 }
@@ -130,6 +126,16 @@ func (v *PackageView) Decide(src ExternalSource, version string, published time.
 		return rules.Decision{Allowed: true}
 	}
 	return v.gate.listed(src.Connection, v.ref, version, published)
+}
+
+// Refusal is Decide as the error a refused download answers with (nil
+// when the version is allowed), for a format that serves a listed
+// version's document itself.
+func (v *PackageView) Refusal(src ExternalSource, version string, published time.Time) error {
+	if d := v.Decide(src, version, published); !d.Allowed {
+		return refusal(VersionRef{PackageRef: v.ref, Version: version}, d)
+	}
+	return nil
 }
 
 // Gated reports whether the supply-chain gate may refuse versions of the

@@ -10,7 +10,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"io"
 	"log/slog"
 	"mime"
@@ -466,9 +465,8 @@ func (h *Handler) nuspec(w http.ResponseWriter, r *http.Request, t *format.Targe
 			if err != nil {
 				return err
 			}
-			if d := view.Decide(src, key, published); !d.Allowed {
-				return &fault.Error{Kind: fault.KindAccessDenied, ResourceType: "package-version", ResourceID: key,
-					Message: fmt.Sprintf("%s %s is withheld by repository %s: %s", id, key, t.Repository, d.Reason)}
+			if err := view.Refusal(src, key, published); err != nil {
+				return err
 			}
 		}
 		serveDoc(w, r, res.Body, "text/xml")
