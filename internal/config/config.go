@@ -25,6 +25,10 @@ type Config struct {
 	Listen    string `toml:"listen"`
 	DataDir   string `toml:"data-dir"`
 	PublicURL string `toml:"public-url"`
+	// TLSCert and TLSKey are PEM files (the certificate with its chain,
+	// and its key): when both are set coffer serves HTTPS on Listen.
+	TLSCert   string `toml:"tls-cert"`
+	TLSKey    string `toml:"tls-key"`
 	Region    string `toml:"region"`
 	AccountID string `toml:"account-id"`
 	// ExternalConnections overrides where public:* connections point, by name.
@@ -121,7 +125,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	var (
 		configFile                                                      string
 		listen, dataDir, publicURL, region, accountID, logLevel, logFmt string
-		metadata, blobs, masterKeyFile                                  string
+		metadata, blobs, masterKeyFile, tlsCert, tlsKey                 string
 		apiLimits, dataRate, repoRate, anonRate, metadataTTL            string
 		maxAsset, redirectSize                                          int64
 		maxDomains, maxRepos, maxGroups                                 int
@@ -131,6 +135,8 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	fs.StringVar(&listen, "listen", "", "address to listen on (default "+cfg.Listen+"); env COFFER_LISTEN")
 	fs.StringVar(&dataDir, "data-dir", "", "data directory (default "+cfg.DataDir+"); env COFFER_DATA_DIR")
 	fs.StringVar(&publicURL, "public-url", "", "base URL clients reach (default http://<listen>); env COFFER_PUBLIC_URL")
+	fs.StringVar(&tlsCert, "tls-cert", "", "PEM file with the server certificate and its chain: serve HTTPS (with --tls-key; reloaded when the file changes or on SIGHUP); env COFFER_TLS_CERT")
+	fs.StringVar(&tlsKey, "tls-key", "", "PEM file with the private key of --tls-cert; env COFFER_TLS_KEY")
 	fs.StringVar(&region, "region", "", "region in ARNs and SigV4 scopes (default "+cfg.Region+"); env COFFER_REGION")
 	fs.StringVar(&accountID, "account-id", "", "12-digit account id (generated once and kept in the data dir); env COFFER_ACCOUNT_ID")
 	fs.Var(&conns, "external-connection", "NAME=URL: where a public:* external connection points (repeatable); env COFFER_EXTERNAL_CONNECTION (comma-separated)")
@@ -179,6 +185,8 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	env("LISTEN", &cfg.Listen)
 	env("DATA_DIR", &cfg.DataDir)
 	env("PUBLIC_URL", &cfg.PublicURL)
+	env("TLS_CERT", &cfg.TLSCert)
+	env("TLS_KEY", &cfg.TLSKey)
 	env("REGION", &cfg.Region)
 	env("ACCOUNT_ID", &cfg.AccountID)
 	env("LOG_LEVEL", &cfg.LogLevel)
@@ -225,6 +233,8 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	set(listen, &cfg.Listen)
 	set(dataDir, &cfg.DataDir)
 	set(publicURL, &cfg.PublicURL)
+	set(tlsCert, &cfg.TLSCert)
+	set(tlsKey, &cfg.TLSKey)
 	set(region, &cfg.Region)
 	set(accountID, &cfg.AccountID)
 	set(logLevel, &cfg.LogLevel)
@@ -275,8 +285,15 @@ func (c *Config) finish() error {
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("data-dir must not be empty"))
 	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		errs = append(errs, errors.New("tls-cert and tls-key go together: give both or neither"))
+	}
 	if c.PublicURL == "" {
-		c.PublicURL = "http://" + c.Listen
+		scheme := "http://"
+		if c.TLSCert != "" {
+			scheme = "https://"
+		}
+		c.PublicURL = scheme + c.Listen
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
