@@ -31,47 +31,55 @@ type Advisory struct {
 	// "" when nothing could be written.
 	Ranges string
 
-	x       *Index
-	eco     string
-	entries []entry // the record's entries for the package
+	x     *Index
+	eco   string
+	first uint32 // the record's first entry for the package
+	n     int    // and the number of them, adjacent in the package's list
 }
 
-// Affects reports whether version of the advisory's package is affected,
-// as Lookup decides it.
-func (a *Advisory) Affects(version string) bool {
-	for i := range a.entries {
-		if a.x.entryAffects(a.eco, &a.entries[i], version) {
+// each calls f with the advisory's entries.
+func (a *Advisory) each(f func(*entry) bool) bool {
+	for i, k := a.first, 0; k < a.n; i, k = a.x.entries[i].next, k+1 {
+		if f(&a.x.entries[i]) {
 			return true
 		}
 	}
 	return false
 }
 
+// Affects reports whether version of the advisory's package is affected,
+// as Lookup decides it.
+func (a *Advisory) Affects(version string) bool {
+	return a.each(func(e *entry) bool { return a.x.entryAffects(a.eco, e, version) })
+}
+
 // Advisories returns an Advisory for each record that names the package,
 // in the order they were added; nil when none does. Ranges are rendered on
-// each call (the index keeps only the events).
+// each call (the index keeps only the events). The strings are copies, so
+// an answer may outlive the index.
 func (x *Index) Advisories(ecosystem, name string) []Advisory {
-	entries := x.pkgs[pkgKey{ecosystem, x.eco.normName(ecosystem, name)}]
 	var out []Advisory
-	for i := 0; i < len(entries); {
+	for i := x.first(ecosystem, name); i != noEntry; {
 		// A record's entries for the package are adjacent (Add appends
 		// them together).
-		j := i + 1
-		for j < len(entries) && entries[j].rec == entries[i].rec {
-			j++
+		rec := x.entries[i].rec
+		a := Advisory{x: x, eco: ecosystem, first: i}
+		for ; i != noEntry && x.entries[i].rec == rec; i = x.entries[i].next {
+			a.n++
 		}
-		r := &x.recs[entries[i].rec]
-		a := Advisory{ID: r.id(), Summary: r.summary(), CVE: r.cve(), URL: x.url(r), Severity: r.sev, Malicious: r.mal,
-			x: x, eco: ecosystem, entries: entries[i:j:j]}
-		a.Ranges = x.npmRanges(ecosystem, a.entries)
+		r := &x.recs[rec]
+		a.ID, a.Summary, a.CVE = strings.Clone(r.id(x)), strings.Clone(r.summary(x)), strings.Clone(r.cve(x))
+		a.URL, a.Severity, a.Malicious = x.url(r), r.sev, r.mal
+		a.Ranges = a.npmRanges()
 		out = append(out, a)
-		i = j
 	}
 	return out
 }
 
-// npmRanges renders entries' ranges and versions as an npm semver range.
-func (x *Index) npmRanges(ecosystem string, entries []entry) string {
+// npmRanges renders the advisory's ranges and versions as an npm semver
+// range.
+func (a *Advisory) npmRanges() string {
+	x := a.x
 	var alts []string
 	add := func(s string) {
 		for _, a := range alts {
@@ -81,23 +89,26 @@ func (x *Index) npmRanges(ecosystem string, entries []entry) string {
 		}
 		alts = append(alts, s)
 	}
-	for _, e := range entries {
-		for i := range e.ranges {
-			r := &e.ranges[i]
-			cmp, _ := x.eco.rangeOrder(r.typ(), ecosystem, r.events)
+	var buf [8]Event
+	a.each(func(e *entry) bool {
+		for i := range e.rangeN {
+			r := &x.ranges[e.rangeOff+i]
+			events := x.rangeEvents(r, buf[:0])
+			cmp, _ := x.eco.rangeOrder(r.typ(), a.eco, events)
 			if cmp == nil {
 				cmp = CompareSemVer
 			}
-			for _, s := range rangeIntervals(cmp, r.events) {
-				add(s)
+			for _, s := range rangeIntervals(cmp, events) {
+				add(strings.Clone(s))
 			}
 		}
-		for _, v := range e.versions {
-			if s, ok := npmVersion(v); ok {
+		for _, v := range x.versions[e.versOff : e.versOff+e.versN] {
+			if s, ok := npmVersion(x.str(v)); ok {
 				add("=" + s)
 			}
 		}
-	}
+		return false
+	})
 	return strings.Join(alts, " || ")
 }
 

@@ -160,7 +160,7 @@ func got0(x *Index) []Advisory { return x.Advisories("npm", "lib") }
 
 func TestURLPrefixesBounded(t *testing.T) {
 	x := NewIndex(Ecosystems{})
-	x.urlPre = append(x.urlPre, make([]string, maxURLPrefixes-len(x.urlPre))...)
+	x.urlPre = append(x.urlPre, make([]span, maxURLPrefixes-len(x.urlPre))...)
 	x.Add(&Record{ID: "A", References: []Reference{{"WEB", "https://new.invalid/A"}}, Affected: []Affected{{Package: Package{Ecosystem: "npm", Name: "p"}, Versions: []string{"1"}}}})
 	if a := x.Advisories("npm", "p"); len(a) != 1 || a[0].URL != "https://new.invalid/A" || len(x.urlPre) != maxURLPrefixes {
 		t.Fatalf("%+v, %d prefixes", a, len(x.urlPre))

@@ -1,8 +1,10 @@
 package osv
 
 import (
+	"hash/maphash"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Index answers "which records affect this version" for many records at
@@ -11,21 +13,38 @@ import (
 // answer need: the id, the class, the summary (at most MaxSummary bytes),
 // the first CVE alias, one reference URL and, per package, the evaluable
 // ranges with their events sorted once at Add and the explicit versions.
-// Versions and URL prefixes are interned, and a record's own text is one
-// allocation (see recInfo).
+//
+// An index lives as long as the server and is consulted on every request
+// that reaches an advised package, so it holds no pointers the garbage
+// collector would have to trace: every string is a span of one byte
+// arena (versions and URL prefixes interned), every list a run of a flat
+// slice, and the maps are keyed by hashes (see find). Hundreds of
+// thousands of records then cost a collection nothing.
 //
 // An Index is built by one goroutine; once built, Lookup, Has and
 // Advisories may be called from any number of goroutines. A refresh builds a new Index and swaps it.
 type Index struct {
 	eco  Ecosystems
-	recs []recInfo
-	ids  map[string]uint32
-	pkgs map[pkgKey][]entry
-	strs map[string]string // interned ecosystem names and versions
+	seed maphash.Seed
+	// arena holds every string the index keeps, back to back. It only
+	// grows; the strings handed out while it is built (see str) keep
+	// whatever array they point into.
+	arena []byte
+	recs  []recInfo
+	// ids, pkgs and strs map a hash to a position; a collision takes the
+	// next key (see find).
+	ids      map[uint64]uint32 // record id → recs
+	pkgs     map[uint64]uint32 // ecosystem and normalised name → pkgList
+	strs     map[uint64]span   // interned strings
+	pkgList  []pkgInfo
+	entries  []entry
+	ranges   []crange
+	events   []cevent
+	versions []span
 	// urlPre are the interned URL prefixes (up to the last "/"), urlIdx
-	// their positions; see recInfo.url.
-	urlPre []string
-	urlIdx map[string]uint32
+	// their positions by arena offset; see recInfo.url.
+	urlPre []span
+	urlIdx map[uint32]uint32
 }
 
 // Match is a record that affects a looked-up version.
@@ -35,12 +54,15 @@ type Match struct {
 	Severity  Severity
 }
 
-// recInfo is what the index keeps of a record: 32 bytes and one string.
+// span is a string of the arena.
+type span struct{ off, n uint32 }
+
+// recInfo is what the index keeps of a record.
 type recInfo struct {
-	// text is, in one allocation, the id, the first CVE alias, the
-	// summary and the reference URL's tail when its prefix and a field
-	// of the record do not give it (see url).
-	text   string
+	// text is the id, the first CVE alias, the summary and the reference
+	// URL's tail when its prefix and a field of the record do not give it
+	// (see url), back to back.
+	text   span
 	url    uint32 // urlPre index << 2 | urlTail* (where the tail is)
 	idLen  uint32
 	cveLen uint16
@@ -48,6 +70,35 @@ type recInfo struct {
 	sev    Severity
 	mal    bool
 }
+
+// pkgInfo is one package that records name, with its entries as a list
+// through entry.next, in the order they were added.
+type pkgInfo struct {
+	eco, name  span
+	head, tail uint32
+}
+
+// entry is one affected[] item of one record: ranges[rangeOff:+rangeN]
+// and versions[versOff:+versN].
+type entry struct {
+	rec, next        uint32
+	rangeOff, rangeN uint32
+	versOff, versN   uint32
+}
+
+// crange is one evaluable range: events[off:+n], sorted, limits last.
+type crange struct {
+	off, n uint32
+	semver bool // RangeSemVer, else RangeEcosystem
+}
+
+type cevent struct {
+	ver  span
+	kind EventKind
+}
+
+// noEntry ends a package's list of entries.
+const noEntry = ^uint32(0)
 
 // Where a record's URL continues after its prefix.
 const (
@@ -75,42 +126,80 @@ const (
 	maxURLPrefixes = 1 << 16
 )
 
-func (r *recInfo) id() string  { return r.text[:r.idLen] }
-func (r *recInfo) cve() string { return r.text[r.idLen : r.idLen+uint32(r.cveLen)] }
-func (r *recInfo) summary() string {
-	at := r.idLen + uint32(r.cveLen)
-	return r.text[at : at+uint32(r.sumLen)]
-}
-
-type pkgKey struct{ eco, name string }
-
-// entry is one affected[] item of one record.
-type entry struct {
-	rec      uint32
-	ranges   []crange
-	versions []string
-}
-
-type crange struct {
-	events []Event // sorted, limits last
-	semver bool    // RangeSemVer, else RangeEcosystem
-}
-
-func (r *crange) typ() string {
-	if r.semver {
-		return RangeSemVer
-	}
-	return RangeEcosystem
-}
-
 // NewIndex returns an empty index that orders versions with eco.
 func NewIndex(eco Ecosystems) *Index {
-	return &Index{eco: eco, ids: map[string]uint32{}, pkgs: map[pkgKey][]entry{}, strs: map[string]string{},
-		urlPre: []string{urlPreNone: "", urlPreOSV: "https://osv.dev/vulnerability/"}, urlIdx: map[string]uint32{}}
+	x := &Index{eco: eco, seed: maphash.MakeSeed(), ids: map[uint64]uint32{}, pkgs: map[uint64]uint32{},
+		strs: map[uint64]span{}, urlIdx: map[uint32]uint32{}}
+	x.urlPre = []span{urlPreNone: {}, urlPreOSV: x.intern("https://osv.dev/vulnerability/")}
+	return x
 }
 
 // Len is the number of records added.
 func (x *Index) Len() int { return len(x.recs) }
+
+// str is s as a string. The arena's bytes are never written again once
+// appended, so the string needs no copy.
+func (x *Index) str(s span) string {
+	if s.n == 0 {
+		return ""
+	}
+	return unsafe.String(&x.arena[s.off], int(s.n))
+}
+
+// put appends s to the arena.
+func (x *Index) put(s ...string) span {
+	sp := span{off: uint32(len(x.arena))}
+	for _, p := range s {
+		x.arena = append(x.arena, p...)
+	}
+	sp.n = uint32(len(x.arena)) - sp.off
+	return sp
+}
+
+// find looks key up in m, a map keyed by hash: from h on, keys are tried
+// in turn until one is free or its position is what same accepts. It
+// returns the position and true, or the free key and false.
+func find[V any](m map[uint64]V, h uint64, same func(V) bool) (V, uint64, bool) {
+	for {
+		v, ok := m[h]
+		if !ok {
+			return v, h, false
+		}
+		if same(v) {
+			return v, h, true
+		}
+		h++
+	}
+}
+
+// intern returns the arena's span of s, so that the many records naming
+// the same version ("1.0.0", "0.0.1-security") share one.
+func (x *Index) intern(s string) span {
+	sp, key, ok := find(x.strs, maphash.String(x.seed, s), func(sp span) bool { return x.str(sp) == s })
+	if !ok {
+		sp = x.put(s)
+		x.strs[key] = sp
+	}
+	return sp
+}
+
+func (x *Index) pkgHash(eco, name string) uint64 {
+	var h maphash.Hash
+	h.SetSeed(x.seed)
+	h.WriteString(eco)
+	h.WriteByte(0)
+	h.WriteString(name)
+	return h.Sum64()
+}
+
+// pkg returns the package's position in pkgList; false when no record
+// names it. name is normalised.
+func (x *Index) pkg(eco, name string) (uint32, uint64, bool) {
+	return find(x.pkgs, x.pkgHash(eco, name), func(i uint32) bool {
+		p := &x.pkgList[i]
+		return x.str(p.name) == name && x.str(p.eco) == eco
+	})
+}
 
 // Add indexes rec and reports whether it was kept. Withdrawn records are
 // not, nor a second record with an id already added: the first is kept
@@ -122,7 +211,8 @@ func (x *Index) Add(rec *Record) bool {
 	if rec.IsWithdrawn() {
 		return false
 	}
-	if _, dup := x.ids[rec.ID]; dup {
+	_, idKey, dup := find(x.ids, maphash.String(x.seed, rec.ID), func(i uint32) bool { return x.recs[i].id(x) == rec.ID })
+	if dup {
 		return false
 	}
 	n := uint32(len(x.recs))
@@ -131,39 +221,47 @@ func (x *Index) Add(rec *Record) bool {
 		if a.Package.Ecosystem == "" || a.Package.Name == "" {
 			continue
 		}
-		eco := x.intern(a.Package.Ecosystem)
-		e := entry{rec: n}
-		if len(a.Versions) > 0 {
-			e.versions = make([]string, len(a.Versions))
-			for i, v := range a.Versions {
-				e.versions[i] = x.intern(v)
-			}
+		ecoSpan := x.intern(a.Package.Ecosystem)
+		eco := x.str(ecoSpan)
+		e := entry{rec: n, next: noEntry, rangeOff: uint32(len(x.ranges)), versOff: uint32(len(x.versions))}
+		for _, v := range a.Versions {
+			x.versions = append(x.versions, x.intern(v))
 		}
 		for _, r := range a.Ranges {
 			cmp, _ := x.eco.rangeOrder(r.Type, eco, r.Events)
 			if cmp == nil {
 				continue
 			}
-			events := sortEvents(cmp, r.Events)
-			for i := range events {
-				events[i].Version = x.intern(events[i].Version)
+			cr := crange{off: uint32(len(x.events)), semver: r.Type == RangeSemVer}
+			for _, ev := range sortEvents(cmp, r.Events) {
+				x.events = append(x.events, cevent{ver: x.intern(ev.Version), kind: ev.Kind})
 			}
-			e.ranges = append(e.ranges, crange{events: events, semver: r.Type == RangeSemVer})
+			cr.n = uint32(len(x.events)) - cr.off
+			x.ranges = append(x.ranges, cr)
 		}
-		if len(e.ranges) == 0 && len(e.versions) == 0 {
+		e.rangeN = uint32(len(x.ranges)) - e.rangeOff
+		e.versN = uint32(len(x.versions)) - e.versOff
+		if e.rangeN == 0 && e.versN == 0 {
 			continue
 		}
-		k := pkgKey{eco, x.eco.normName(eco, a.Package.Name)}
-		x.pkgs[k] = append(x.pkgs[k], e)
+		at := uint32(len(x.entries))
+		x.entries = append(x.entries, e)
+		name := x.eco.normName(eco, a.Package.Name)
+		if p, key, ok := x.pkg(eco, name); ok {
+			x.entries[x.pkgList[p].tail].next = at
+			x.pkgList[p].tail = at
+		} else {
+			x.pkgs[key] = uint32(len(x.pkgList))
+			x.pkgList = append(x.pkgList, pkgInfo{eco: ecoSpan, name: x.put(name), head: at, tail: at})
+		}
 	}
-	info := x.info(rec)
-	x.recs = append(x.recs, info)
-	x.ids[info.id()] = n
+	x.recs = append(x.recs, x.info(rec))
+	x.ids[idKey] = n
 	return true
 }
 
-// info builds a record's recInfo: its text in one new string (nothing of
-// the record is kept), its URL as an interned prefix and where its tail is.
+// info builds a record's recInfo: its text in the arena (nothing of the
+// record is kept), its URL as an interned prefix and where its tail is.
 func (x *Index) info(rec *Record) recInfo {
 	var cve string
 	for _, a := range rec.Aliases {
@@ -193,41 +291,44 @@ func (x *Index) info(rec *Record) recInfo {
 		}
 		break
 	}
-	var b strings.Builder
-	b.Grow(len(rec.ID) + len(cve) + len(sum) + len(tail))
-	b.WriteString(rec.ID)
-	b.WriteString(cve)
-	b.WriteString(sum)
-	b.WriteString(tail)
-	return recInfo{text: b.String(), url: pre<<2 | kind, idLen: uint32(len(rec.ID)), cveLen: uint16(len(cve)), sumLen: uint16(len(sum)),
-		sev: rec.Class(), mal: rec.IsMalicious()}
+	return recInfo{text: x.put(rec.ID, cve, sum, tail), url: pre<<2 | kind, idLen: uint32(len(rec.ID)), cveLen: uint16(len(cve)),
+		sumLen: uint16(len(sum)), sev: rec.Class(), mal: rec.IsMalicious()}
 }
 
 // urlPrefix interns a URL prefix; false once maxURLPrefixes are kept.
 func (x *Index) urlPrefix(p string) (uint32, bool) {
-	if i, ok := x.urlIdx[p]; ok {
+	sp := x.intern(p)
+	if i, ok := x.urlIdx[sp.off]; ok {
 		return i, true
 	}
 	if len(x.urlPre) >= maxURLPrefixes {
 		return 0, false
 	}
-	p = strings.Clone(p) // not the record's URL, which the index does not keep
 	i := uint32(len(x.urlPre))
-	x.urlPre = append(x.urlPre, p)
-	x.urlIdx[p] = i
+	x.urlPre = append(x.urlPre, sp)
+	x.urlIdx[sp.off] = i
 	return i, true
+}
+
+func (r *recInfo) id(x *Index) string { return x.str(span{r.text.off, r.idLen}) }
+func (r *recInfo) cve(x *Index) string {
+	return x.str(span{r.text.off + r.idLen, uint32(r.cveLen)})
+}
+func (r *recInfo) summary(x *Index) string {
+	return x.str(span{r.text.off + r.idLen + uint32(r.cveLen), uint32(r.sumLen)})
 }
 
 // url is the record's reference URL.
 func (x *Index) url(r *recInfo) string {
-	pre := x.urlPre[r.url>>2]
+	pre := x.str(x.urlPre[r.url>>2])
 	switch r.url & 3 {
 	case urlTailID:
-		return pre + r.id()
+		return pre + r.id(x)
 	case urlTailCVE:
-		return pre + r.cve()
+		return pre + r.cve(x)
 	}
-	return pre + r.text[r.idLen+uint32(r.cveLen)+uint32(r.sumLen):]
+	at := r.idLen + uint32(r.cveLen) + uint32(r.sumLen)
+	return pre + x.str(span{r.text.off + at, r.text.n - at})
 }
 
 // clip cuts s to at most n bytes, at a UTF-8 character boundary.
@@ -241,33 +342,28 @@ func clip(s string, n int) string {
 	return s[:n]
 }
 
-// intern returns the index's copy of s, so that the many records naming
-// the same version ("1.0.0", "0.0.1-security") share one string. The copy
-// is a clone: the index keeps nothing of the record it was given.
-func (x *Index) intern(s string) string {
-	if v, ok := x.strs[s]; ok {
-		return v
-	}
-	s = strings.Clone(s)
-	x.strs[s] = s
-	return s
-}
-
 // Has reports whether any record names the package: the cheap test before
 // a Lookup.
 func (x *Index) Has(ecosystem, name string) bool {
-	_, ok := x.pkgs[pkgKey{ecosystem, x.eco.normName(ecosystem, name)}]
+	_, _, ok := x.pkg(ecosystem, x.eco.normName(ecosystem, name))
 	return ok
+}
+
+// first is the package's first entry, noEntry when no record names it.
+func (x *Index) first(ecosystem, name string) uint32 {
+	if p, _, ok := x.pkg(ecosystem, x.eco.normName(ecosystem, name)); ok {
+		return x.pkgList[p].head
+	}
+	return noEntry
 }
 
 // Lookup returns the records that affect version of the package, each
 // once, in the order they were added.
 func (x *Index) Lookup(ecosystem, name, version string) []Match {
-	entries := x.pkgs[pkgKey{ecosystem, x.eco.normName(ecosystem, name)}]
 	var out []Match
-	last := ^uint32(0)
-	for i := range entries {
-		e := &entries[i]
+	last := noEntry
+	for i := x.first(ecosystem, name); i != noEntry; i = x.entries[i].next {
+		e := &x.entries[i]
 		if e.rec == last || !x.entryAffects(ecosystem, e, version) {
 			continue
 		}
@@ -275,20 +371,40 @@ func (x *Index) Lookup(ecosystem, name, version string) []Match {
 		// the same package is reported once.
 		last = e.rec
 		r := &x.recs[e.rec]
-		out = append(out, Match{ID: r.id(), Malicious: r.mal, Severity: r.sev})
+		// A copy: a match may outlive a swapped-out index's arena.
+		out = append(out, Match{ID: strings.Clone(r.id(x)), Malicious: r.mal, Severity: r.sev})
 	}
 	return out
 }
 
 func (x *Index) entryAffects(ecosystem string, e *entry, version string) bool {
-	if x.eco.inVersions(ecosystem, version, e.versions) {
-		return true
+	eco := x.eco.get(ecosystem)
+	for _, w := range x.versions[e.versOff : e.versOff+e.versN] {
+		if eco.equalVersion(version, x.str(w)) {
+			return true
+		}
 	}
-	for i := range e.ranges {
-		r := &e.ranges[i]
-		if x.eco.rangeAffects(r.typ(), ecosystem, r.events, version, true) {
+	var buf [8]Event
+	for i := range e.rangeN {
+		r := &x.ranges[e.rangeOff+i]
+		if x.eco.rangeAffects(r.typ(), ecosystem, x.rangeEvents(r, buf[:0]), version, true) {
 			return true
 		}
 	}
 	return false
+}
+
+func (r *crange) typ() string {
+	if r.semver {
+		return RangeSemVer
+	}
+	return RangeEcosystem
+}
+
+// rangeEvents appends the range's events to buf.
+func (x *Index) rangeEvents(r *crange, buf []Event) []Event {
+	for _, e := range x.events[r.off : r.off+r.n] {
+		buf = append(buf, Event{Kind: e.kind, Version: x.str(e.ver)})
+	}
+	return buf
 }

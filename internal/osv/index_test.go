@@ -3,6 +3,7 @@ package osv
 import (
 	"fmt"
 	"runtime"
+	"runtime/metrics"
 	"strings"
 	"testing"
 )
@@ -155,6 +156,7 @@ func benchmarkIndexBuild(b *testing.B, synthetic func(int) *Record) {
 	recs, x = nil, nil
 	runtime.GC()
 	runtime.ReadMemStats(&before)
+	scanBefore := scannable()
 	x = NewIndex(tab)
 	for i := range benchRecords {
 		x.Add(synthetic(i))
@@ -162,6 +164,9 @@ func benchmarkIndexBuild(b *testing.B, synthetic func(int) *Record) {
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/benchRecords, "heapB/record")
+	// What a collection must trace of it: the cost every request pays
+	// while the index is loaded.
+	b.ReportMetric(float64(scannable()-scanBefore)/benchRecords, "scanB/record")
 	runtime.KeepAlive(x)
 }
 
@@ -181,4 +186,12 @@ func BenchmarkLookup(b *testing.B) {
 	if n == 0 {
 		b.Fatal("no match")
 	}
+}
+
+// scannable is the heap a collection scans (runtime/metrics), after one.
+func scannable() int64 {
+	runtime.GC()
+	s := []metrics.Sample{{Name: "/gc/scan/heap:bytes"}}
+	metrics.Read(s)
+	return int64(s[0].Value.Uint64())
 }

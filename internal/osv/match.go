@@ -203,14 +203,16 @@ func (t Ecosystems) rangeAffects(rangeType, ecosystem string, events []Event, ve
 func (t Ecosystems) inVersions(ecosystem, v string, versions []string) bool {
 	e := t.get(ecosystem)
 	for _, w := range versions {
-		if w == v {
-			return true
-		}
-		if e.Compare != nil && (e.Valid == nil || (e.Valid(v) && e.Valid(w))) && e.Compare(v, w) == 0 {
+		if e.equalVersion(v, w) {
 			return true
 		}
 	}
 	return false
+}
+
+// equalVersion is one comparison of inVersions.
+func (e Ecosystem) equalVersion(v, w string) bool {
+	return w == v || e.Compare != nil && (e.Valid == nil || (e.Valid(v) && e.Valid(w))) && e.Compare(v, w) == 0
 }
 
 // sortEvents orders a range's events by version, "0" introduced first,
