@@ -1,7 +1,6 @@
 package config
 
 import (
-	"flag"
 	"fmt"
 	"net"
 	"net/url"
@@ -14,60 +13,14 @@ import (
 type OSVSettings struct {
 	// OSVSync are OSV zips (https, or http to a loopback host) downloaded
 	// and imported every OSVSyncInterval.
-	OSVSync []string `toml:"osv-sync"`
+	OSVSync []string
 	// OSVSyncIntervalText is the file/env/flag form of OSVSyncInterval
 	// (a Go duration, "24h").
-	OSVSyncIntervalText string        `toml:"osv-sync-interval"`
-	OSVSyncInterval     time.Duration `toml:"-"`
+	OSVSyncIntervalText string
+	OSVSyncInterval     time.Duration
 	// MaxOSVImportSize bounds an OSV zip uploaded to
 	// PUT /coffer/v1/osv/sources/{name}, in bytes.
-	MaxOSVImportSize int64 `toml:"max-osv-import-size"`
-}
-
-func osvDefaults() OSVSettings {
-	return OSVSettings{OSVSyncIntervalText: "24h", MaxOSVImportSize: 1 << 30}
-}
-
-// osvFlags are the command-line forms of OSVSettings.
-type osvFlags struct {
-	sync      listFlag
-	interval  string
-	maxImport int64
-}
-
-func addOSVFlags(fs *flag.FlagSet) *osvFlags {
-	f := &osvFlags{}
-	fs.Var(&f.sync, "osv-sync", "URL of an OSV zip (e.g. https://osv-vulnerabilities.storage.googleapis.com/npm/all.zip) to import every --osv-sync-interval; https, or http to a loopback host (repeatable); env COFFER_OSV_SYNC (comma-separated)")
-	fs.StringVar(&f.interval, "osv-sync-interval", "", "how often --osv-sync URLs are downloaded (default 24h); env COFFER_OSV_SYNC_INTERVAL")
-	fs.Int64Var(&f.maxImport, "max-osv-import-size", 0, "largest OSV zip accepted by PUT /coffer/v1/osv/sources/{name}, in bytes (default 1 GiB); env COFFER_MAX_OSV_IMPORT_SIZE")
-	return f
-}
-
-// osvEnv applies COFFER_OSV_SYNC (added to the file's), COFFER_OSV_SYNC_INTERVAL
-// and COFFER_MAX_OSV_IMPORT_SIZE.
-func (c *Config) osvEnv(getenv func(string) string) error {
-	if v := getenv("COFFER_OSV_SYNC"); v != "" {
-		c.OSVSync = append(c.OSVSync, strings.Split(v, ",")...)
-	}
-	if v := getenv("COFFER_OSV_SYNC_INTERVAL"); v != "" {
-		c.OSVSyncIntervalText = v
-	}
-	if v := getenv("COFFER_MAX_OSV_IMPORT_SIZE"); v != "" {
-		if _, err := fmt.Sscan(v, &c.MaxOSVImportSize); err != nil {
-			return fmt.Errorf("COFFER_MAX_OSV_IMPORT_SIZE: %q is not a number", v)
-		}
-	}
-	return nil
-}
-
-func (f *osvFlags) apply(c *Config) {
-	c.OSVSync = append(c.OSVSync, f.sync...)
-	if f.interval != "" {
-		c.OSVSyncIntervalText = f.interval
-	}
-	if f.maxImport > 0 {
-		c.MaxOSVImportSize = f.maxImport
-	}
+	MaxOSVImportSize int64
 }
 
 // finishOSV parses and checks OSVSettings.
