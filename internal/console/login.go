@@ -87,7 +87,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	ev.Principal, ev.Decision, ev.Reason = p.ARN, "allow", "valid access key"
 	c.cfg.Audit.Record(ev)
 	c.setCookie(w, r, sessionCookie, c.encodeSession(sess), time.Unix(sess.Expires, 0))
-	c.clearCookie(w, loginCookie)
+	c.clearCookie(w, r, loginCookie)
 	if c.cfg.OnPrincipal != nil {
 		c.cfg.OnPrincipal(r, p)
 	}
@@ -135,7 +135,7 @@ func (c *Console) checkSignIn(r *http.Request, keyID, secret, token string) (*au
 // revocation cannot be stored, sign-out fails with an error page instead of
 // pretending: the cookie would still be valid wherever it was copied to.
 func (c *Console) logout(w http.ResponseWriter, r *http.Request, s *state) error {
-	c.clearCookie(w, sessionCookie)
+	c.clearCookie(w, r, sessionCookie)
 	if err := c.revoke(r.Context(), s.session); err != nil {
 		return fault.Internal(err, "console: the sign-out could not be recorded")
 	}

@@ -170,7 +170,7 @@ func (c *Console) authenticate(w http.ResponseWriter, r *http.Request) (*state, 
 			return &state{principal: p, session: s, csrf: s.csrfToken()}, nil
 		}
 	}
-	c.clearCookie(w, sessionCookie)
+	c.clearCookie(w, r, sessionCookie)
 	return nil, err
 }
 
@@ -214,9 +214,10 @@ func (c *Console) setCookie(w http.ResponseWriter, r *http.Request, name, value 
 		Secure: c.secure || r.TLS != nil})
 }
 
-func (c *Console) clearCookie(w http.ResponseWriter, name string) {
+// clearCookie deletes a console cookie, with the attributes setCookie gave it.
+func (c *Console) clearCookie(w http.ResponseWriter, r *http.Request, name string) {
 	http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: cookiePath, MaxAge: -1, HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, Secure: c.secure})
+		SameSite: http.SameSiteStrictMode, Secure: c.secure || r.TLS != nil})
 }
 
 // safeNext returns next if it is a same-site path inside the console, else

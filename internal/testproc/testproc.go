@@ -7,6 +7,7 @@ package testproc
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"net/http"
@@ -93,8 +94,10 @@ func FreePort(t *testing.T) int {
 
 // Start runs `coffer serve` from bin with dataDir (plus extraArgs) on a free
 // loopback port, without any COFFER_* variable of the environment, and
-// waits until /readyz answers 200. The process is killed at the end of the
-// test if it still runs; its logs are printed when the test failed.
+// waits until /readyz answers 200. With --tls-cert among extraArgs (or
+// COFFER_TLS_CERT in StartEnv's env) the URL is https:// and the readiness
+// probe does not verify the certificate. The process is killed at the end
+// of the test if it still runs; its logs are printed when the test failed.
 func Start(t *testing.T, bin, dataDir string, extraArgs ...string) *Coffer {
 	t.Helper()
 	return StartEnv(t, bin, dataDir, nil, extraArgs...)
@@ -106,9 +109,18 @@ func Start(t *testing.T, bin, dataDir string, extraArgs ...string) *Coffer {
 func StartEnv(t *testing.T, bin, dataDir string, env []string, extraArgs ...string) *Coffer {
 	t.Helper()
 	addr := fmt.Sprintf("127.0.0.1:%d", FreePort(t))
+	scheme := "http"
 	for i, a := range extraArgs {
 		if a == "--listen" && i+1 < len(extraArgs) {
 			addr = extraArgs[i+1]
+		}
+		if a == "--tls-cert" || strings.HasPrefix(a, "--tls-cert=") {
+			scheme = "https"
+		}
+	}
+	for _, e := range env {
+		if strings.HasPrefix(e, "COFFER_TLS_CERT=") && e != "COFFER_TLS_CERT=" {
+			scheme = "https"
 		}
 	}
 	args := append([]string{"serve", "--listen", addr, "--data-dir", dataDir, "--log-format", "text"}, extraArgs...)
@@ -119,7 +131,7 @@ func StartEnv(t *testing.T, bin, dataDir string, env []string, extraArgs ...stri
 		}
 	}
 	cmd.Env = append(cmd.Env, env...)
-	c := &Coffer{t: t, Cmd: cmd, URL: "http://" + addr, DataDir: dataDir, Logs: &SyncBuffer{}, Done: make(chan error, 1)}
+	c := &Coffer{t: t, Cmd: cmd, URL: scheme + "://" + addr, DataDir: dataDir, Logs: &SyncBuffer{}, Done: make(chan error, 1)}
 	cmd.Stdout, cmd.Stderr = c.Logs, c.Logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -137,9 +149,17 @@ func StartEnv(t *testing.T, bin, dataDir string, env []string, extraArgs ...stri
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	probe := http.DefaultClient
+	if scheme == "https" {
+		// Readiness only: the test checks the certificate itself.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true}
+		defer tr.CloseIdleConnections()
+		probe = &http.Client{Transport: tr}
+	}
 	for {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, c.URL+"/readyz", nil)
-		if resp, err := http.DefaultClient.Do(req); err == nil {
+		if resp, err := probe.Do(req); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				return c
