@@ -406,6 +406,11 @@ func notFound(name string) error {
 	return fault.NotFound("advisory-source", name, "advisory source %s not found", printable(name))
 }
 
+// SourcesIn returns the sources a metadata transaction records, each
+// naming its blob (coffer backup and coffer fsck count these blobs as
+// referenced, as Retain does).
+func SourcesIn(tx store.Tx) ([]SourceInfo, error) { return listRows(tx) }
+
 // listRows reads every source row, ordered by name.
 func listRows(tx store.Tx) ([]SourceInfo, error) {
 	rows, err := tx.ListSettingsPrefix(sourcePrefix)

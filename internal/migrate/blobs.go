@@ -77,68 +77,103 @@ func copyBlobs(ctx context.Context, src store.Tx, from, to blob.Store, opts Opti
 // eachSourceAsset walks every asset of the snapshot, through every
 // repository of every domain.
 func eachSourceAsset(src store.Tx, size int, fn func(*store.Asset) error) error {
+	return EachAsset(src, size, func(_ *store.Repository, _ *store.Package, _ *store.Version, a *store.Asset) error { return fn(a) })
+}
+
+// EachAsset calls fn for every asset the transaction sees, with its
+// repository, package and version, through every repository of every
+// domain, size records a time per level (size <= 0: all at once). These are
+// the blobs the artifact service keeps (store.Assets.BlobReferenced), which
+// coffer backup and coffer fsck also walk.
+func EachAsset(tx store.Tx, size int, fn func(*store.Repository, *store.Package, *store.Version, *store.Asset) error) error {
 	repos := func(p store.Page) ([]store.Repository, error) {
-		return src.ListRepositories(store.RepositoryFilter{}, p)
+		return tx.ListRepositories(store.RepositoryFilter{}, p)
 	}
 	return eachPage(size, repos, store.RepositoryKey, func(r *store.Repository) error {
 		pkgs := func(p store.Page) ([]store.Package, error) {
-			return src.ListPackages(store.PackageFilter{RepositoryID: r.ID}, p)
+			return tx.ListPackages(store.PackageFilter{RepositoryID: r.ID}, p)
 		}
 		return eachPage(size, pkgs, store.PackageKey, func(pkg *store.Package) error {
 			versions := func(p store.Page) ([]store.Version, error) {
-				return src.ListVersions(store.VersionFilter{PackageID: pkg.ID, OmitReadme: true, OmitMetadata: true}, p)
+				return tx.ListVersions(store.VersionFilter{PackageID: pkg.ID, OmitReadme: true, OmitMetadata: true}, p)
 			}
 			return eachPage(size, versions, versionKey, func(v *store.Version) error {
-				assets := func(p store.Page) ([]store.Asset, error) { return src.ListAssets(v.ID, p) }
-				return eachPage(size, assets, assetKey, fn)
+				assets := func(p store.Page) ([]store.Asset, error) { return tx.ListAssets(v.ID, p) }
+				return eachPage(size, assets, assetKey, func(a *store.Asset) error { return fn(r, pkg, v, a) })
 			})
 		})
 	})
 }
 
-// copyBlob streams one blob from the source into the target's staging area,
-// which hashes it on the way, and commits it only when every digest and the
-// size match what the source recorded. The blob is never held in memory.
+// copyBlob is CopyBlob counting what it did in p.
 func copyBlob(ctx context.Context, from, to blob.Store, want blob.Digests, p *progress) error {
+	created, err := CopyBlob(ctx, from, to, want)
+	switch {
+	case err != nil:
+		return err
+	case created:
+		p.copied(want.Size)
+	default:
+		p.present()
+	}
+	return nil
+}
+
+// ErrBlobMissing is CopyBlob's error for a blob the source does not hold.
+var ErrBlobMissing = errors.New("the source blob store does not hold it")
+
+// CopyBlob streams one blob from the source into the target's staging area,
+// which hashes it on the way, and commits it only when every digest of want
+// that is set (SHA256 and Size always) matches; a mismatch is a
+// *CorruptBlobError. A blob the target holds already is not read (only ever
+// committed after verification, here or by an upload); created is false
+// then. The blob is never held in memory. A blob the source lacks is
+// ErrBlobMissing.
+func CopyBlob(ctx context.Context, from, to blob.Store, want blob.Digests) (created bool, err error) {
 	present, err := to.Exists(ctx, want.SHA256)
 	if err != nil {
-		return fmt.Errorf("blob %s: target: %w", want.SHA256, err)
+		return false, fmt.Errorf("blob %s: target: %w", want.SHA256, err)
 	}
 	if present {
-		// Only ever committed after verification (here or by an upload).
-		p.present()
-		return nil
+		return false, nil
 	}
 	obj, err := from.Open(ctx, want.SHA256)
 	if errors.Is(err, fault.ErrNotFound) {
-		return fmt.Errorf("blob %s: an asset references it but the source blob store does not hold it", want.SHA256)
+		return false, fmt.Errorf("blob %s: an asset references it but %w", want.SHA256, ErrBlobMissing)
 	}
 	if err != nil {
-		return fmt.Errorf("blob %s: source: %w", want.SHA256, err)
+		return false, fmt.Errorf("blob %s: source: %w", want.SHA256, err)
 	}
 	defer obj.Close()
 	// At most the recorded size (0 means no limit: the digests catch it).
 	staged, err := to.Stage(ctx, obj, want.Size)
 	if errors.Is(err, fault.ErrValidation) && ctx.Err() == nil {
-		return &CorruptBlobError{SHA256: want.SHA256, Want: want, TooLarge: true}
+		return false, &CorruptBlobError{SHA256: want.SHA256, Want: want, TooLarge: true}
 	}
 	if err != nil {
-		return fmt.Errorf("blob %s: %w", want.SHA256, err)
+		return false, fmt.Errorf("blob %s: %w", want.SHA256, err)
 	}
-	if got := staged.Digests(); got != want {
-		return errors.Join(&CorruptBlobError{SHA256: want.SHA256, Want: want, Got: got}, staged.Discard())
+	if got := staged.Digests(); !Matches(want, got) {
+		return false, errors.Join(&CorruptBlobError{SHA256: want.SHA256, Want: want, Got: got}, staged.Discard())
 	}
-	created, err := staged.Commit(ctx)
+	created, err = staged.Commit(ctx)
 	if err != nil {
-		return errors.Join(fmt.Errorf("blob %s: commit: %w", want.SHA256, err), staged.Discard())
+		return false, errors.Join(fmt.Errorf("blob %s: commit: %w", want.SHA256, err), staged.Discard())
 	}
-	if created {
-		p.copied(want.Size)
-	} else {
-		p.present() // committed meanwhile by someone else
-	}
-	return nil
+	return created, nil
 }
+
+// Matches reports whether content with the digests got is what want
+// records: the same SHA-256 and size, and the same other digests where want
+// has them.
+func Matches(want, got blob.Digests) bool {
+	same := func(w, g string) bool { return w == "" || w == g }
+	return want.SHA256 == got.SHA256 && want.Size == got.Size &&
+		same(want.SHA512, got.SHA512) && same(want.SHA1, got.SHA1) && same(want.MD5, got.MD5)
+}
+
+// DigestsOf is the blob.Digests of what an asset records.
+func DigestsOf(b store.Blob) blob.Digests { return digestsOf(b) }
 
 func digestsOf(b store.Blob) blob.Digests {
 	return blob.Digests{SHA256: b.SHA256, SHA512: b.SHA512, SHA1: b.SHA1, MD5: b.MD5, Size: b.Size}

@@ -71,6 +71,26 @@ func New(root string) (*Store, error) {
 	return s, nil
 }
 
+// Inspect opens the store rooted at root without changing anything there:
+// no directory is created and tmp/ is left alone, so it may be used beside
+// the process that owns root (coffer backup and coffer fsck read a running
+// server's blobs this way). Open, Exists, List and Delete work as usual;
+// Stage must not be used.
+func Inspect(root string) (*Store, error) {
+	s := &Store{blobs: filepath.Join(root, "sha256"), tmp: filepath.Join(root, "tmp")}
+	if _, err := os.Stat(s.blobs); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fault.Internal(err, "blob store: %s", s.blobs)
+	}
+	return s, nil
+}
+
+// Path returns the file that holds (or would hold) the blob named sha256,
+// which must be valid.
+func (s *Store) Path(sha256 string) string { return s.path(sha256) }
+
+// StagingDir returns the directory (tmp/) where Stage writes.
+func (s *Store) StagingDir() string { return s.tmp }
+
 // path returns where the blob named sha256 lives; sha256 must be valid.
 func (s *Store) path(sha256 string) string {
 	return filepath.Join(s.blobs, sha256[:2], sha256[2:4], sha256)

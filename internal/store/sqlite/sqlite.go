@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -40,6 +41,7 @@ type Store struct {
 	closeOnce sync.Once
 	closeErr  error
 	gen       atomic.Uint64 // write transactions ended
+	readOnly  bool          // OpenReadOnly: no writer
 }
 
 var _ store.Store = (*Store)(nil)
@@ -67,6 +69,45 @@ func Open(path string) (*Store, error) {
 		return nil, err
 	}
 	return &Store{writer: newPool(writer, 1), readers: newPool(readers, n)}, nil
+}
+
+// ErrReadOnly is the error of Write on a store opened with OpenReadOnly.
+var ErrReadOnly = errors.New("sqlite: the store is open read-only")
+
+// OpenReadOnly opens the existing database at path for reading only: its
+// schema is not migrated and every connection is query-only, so it may be
+// read beside the coffer that serves it (coffer backup, coffer fsck). The
+// schema must be the one this binary knows: an older one is refused (serve
+// it once with this binary first), a newer one is ErrSchemaTooNew. Write
+// fails with ErrReadOnly.
+func OpenReadOnly(path string) (*Store, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err) // opening would create it
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	readers, err := openDB(path, n, "_pragma=query_only(1)", "_pragma=cache_size(-512)")
+	if err != nil {
+		return nil, err
+	}
+	steps, err := loadMigrations()
+	if err != nil {
+		readers.Close()
+		return nil, err
+	}
+	var version int
+	if err := readers.QueryRow("PRAGMA user_version").Scan(&version); err != nil {
+		readers.Close()
+		return nil, fmt.Errorf("sqlite: %s: read schema version: %w", path, err)
+	}
+	switch {
+	case version > len(steps):
+		readers.Close()
+		return nil, fmt.Errorf("%w: version %d, this binary knows up to %d", ErrSchemaTooNew, version, len(steps))
+	case version < len(steps):
+		readers.Close()
+		return nil, fmt.Errorf("sqlite: %s has schema version %d, this binary reads version %d: serve it once with this binary, or use the binary that serves it", path, version, len(steps))
+	}
+	return &Store{readers: newPool(readers, n), readOnly: true}, nil
 }
 
 // openDB opens a pool of at most conns connections to path, each configured
@@ -103,6 +144,9 @@ func (s *Store) Read(ctx context.Context, fn func(store.Tx) error) error {
 // when fn returns nil. Write must not be called from inside fn: there is one
 // writer connection and the nested call would wait for it forever.
 func (s *Store) Write(ctx context.Context, fn func(store.Tx) error) error {
+	if s.readOnly {
+		return ErrReadOnly
+	}
 	// IMMEDIATE takes the write lock at once: should another process write
 	// the file, BEGIN waits for it rather than a later statement failing.
 	defer s.gen.Add(1) // after the commit, whatever its outcome
@@ -115,6 +159,12 @@ func (s *Store) Generation() uint64 { return s.gen.Load() }
 // Close waits for the transactions in progress, then closes every
 // connection. Transactions started afterwards fail.
 func (s *Store) Close() error {
-	s.closeOnce.Do(func() { s.closeErr = errors.Join(s.readers.close(), s.writer.close()) })
+	s.closeOnce.Do(func() {
+		if s.readOnly {
+			s.closeErr = s.readers.close()
+			return
+		}
+		s.closeErr = errors.Join(s.readers.close(), s.writer.close())
+	})
 	return s.closeErr
 }
