@@ -27,6 +27,7 @@ import (
 	"coffer/internal/config"
 	"coffer/internal/console"
 	"coffer/internal/controlplane"
+	"coffer/internal/events"
 	"coffer/internal/format"
 	"coffer/internal/format/plugins"
 	"coffer/internal/gate"
@@ -37,6 +38,7 @@ import (
 	"coffer/internal/server"
 	"coffer/internal/store"
 	"coffer/internal/upstream"
+	"coffer/internal/webhook"
 )
 
 // App is an assembled coffer.
@@ -131,10 +133,15 @@ func assemble(ctx context.Context, cfg config.Config, getenv func(string) string
 	// index rebuilt on every node when they change.
 	advisories := advisory.New(advisory.Config{Store: meta, Blobs: blobs, Log: log, Ecosystems: ecosystems.Table(),
 		SpoolDir: spool, SyncURLs: cfg.OSVSync, SyncInterval: cfg.OSVSyncInterval})
+	// Every version change the engine writes records its event in the same
+	// transaction; the deliverer sends them to the webhooks.
+	journal := events.NewJournal(meta, cfg.Region)
+	deliverer := &webhook.Deliverer{Store: meta, Sealer: sealer, Log: log}
+	journal.OnCommit(deliverer.Wake)
 	svc := artifact.New(artifact.Config{Region: cfg.Region, AccountID: identity.AccountID(), MaxAssetSize: cfg.MaxAssetSize,
 		ValidatePolicy: validateResourcePolicy, ExternalConnectionURLs: cfg.ExternalConnections,
 		MaxDomains: cfg.MaxDomains, MaxRepositoriesPerDomain: cfg.MaxRepositoriesPerDomain, MaxPackageGroupsPerDomain: cfg.MaxPackageGroupsPerDomain},
-		meta, advisories.Retain(blobs), log) // the artifact service's orphan collection keeps the sources' blobs
+		journal.AsStore(), advisories.Retain(blobs), log) // the artifact service's orphan collection keeps the sources' blobs
 	auditLog, err := audit.Open(filepath.Join(cfg.DataDir, "audit.log"))
 	if err != nil {
 		return nil, fmt.Errorf("audit log: %w", err)
@@ -163,7 +170,8 @@ func assemble(ctx context.Context, cfg config.Config, getenv func(string) string
 	limits := quota.New(quota.Config{API: cfg.APIRates, DataPlane: cfg.DataPlaneLimit, Repository: cfg.RepositoryLimit,
 		Unauthenticated: cfg.UnauthenticatedLimit})
 	cofferAPI := cofferapi.New(cofferapi.Config{Service: svc, Store: meta, Authorizer: authorizer, Audit: auditLog, Log: log,
-		Advisories: advisories, MaxOSVImportSize: cfg.MaxOSVImportSize, Gate: supplyChain})
+		Advisories: advisories, MaxOSVImportSize: cfg.MaxOSVImportSize, Gate: supplyChain,
+		Webhooks: &webhook.Service{Artifacts: svc, Store: meta, Sealer: sealer, Authorizer: authorizer, Audit: auditLog}})
 	handler := server.Handler(server.Deps{
 		ControlPlane:      controlplane.New(controlplane.Config{PublicURL: cfg.PublicURL}, svc, authorizer, identity, log),
 		Coffer:            cofferAPI,
@@ -180,12 +188,14 @@ func assemble(ctx context.Context, cfg config.Config, getenv func(string) string
 		ControlOperation:  controlplane.Operation,
 		Ready:             func(ctx context.Context) error { return ready(ctx, meta, blobs) },
 		Log:               log,
+		Collectors:        deliverer.Collectors(),
 	})
 	go svc.CollectOrphansEvery(ctx, artifact.OrphanGrace, artifact.OrphanInterval)
 	// Cached versions that new advisories mark malicious are quarantined
 	// within seconds, not at their next download.
 	go supplyChain.Run(ctx, svc, gateSweepInterval)
 	go advisories.Run(ctx)
+	go deliverer.Run(ctx)
 	return &App{Handler: handler, Service: svc, Identity: identity, Advisories: advisories, meta: meta, audit: auditLog}, nil
 }
 

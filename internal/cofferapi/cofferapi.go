@@ -24,6 +24,8 @@
 //	POST   /coffer/v1/preflight?domain=D&repository=R&kind=K   body: a lockfile
 //	GET    /coffer/v1/quarantine?domain=D
 //
+// And the webhooks of package version events (webhooks.go).
+//
 // The API is not rate limited: its calls are operator actions, and
 // internal/quota's limits are keyed by CodeArtifact operation names.
 package cofferapi
@@ -45,6 +47,7 @@ import (
 	"coffer/internal/rules"
 	"coffer/internal/rules/ruleops"
 	"coffer/internal/store"
+	"coffer/internal/webhook"
 )
 
 // IAM actions of the rules API (shared with the console: see ruleops).
@@ -71,6 +74,8 @@ type Config struct {
 	MaxOSVImportSize int64
 	// Gate lists the quarantined versions (nil: not served).
 	Gate *gate.Gate
+	// Webhooks manages the event webhooks (webhooks.go; nil: not served).
+	Webhooks *webhook.Service
 }
 
 type handler struct {
@@ -95,6 +100,12 @@ func New(cfg Config) http.Handler {
 	mux.HandleFunc("GET /coffer/v1/withheld", h.listWithheld)
 	mux.HandleFunc("POST /coffer/v1/preflight", h.preflight)
 	mux.HandleFunc("GET /coffer/v1/quarantine", h.listQuarantine)
+	if cfg.Webhooks != nil {
+		mux.HandleFunc("POST /coffer/v1/webhooks", h.createWebhook)
+		mux.HandleFunc("GET /coffer/v1/webhooks", h.listWebhooks)
+		mux.HandleFunc("DELETE /coffer/v1/webhooks/{id}", h.deleteWebhook)
+		mux.HandleFunc("GET /coffer/v1/webhooks/{id}/failures", h.listWebhookFailures)
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		controlplane.WriteError(w, r, fault.NotFound("operation", r.URL.Path, "no coffer API operation is %s %s", r.Method, r.URL.Path))
 	})

@@ -68,6 +68,9 @@ type Deps struct {
 	// Ready reports whether the stores answer.
 	Ready func(ctx context.Context) error
 	Log   *slog.Logger
+	// Collectors are other parts' metrics, served at /metrics with the
+	// server's own.
+	Collectors []prometheus.Collector
 }
 
 // Handler returns the root handler.
@@ -75,6 +78,7 @@ func Handler(d Deps) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := newMetrics(reg)
+	reg.MustRegister(d.Collectors...)
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

@@ -56,6 +56,7 @@ type Tx interface {
 	AccessKeys
 	Identities
 	PackageGroups
+	Events
 }
 
 // Page asks for at most Limit records strictly after the key After (the empty
@@ -397,4 +398,32 @@ func TimeNanos(t time.Time) int64 {
 		return 0
 	}
 	return t.UnixNano()
+}
+
+// Event is one row of the event outbox: a package version change, written
+// in the transaction that made it, so that no event is lost and none is
+// recorded for a change that did not commit. Seq is the store's: it grows
+// with every event, in commit order (writes are serialised).
+type Event struct {
+	Seq       int64
+	DomainID  int64
+	Time      time.Time
+	Format    string
+	Namespace string
+	Name      string
+	Version   string
+	// Body is the event as JSON, with every field but its sequence number.
+	Body string
+}
+
+// Events is the event outbox.
+type Events interface {
+	AppendEvent(e *Event) error // sets e.Seq
+	// ListEvents returns at most limit events with Seq > after, in order.
+	ListEvents(after int64, limit int) ([]Event, error)
+	// LastEventSeq is the Seq of the newest event, 0 when there is none.
+	LastEventSeq() (int64, error)
+	// DeleteEvents removes the events with Seq <= upTo, and those older
+	// than before; it returns how many went.
+	DeleteEvents(upTo int64, before time.Time) (int64, error)
 }

@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Cascades", testCascades},
 		{"IDsNotReused", testIDsNotReused},
 		{"Tags", testTags},
+		{"Events", testEvents},
 		{"PackageGroups", testPackageGroups}, {"PackageGroupList", testPackageGroupList}, {"AllowedRepositories", testAllowedRepositories}, {"DomainPackages", testDomainPackages},
 		{"AccessKeys", testAccessKeys},
 		{"ExpiredAccessKeys", testExpiredAccessKeys},
