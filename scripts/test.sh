@@ -44,6 +44,12 @@ compgen -G '/usr/lib/postgresql/*/bin/initdb' > /dev/null || apt_packages+=(post
 command -v psql > /dev/null || apt_packages+=(postgresql-client)
 command -v nginx > /dev/null || apt_packages+=(nginx-light)
 # The fake "Maven Central" of test/maven and test/cluster (test/maventest) is /usr/share/maven-repo as these fill it.
+# scripts/deploy-check.sh builds the container image with podman, checks the systemd unit with
+# systemd-analyze and serves TLS with a certificate from openssl.
+command -v podman > /dev/null || apt_packages+=(podman)
+command -v systemd-analyze > /dev/null || apt_packages+=(systemd)
+command -v openssl > /dev/null || apt_packages+=(openssl)
+command -v curl > /dev/null || apt_packages+=(curl)
 for p in libmaven-compiler-plugin-java libmaven-resources-plugin-java libmaven-jar-plugin-java \
   libmaven-install-plugin-java libmaven-deploy-plugin-java libsurefire-java libmaven-clean-plugin-java; do
   dpkg -s "$p" > /dev/null 2>&1 || apt_packages+=("$p")
@@ -62,6 +68,21 @@ if [[ "$("$npm_tools/node_modules/.bin/pnpm" --version 2> /dev/null)" != "$pnpm_
     "pnpm@$pnpm_version" "yarn@$yarn_version"
 fi
 
+# scripts/deploy-check.sh renders the Helm chart with helm and validates it offline with
+# kubectl-validate (which carries Kubernetes' schemas), both built once from the Go module
+# proxy into a cache kept across runs. Cold, they take minutes of CPU: they are built in the
+# background, at a lower priority, while the tests run, and waited for before the check.
+deploy_tools=${XDG_CACHE_HOME:-$HOME/.cache}/coffer-tools
+helm_version=v4.3.2 kubectl_validate_version=v0.0.4
+export HELM=$deploy_tools/helm-$helm_version/helm
+export KUBECTL_VALIDATE=$deploy_tools/kubectl-validate-$kubectl_validate_version/kubectl-validate
+tools_log=$(mktemp)
+(
+  [[ -x $HELM ]] || GOBIN=$(dirname "$HELM") nice -n 10 go install "helm.sh/helm/v4/cmd/helm@$helm_version"
+  [[ -x $KUBECTL_VALIDATE ]] || GOBIN=$(dirname "$KUBECTL_VALIDATE") nice -n 10 go install "sigs.k8s.io/kubectl-validate@$kubectl_validate_version"
+) > "$tools_log" 2>&1 &
+tools_pid=$!
+
 go version
 aws --version
 echo "node $(node --version), npm $(npm --version), pnpm $("$npm_tools/node_modules/.bin/pnpm" --version), yarn $("$npm_tools/node_modules/.bin/yarn" --version)"
@@ -75,9 +96,10 @@ go mod download
 # servers of its own, since it stops them on purpose.
 servers=$(mktemp -d)
 cleanup() {
+  kill "$tools_pid" 2> /dev/null || true
   scripts/s3server.sh stop "$servers/s3" > /dev/null 2>&1 || true
   scripts/postgres.sh stop "$servers/pg" > /dev/null 2>&1 || true
-  rm -rf "$servers" "${fuzzlog:-}"
+  rm -rf "$servers" "${fuzzlog:-}" "$tools_log"
 }
 trap cleanup EXIT
 chmod 755 "$servers" # PostgreSQL runs as its own user when we are root
@@ -92,6 +114,15 @@ go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./... # pinned: a new release m
 # packages mostly wait on the processes they drive (coffer, mvn, npm,
 # PostgreSQL, S3, nginx), so a third keeps the CPUs busy.
 go test -p 3 -count=1 ./...
+
+# docs/deploy.md followed from scratch: release build, the binary run as the systemd unit
+# runs it, the container image, the unit's verification, the Helm chart in both modes.
+if ! wait "$tools_pid"; then
+  cat "$tools_log"
+  echo "building helm or kubectl-validate failed" >&2
+  exit 1
+fi
+scripts/deploy-check.sh
 
 # Fuzz every target of the parsers of untrusted input (native protocols,
 # SigV4, policies) for a fixed budget each; a crash fails the run and

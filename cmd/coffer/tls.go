@@ -17,14 +17,15 @@ import (
 // to serve it (TLS 1.2 at least, HTTP/2 by ALPN), and reloads it on SIGHUP
 // until ctx ends; a renewal on disk is also picked up at a handshake (at
 // most one look at the files a second). It returns nil when TLS is not
-// configured.
+// configured. SIGHUP is caught either way: a reload (systemctl reload, a
+// certbot hook) must never stop a server that has nothing to reload.
 func setupTLS(ctx context.Context, cfg config.Config, log *slog.Logger) (*tlsreload.Reloader, error) {
-	if cfg.TLSCert == "" || cfg.TLSKey == "" {
-		return nil, nil
-	}
-	r, err := tlsreload.New(cfg.TLSCert, cfg.TLSKey, log)
-	if err != nil {
-		return nil, err
+	var r *tlsreload.Reloader
+	if cfg.TLSCert != "" && cfg.TLSKey != "" {
+		var err error
+		if r, err = tlsreload.New(cfg.TLSCert, cfg.TLSKey, log); err != nil {
+			return nil, err
+		}
 	}
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -35,6 +36,10 @@ func setupTLS(ctx context.Context, cfg config.Config, log *slog.Logger) (*tlsrel
 			case <-ctx.Done():
 				return
 			case <-hup:
+				if r == nil {
+					log.Info("SIGHUP: no TLS certificate to reload")
+					continue
+				}
 				_ = r.Reload("SIGHUP") // logged by the reloader; the old pair stays on failure
 			}
 		}

@@ -521,3 +521,28 @@ func TestPlainHTTPWarning(t *testing.T) {
 }
 
 func portOf(t *testing.T) string { return strconv.Itoa(testproc.FreePort(t)) }
+
+// TestSIGHUPWithoutTLS: a reload signal (systemctl reload, a certbot hook)
+// sent to a coffer serving plain HTTP changes nothing and stops nothing.
+func TestSIGHUPWithoutTLS(t *testing.T) {
+	c := testproc.Start(t, cofferBin, t.TempDir())
+	if err := c.Cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.After(10 * time.Second)
+	for !strings.Contains(c.Logs.String(), "SIGHUP: no TLS certificate to reload") {
+		select {
+		case err := <-c.Done:
+			t.Fatalf("coffer exited on SIGHUP: %v\n%s", err, c.Logs.String())
+		case <-deadline:
+			t.Fatalf("SIGHUP not handled:\n%s", c.Logs.String())
+		case <-time.After(20 * time.Millisecond): // polling the log
+		}
+	}
+	resp, err := http.Get(c.URL + "/healthz")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("after SIGHUP: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	c.Stop()
+}
