@@ -24,7 +24,10 @@ Backs up an embedded deployment (SQLite metadata and blob files) into
 BACKUP_DIR, while coffer serve may be running on DIR: the metadata is one
 consistent snapshot (SQLite VACUUM INTO), then every blob the snapshot
 references is copied, verified against its SHA-256 and size as it is
-copied, with master.key, root-credentials and audit.log. Backups are
+copied, with master.key, root-credentials and audit.log. The blobs of
+encrypted domains are copied as stored, encrypted, and verified by
+decrypting them with the domain's key, opened with the master key
+(COFFER_MASTER_KEY, else the master key file). Backups are
 incremental: blobs already in BACKUP_DIR are not copied again, and those
 the new snapshot no longer references are removed once it is complete.
 BACKUP_DIR/manifest.json is removed first and written last, atomically: a
@@ -46,7 +49,9 @@ const restoreUsage = `usage: coffer restore --from BACKUP_DIR --data-dir NEW_DIR
 
 Makes the data dir NEW_DIR, which must not exist or be empty, from a backup
 made by coffer backup: every file and blob is verified against the
-manifest (SHA-256 and size). Serve it with coffer serve --data-dir NEW_DIR
+manifest (SHA-256 and size; the encrypted objects of encrypted domains by
+decrypting them, with the backup's master.key or COFFER_MASTER_KEY). Serve
+it with coffer serve --data-dir NEW_DIR
 (and COFFER_MASTER_KEY if the backup holds no master.key). An interrupted
 restore leaves no servable data dir (its metadata.db comes last).
 
@@ -58,7 +63,9 @@ const fsckUsage = `usage: coffer fsck --data-dir DIR [--repair] [flags]
 Checks an embedded deployment: the database's integrity (PRAGMA
 integrity_check and foreign_key_check); that every blob the metadata
 references (assets and imported advisory sources) is present and matches
-its recorded SHA-256, size and other digests; that no orphan blob (present,
+its recorded SHA-256, size and other digests (an encrypted domain's object
+must decrypt, with its domain's key opened by the master key, to that
+content); that no orphan blob (present,
 unreferenced) and no leftover staging file (blobs/tmp, spool) is there. One
 line per problem on stdout (--json: a JSON report instead); the exit status
 is 0 only when nothing is wrong.
@@ -81,7 +88,7 @@ flags:
 // storageFlags are the data dir and the embedded stores' settings
 // (coffer serve's --metadata and --blobs, which only file stores may name here).
 type storageFlags struct {
-	dataDir, metadata, blobs, masterKeyFile string
+	dataDir, metadata, blobs, masterKeyFile, masterKey string
 }
 
 func (s *storageFlags) add(fs *flag.FlagSet, getenv func(string) string, keyFile bool) {
@@ -91,6 +98,7 @@ func (s *storageFlags) add(fs *flag.FlagSet, getenv func(string) string, keyFile
 	if keyFile {
 		fs.StringVar(&s.masterKeyFile, "master-key-file", getenv("COFFER_MASTER_KEY_FILE"), "the master key file when not <data-dir>/master.key (env COFFER_MASTER_KEY_FILE)")
 	}
+	s.masterKey = getenv("COFFER_MASTER_KEY")
 }
 
 // source checks the settings: only the embedded stores can be backed up
@@ -111,7 +119,7 @@ func (s *storageFlags) source(cmd string) (backup.Source, error) {
 		return backup.Source{}, fmt.Errorf("%s: the deployment uses %s and %s; coffer %s works on the embedded stores (SQLite and files) only: "+
 			"back up PostgreSQL with pg_dump and S3 with the object store's own tools (docs/operations.md)", cmd, m, b, cmd)
 	}
-	return backup.Source{DataDir: s.dataDir, Metadata: m.Target, Blobs: b.Target, MasterKeyFile: s.masterKeyFile}, nil
+	return backup.Source{DataDir: s.dataDir, Metadata: m.Target, Blobs: b.Target, MasterKeyFile: s.masterKeyFile, MasterKey: s.masterKey}, nil
 }
 
 func parseFlags(fs *flag.FlagSet, args []string) (help bool, err error) {
@@ -201,7 +209,7 @@ func runRestore(args []string, getenv func(string) string, stdout, stderr io.Wri
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	rep, err := backup.Restore(ctx, from, dataDir, backup.Options{Concurrency: concurrency})
+	rep, err := backup.Restore(ctx, from, dataDir, backup.Options{Concurrency: concurrency, MasterKey: getenv("COFFER_MASTER_KEY")})
 	if err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
@@ -222,7 +230,7 @@ func runFsck(args []string, getenv func(string) string, stdout, stderr io.Writer
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, fsckUsage); fs.PrintDefaults() }
 	var st storageFlags
-	st.add(fs, getenv, false)
+	st.add(fs, getenv, true)
 	var repair, asJSON bool
 	var grace time.Duration
 	var concurrency int

@@ -5,6 +5,9 @@
 //	coffer migrate [flags] copy a deployment to other stores (coffer migrate -h)
 //	coffer rules set|list|delete [flags]   manage supply-chain rules on a server (coffer rules -h)
 //	coffer osv import|list|delete [flags]  manage imported OSV advisory data on a server (coffer osv -h)
+//	coffer webhooks create|list|delete|failures [flags]  manage event webhooks on a server (coffer webhooks -h)
+//	coffer retention set|list|delete|run|runs [flags]    retention rules and runs on a server (coffer retention -h)
+//	coffer backup|restore|fsck [flags]     back up, restore and check an embedded data dir (coffer backup -h)
 //	coffer version         print the version
 package main
 
@@ -23,6 +26,7 @@ import (
 
 	"coffer/internal/app"
 	"coffer/internal/config"
+	"coffer/internal/tlsreload"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -56,9 +60,21 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) er
 		return runCheck(args[1:], getenv, stdout, stderr)
 	case "osv":
 		return runOSV(args[1:], getenv, stdout, stderr)
+	case "webhooks":
+		return runWebhooks(args[1:], getenv, stdout, stderr)
+	case "retention":
+		return runRetention(args[1:], getenv, stdout, stderr)
+	case "backup":
+		return runBackup(args[1:], getenv, stdout, stderr)
+	case "restore":
+		return runRestore(args[1:], getenv, stdout, stderr)
+	case "fsck":
+		return runFsck(args[1:], getenv, stdout, stderr)
 	case "version":
-		fmt.Fprintln(stdout, "coffer", version)
+		printVersion(stdout)
 		return nil
+	case "healthcheck":
+		return runHealthcheck(args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		_ = usage(stdout)
 		return nil
@@ -72,7 +88,12 @@ func usage(w io.Writer) error {
 		"       coffer migrate --from METADATA,BLOBS --to METADATA,BLOBS [flags]   (coffer migrate -h)\n"+
 		"       coffer rules set|list|delete --endpoint-url URL --domain D [flags]   (coffer rules -h)\n"+
 		"       coffer osv import|list|delete --endpoint-url URL [flags]   (coffer osv -h)\n"+
+		"       coffer webhooks create|list|delete|failures --endpoint-url URL --domain D [flags]   (coffer webhooks -h)\n"+
+		"       coffer retention set|list|delete|run|runs --endpoint-url URL --domain D [flags]   (coffer retention -h)\n"+
 		"       coffer check withheld|lockfile|quarantined --endpoint-url URL --domain D [flags]   (coffer check -h)\n"+
+		"       coffer backup --data-dir DIR --to BACKUP_DIR [flags]   (coffer backup -h)\n"+
+		"       coffer restore --from BACKUP_DIR --data-dir NEW_DIR   (coffer restore -h)\n"+
+		"       coffer fsck --data-dir DIR [--repair] [--json]   (coffer fsck -h)\n"+
 		"       coffer version")
 	return errors.New("no command given")
 }
@@ -93,6 +114,10 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 func serve(ctx context.Context, cfg config.Config, getenv func(string) string, logOut io.Writer) error {
 	log := newLogger(cfg, logOut)
 	started := time.Now()
+	certs, err := setupTLS(ctx, cfg, log) // before the stores: a missing certificate fails fast
+	if err != nil {
+		return err
+	}
 	a, err := app.New(ctx, cfg, getenv, log)
 	if err != nil {
 		return err
@@ -102,13 +127,25 @@ func serve(ctx context.Context, cfg config.Config, getenv func(string) string, l
 	if err != nil {
 		return err
 	}
+	// Failed TLS handshakes (anyone can cause them) are mostly logged at
+	// debug level: see tlsreload.ServerErrorLog.
 	srv := &http.Server{Handler: a.Handler, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	log.Info("coffer is serving", "version", version, "listen", ln.Addr().String(), "public_url", cfg.PublicURL,
+		ErrorLog: tlsreload.ServerErrorLog(log, time.Minute)}
+	if certs != nil {
+		srv.TLSConfig = certs.ServerConfig()
+	}
+	log.Info("coffer is serving", "version", version, "listen", ln.Addr().String(), "public_url", cfg.PublicURL, "tls", certs != nil,
 		"data_dir", cfg.DataDir, "account", a.Identity.AccountID(), "region", cfg.Region, "startup", time.Since(started).String())
+	warnPlainHTTP(log, cfg, ln.Addr(), certs != nil)
 
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() {
+		if certs != nil {
+			errc <- srv.ServeTLS(ln, "", "") // the certificate comes from TLSConfig.GetCertificate
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
 	select {
 	case err := <-errc:
 		return err

@@ -49,6 +49,12 @@ or its master.key file via --master-key-file). Temporary credentials of
 assumed-role sessions are not copied, nor the files of the data dir
 (root-credentials, audit.log).
 
+The blobs of encrypted domains are copied as they are stored, encrypted,
+under the same object names; each is verified as it is copied by
+decrypting it with its domain's key, which needs the source's master key:
+COFFER_MASTER_KEY, or --master-key-file (default: master.key beside a
+SQLite source database).
+
 flags:
 `
 
@@ -70,6 +76,8 @@ func runMigrate(args []string, getenv func(string) string, stdout, stderr io.Wri
 	fs.StringVar(&reportFile, "report", "", "also write the report as JSON to this file")
 	fs.StringVar(&region, "region", "", "the deployment's region (coffer serve --region), which the ARNs of tagged resources name (default $COFFER_REGION, else us-east-1)")
 	fs.IntVar(&concurrency, "concurrency", 4, "blobs copied at once")
+	var masterKeyFile string
+	fs.StringVar(&masterKeyFile, "master-key-file", getenv("COFFER_MASTER_KEY_FILE"), "the source's master key file, to verify the blobs of encrypted domains (default: master.key beside a SQLite source; env COFFER_MASTER_KEY_FILE, or the key itself in COFFER_MASTER_KEY)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -99,6 +107,13 @@ func runMigrate(args []string, getenv func(string) string, stdout, stderr io.Wri
 	if region == "" {
 		region = cmp.Or(getenv("COFFER_REGION"), "us-east-1")
 	}
+	if masterKeyFile == "" && srcMeta.Kind == backend.SQLite {
+		masterKeyFile = filepath.Join(filepath.Dir(srcMeta.Target), "master.key")
+	}
+	sealer, err := migrate.LoadSealer(masterKeyFile, getenv("COFFER_MASTER_KEY"))
+	if err != nil {
+		return fmt.Errorf("migrate: master key: %w", err)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -109,7 +124,7 @@ func runMigrate(args []string, getenv func(string) string, stdout, stderr io.Wri
 	defer closeAll()
 
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	rep, err := migrate.Run(ctx, src, dst, migrate.Options{Region: region, Force: force, Concurrency: concurrency, Log: log})
+	rep, err := migrate.Run(ctx, src, dst, migrate.Options{Region: region, Force: force, Concurrency: concurrency, Log: log, Sealer: sealer})
 	rep.From, rep.To = srcMeta.String()+" + "+srcBlobs.String(), dstMeta.String()+" + "+dstBlobs.String()
 	if err != nil {
 		rep.Error = err.Error()

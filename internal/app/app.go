@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"coffer/internal/advisory"
@@ -34,6 +35,7 @@ import (
 	"coffer/internal/iam"
 	"coffer/internal/osv/ecosystems"
 	"coffer/internal/quota"
+	"coffer/internal/retention"
 	"coffer/internal/rules"
 	"coffer/internal/server"
 	"coffer/internal/store"
@@ -50,6 +52,7 @@ type App struct {
 	Advisories *advisory.Sources
 	meta       store.Store
 	audit      *audit.Log
+	downloads  *retention.DownloadLog
 }
 
 // New assembles coffer for cfg. getenv supplies the secrets that are read
@@ -150,11 +153,23 @@ func assemble(ctx context.Context, cfg config.Config, getenv func(string) string
 	supplyChain := gate.New(gate.Config{Rules: rules.NewLoader(meta, rules.Options{Compare: gate.CompareVersions}),
 		Advisories: advisories, Audit: auditLog, Store: meta, Log: log})
 	svc.SetGate(supplyChain)
+	svc.SetKeySealer(sealer) // domains created with an encryptionKey encrypt their blobs
+	// Downloads are noted in memory and written every minute and at Close,
+	// for retention's "not downloaded for D days".
+	downloads := &retention.DownloadLog{Store: meta, Log: log}
+	svc.SetDownloadRecorder(downloads)
+	keeper := &retention.Service{Artifacts: svc, Store: meta, Authorizer: authorizer, Audit: auditLog, Log: log}
+	connections := map[string]string{}
+	for name := range artifact.ExternalConnections {
+		connections[name] = svc.ExternalURL(name)
+	}
+	upstreamMetrics := upstream.NewMetrics(connections)
 	deps := format.Deps{Engine: svc, Authorizer: authorizer, Log: log, Advisories: advisories.Index, // npm audit without public:npmjs
 		// One upstream client for every format: one address policy, one
 		// deduplication of fetches, one document cache budget.
 		Fetcher: format.NewFetcher(format.FetcherConfig{Blobs: blobs, URLs: svc, Log: log,
-			Upstream: upstream.Config{MetadataCacheBytes: upstreamDocumentCache, MetadataTTL: cfg.UpstreamMetadataMaxAge}}),
+			Upstream: upstream.Config{MetadataCacheBytes: upstreamDocumentCache, MetadataTTL: cfg.UpstreamMetadataMaxAge,
+				Observe: upstreamMetrics.Observe}}),
 		Limits: format.Limits{MaxAssetSize: cfg.MaxAssetSize, SpoolDir: spool}}
 	protocols := map[string]http.Handler{}
 	for _, p := range plugins.All {
@@ -171,7 +186,9 @@ func assemble(ctx context.Context, cfg config.Config, getenv func(string) string
 		Unauthenticated: cfg.UnauthenticatedLimit})
 	cofferAPI := cofferapi.New(cofferapi.Config{Service: svc, Store: meta, Authorizer: authorizer, Audit: auditLog, Log: log,
 		Advisories: advisories, MaxOSVImportSize: cfg.MaxOSVImportSize, Gate: supplyChain,
-		Webhooks: &webhook.Service{Artifacts: svc, Store: meta, Sealer: sealer, Authorizer: authorizer, Audit: auditLog}})
+		Webhooks:  &webhook.Service{Artifacts: svc, Store: meta, Sealer: sealer, Authorizer: authorizer, Audit: auditLog},
+		Retention: keeper, // retention rules and runs
+	})
 	handler := server.Handler(server.Deps{
 		ControlPlane:      controlplane.New(controlplane.Config{PublicURL: cfg.PublicURL}, svc, authorizer, identity, log),
 		Coffer:            cofferAPI,
@@ -188,7 +205,7 @@ func assemble(ctx context.Context, cfg config.Config, getenv func(string) string
 		ControlOperation:  controlplane.Operation,
 		Ready:             func(ctx context.Context) error { return ready(ctx, meta, blobs) },
 		Log:               log,
-		Collectors:        deliverer.Collectors(),
+		Collectors:        slices.Concat(deliverer.Collectors(), journal.Collectors(), svc.Collectors(), upstreamMetrics.Collectors(), keeper.Collectors()),
 	})
 	go svc.CollectOrphansEvery(ctx, artifact.OrphanGrace, artifact.OrphanInterval)
 	// Cached versions that new advisories mark malicious are quarantined
@@ -196,7 +213,9 @@ func assemble(ctx context.Context, cfg config.Config, getenv func(string) string
 	go supplyChain.Run(ctx, svc, gateSweepInterval)
 	go advisories.Run(ctx)
 	go deliverer.Run(ctx)
-	return &App{Handler: handler, Service: svc, Identity: identity, Advisories: advisories, meta: meta, audit: auditLog}, nil
+	go downloads.Run(ctx, retention.DownloadInterval)
+	go keeper.RunScheduled(ctx, retention.ScheduleInterval)
+	return &App{Handler: handler, Service: svc, Identity: identity, Advisories: advisories, meta: meta, audit: auditLog, downloads: downloads}, nil
 }
 
 // ready checks that both stores answer: the metadata store with a read of the
@@ -273,5 +292,14 @@ func checkAPIRates(rates map[string]quota.Rate) error {
 	return nil
 }
 
-// Close releases the stores.
-func (a *App) Close() error { return errors.Join(a.audit.Close(), a.meta.Close()) }
+// Close writes the downloads noted since the last flush and releases the
+// stores.
+func (a *App) Close() error {
+	var flush error
+	if a.downloads != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		flush = a.downloads.Flush(ctx)
+		cancel()
+	}
+	return errors.Join(flush, a.audit.Close(), a.meta.Close())
+}

@@ -4,8 +4,10 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"slices"
 	"time"
 
+	"coffer/internal/blob/encrypted"
 	"coffer/internal/fault"
 	"coffer/internal/store"
 )
@@ -122,36 +124,91 @@ type stagingCleaner interface {
 // listing and before collectOne takes its hash lock.
 var collectHook func(s *Service, sha256 string)
 
-// collectOne deletes the blob sha if, under its hash lock, it is still older
-// than cutoff and no asset references it.
-func (s *Service) collectOne(ctx context.Context, sha string, cutoff time.Time) (deleted bool, err error) {
+// collectOne deletes the object name if, under its hash lock, it is still
+// older than cutoff and no asset needs it: a plaintext blob that no
+// unencrypted domain references, or an object no domain's key opens. An
+// encrypted domain's object (encryption.go) is decided by collectEncrypted.
+func (s *Service) collectOne(ctx context.Context, name string, cutoff time.Time) (deleted bool, err error) {
+	unlock, err := s.locks.lock(ctx, name)
+	if err != nil {
+		return false, err
+	}
+	locked := true
+	defer func() {
+		if locked {
+			unlock()
+		}
+	}()
+	if young, err := s.youngOrGone(ctx, name, cutoff); err != nil || young {
+		return false, err
+	}
+	var unneeded []string
+	var enc map[int64]encrypted.KeyID
+	if err := s.meta.Read(ctx, func(tx store.Tx) error {
+		var err error
+		if unneeded, err = unneededObjects(tx, name); err != nil {
+			return err
+		}
+		enc, err = encryptedDomains(tx)
+		return err
+	}); err != nil || !slices.Contains(unneeded, name) {
+		return false, err
+	}
+	domainID, sha, isEnc, err := s.describeObject(ctx, name, enc)
+	if err != nil {
+		return false, err
+	}
+	if isEnc {
+		unlock()
+		locked = false
+		return s.collectEncrypted(ctx, name, domainID, sha, cutoff)
+	}
+	if err := s.blobs.Delete(ctx, name); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// collectEncrypted deletes the object name that holds content sha of an
+// encrypted domain if, under sha's hash lock (the one uploads to the domain
+// take), it is still older than cutoff and the domain references sha no more.
+func (s *Service) collectEncrypted(ctx context.Context, name string, domainID int64, sha string, cutoff time.Time) (bool, error) {
 	unlock, err := s.locks.lock(ctx, sha)
 	if err != nil {
 		return false, err
 	}
 	defer unlock()
-	obj, err := s.blobs.Open(ctx, sha)
+	if young, err := s.youngOrGone(ctx, name, cutoff); err != nil || young {
+		return false, err
+	}
+	var referenced bool
+	if err := s.meta.Read(ctx, func(tx store.Tx) error {
+		_, err := tx.FindBlob(domainID, sha)
+		if errors.Is(err, fault.ErrNotFound) {
+			return nil
+		}
+		referenced = err == nil
+		return err
+	}); err != nil || referenced {
+		return false, err
+	}
+	if err := s.blobs.Delete(ctx, name); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// youngOrGone reports whether the object name is absent (deleted meanwhile,
+// say a released asset's blob) or was committed again since cutoff.
+func (s *Service) youngOrGone(ctx context.Context, name string, cutoff time.Time) (bool, error) {
+	obj, err := s.blobs.Open(ctx, name)
 	if errors.Is(err, fault.ErrNotFound) {
-		return false, nil // deleted meanwhile (a released asset's blob)
+		return true, nil
 	}
 	if err != nil {
 		return false, err
 	}
 	mod := obj.ModTime()
 	obj.Close()
-	if !mod.Before(cutoff) {
-		return false, nil // committed again since it was listed
-	}
-	var referenced bool
-	if err := s.meta.Read(ctx, func(tx store.Tx) error {
-		var err error
-		referenced, err = tx.BlobReferenced(sha)
-		return err
-	}); err != nil || referenced {
-		return false, err
-	}
-	if err := s.blobs.Delete(ctx, sha); err != nil {
-		return false, err
-	}
-	return true, nil
+	return !mod.Before(cutoff), nil
 }

@@ -85,6 +85,16 @@ func (s *Service) CreateDomain(ctx context.Context, name, encryptionKey string, 
 		if err := s.checkDomainQuota(tx); err != nil {
 			return err
 		}
+		// A key row left by a deleted domain of that name goes; a domain
+		// given a key gets its own data key (encryption.go).
+		if err := dropDomainKey(tx, d); err != nil {
+			return err
+		}
+		if encryptionKey != "" && s.sealer != nil {
+			if err := s.newDomainKey(tx, d); err != nil {
+				return err
+			}
+		}
 		if len(tags) > 0 {
 			if err := tx.PutTags(s.DomainARN(d.Owner, d.Name), tags); err != nil {
 				return err
@@ -154,6 +164,9 @@ func (s *Service) DeleteDomain(ctx context.Context, ref DomainRef) (*Domain, err
 			return fault.Conflict("domain", d.Name, "Domain %s still contains %d repositories; delete them first", d.Name, desc.RepositoryCount)
 		}
 		if err := tx.DeleteDomain(d.ID); err != nil {
+			return err
+		}
+		if err := dropDomainKey(tx, d); err != nil {
 			return err
 		}
 		if err := tx.DeleteAllTags(desc.ARN); err != nil {

@@ -14,9 +14,14 @@ import (
 // (hashed in one pass, bounded by MaxAssetSize), check its digests, take the
 // blob's hash lock, commit the blob, then record it in one write
 // transaction. A blob this call created is removed again when the
-// transaction fails, so a refused upload leaves nothing behind.
-func (s *Service) writeAsset(ctx context.Context, body io.Reader, check func(blob.Digests) error, record func(tx store.Tx, b store.Blob) error) error {
-	staged, err := s.blobs.Stage(ctx, body, s.cfg.MaxAssetSize)
+// transaction fails, so a refused upload leaves nothing behind. The content
+// goes to the domain's blob store (encrypted when the domain is).
+func (s *Service) writeAsset(ctx context.Context, domainID int64, body io.Reader, check func(blob.Digests) error, record func(tx store.Tx, b store.Blob) error) error {
+	bs, err := s.blobsFor(ctx, domainID)
+	if err != nil {
+		return err
+	}
+	staged, err := bs.Stage(ctx, body, s.cfg.MaxAssetSize)
 	if err != nil {
 		return err
 	}
@@ -173,7 +178,7 @@ func (s *Service) putAsset(ctx context.Context, req PutAssetRequest, body io.Rea
 	}
 	var out *PublishResult
 	var replaced string
-	err = s.writeAsset(ctx, body, check, func(tx store.Tx, b store.Blob) error {
+	err = s.writeAsset(ctx, early.d.ID, body, check, func(tx store.Tx, b store.Blob) error {
 		replaced = ""
 		t, err := s.findPutTarget(tx, vref)
 		if err != nil {

@@ -36,6 +36,7 @@ type fetchedBlob struct {
 	// published is when the external registry published the version
 	// (zero: it did not say).
 	published time.Time
+	blobs     blob.Store // where it was committed: the domain's store
 }
 
 func (s *Service) readAsset(ctx context.Context, req ReadRequest) (*ReadResult, error) {
@@ -46,7 +47,8 @@ func (s *Service) readAsset(ctx context.Context, req ReadRequest) (*ReadResult, 
 		if err := s.admitHit(ctx, req.VersionRef, cmp.Or(req.Owner, s.cfg.AccountID), h); err != nil {
 			return nil, err
 		}
-		return s.openResult(ctx, h.pkg, h.ver, h.asset, h.repo)
+		s.reads.read(h.pkg.Format, readLocal)
+		return s.openResult(ctx, h.domainID, h.pkg, h.ver, h.asset, h.repo)
 	}
 	ref, err := normalizedRef(req.PackageRef)
 	if err != nil {
@@ -87,29 +89,54 @@ func (s *Service) readAsset(ctx context.Context, req ReadRequest) (*ReadResult, 
 		var res *ReadResult
 		switch {
 		case plan.hit != nil && plan.hit.repo.ID == plan.r.ID:
-			s.hits.Put(key, gen, storedHit{pkg: plan.pkg, ver: plan.ver, asset: *plan.hit.asset, repo: plan.r.Name, admitted: &admitted{}})
-			return s.openResult(ctx, plan.pkg, plan.ver, *plan.hit.asset, plan.r.Name)
+			s.hits.Put(key, gen, storedHit{domainID: plan.d.ID, pkg: plan.pkg, ver: plan.ver, asset: *plan.hit.asset, repo: plan.r.Name, admitted: &admitted{}})
+			s.reads.read(plan.pkg.Format, readLocal)
+			return s.openResult(ctx, plan.d.ID, plan.pkg, plan.ver, *plan.hit.asset, plan.r.Name)
 		case plan.hit != nil:
 			res, err = s.retainHit(ctx, vref, req, plan.hit.asset.Blob)
+			if err == nil {
+				s.reads.read(vref.Format, readUpstream)
+			}
 		default:
 			if fetched == nil {
 				published, err := s.admitExternal(ctx, vref, plan.d.Owner, req, *plan.ext)
 				if err != nil {
 					return nil, err
 				}
-				dg, created, err := req.Fetch(ctx, *plan.ext)
+				// The fetch stages into the domain's blob store
+				// (encrypted when the domain is; encryption.go).
+				bs, err := s.blobsFor(ctx, plan.d.ID)
 				if err != nil {
 					return nil, err
 				}
-				fetched = &fetchedBlob{digests: dg, created: created, published: published}
+				dg, created, err := req.Fetch(withFetchStore(ctx, bs), *plan.ext)
+				s.reads.fetches.WithLabelValues(plan.ext.Connection, fetchOutcome(err)).Inc()
+				if err != nil {
+					return nil, err
+				}
+				fetched = &fetchedBlob{digests: dg, created: created, published: published, blobs: bs}
 			}
 			res, err = s.ingestFetched(ctx, vref, req, fetched)
+			if err == nil {
+				s.reads.read(vref.Format, readExternal)
+			}
 		}
 		if !errors.Is(err, errReplan) {
 			return res, err
 		}
 	}
 	return nil, &fault.Error{Kind: fault.KindUnavailable, Message: "The package version changed while it was being read; try again"}
+}
+
+// fetchOutcome is the outcome label of an external fetch.
+func fetchOutcome(err error) string {
+	switch {
+	case err == nil:
+		return "ok"
+	case fault.KindOf(err) == fault.KindNotFound:
+		return "not_found"
+	}
+	return "error"
 }
 
 // hitKey identifies a read for the hits cache.
@@ -123,10 +150,11 @@ type hitKey struct {
 // storedHit is an asset a read found in the requested repository itself.
 // Its records are shared between reads and never changed.
 type storedHit struct {
-	pkg   *store.Package
-	ver   *store.Version
-	asset store.Asset
-	repo  string
+	domainID int64
+	pkg      *store.Package
+	ver      *store.Version
+	asset    store.Asset
+	repo     string
 	// admitted remembers the gate state that last allowed the version.
 	admitted *admitted
 }
@@ -139,10 +167,17 @@ type readResult struct {
 	foundIn string
 }
 
-func (s *Service) openResult(ctx context.Context, p *store.Package, v *store.Version, a store.Asset, foundIn string) (*ReadResult, error) {
-	obj, err := s.blobs.Open(ctx, a.Blob.SHA256)
+func (s *Service) openResult(ctx context.Context, domainID int64, p *store.Package, v *store.Version, a store.Asset, foundIn string) (*ReadResult, error) {
+	bs, err := s.blobsFor(ctx, domainID)
+	if err != nil {
+		return nil, err
+	}
+	obj, err := bs.Open(ctx, a.Blob.SHA256)
 	if err != nil {
 		return nil, fault.Internal(err, "asset content of %s is unavailable", a.Name)
+	}
+	if s.downloads != nil {
+		s.downloads.Downloaded(v.ID) // in memory; written in batches (retention.go)
 	}
 	return &ReadResult{Version: describeVersion(p, v), Asset: a, Object: obj, FoundIn: foundIn}, nil
 }
@@ -158,6 +193,7 @@ func (s *Service) retainHit(ctx context.Context, ref VersionRef, req ReadRequest
 	}
 	defer unlock()
 	var out readResult
+	var domainID int64
 	err = s.meta.Write(ctx, func(tx store.Tx) error {
 		plan, err := s.planRead(tx, ref, req.Asset, req.AllowUnfinished, false)
 		if errors.Is(err, fault.ErrNotFound) {
@@ -168,13 +204,14 @@ func (s *Service) retainHit(ctx context.Context, ref VersionRef, req ReadRequest
 		if plan.hit.asset.Blob.SHA256 != b.SHA256 {
 			return errReplan
 		}
+		domainID = plan.d.ID
 		out, err = s.settle(tx, plan, req)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return s.openResult(ctx, out.pkg, out.ver, out.asset, out.foundIn)
+	return s.openResult(ctx, domainID, out.pkg, out.ver, out.asset, out.foundIn)
 }
 
 // ingestFetched records a blob fetched from an external connection in the
@@ -190,17 +227,19 @@ func (s *Service) ingestFetched(ctx context.Context, ref VersionRef, req ReadReq
 	// FetchFunc committed the blob before this lock was taken: when it was
 	// already present (created false), a release of its last other reference
 	// may have removed it since. Under the lock it can no longer go away.
-	if ok, err := s.blobs.Exists(ctx, dg.SHA256); err != nil {
+	if ok, err := f.blobs.Exists(ctx, dg.SHA256); err != nil {
 		return nil, fault.Internal(err, "could not check the fetched asset %s", req.Asset)
 	} else if !ok {
 		return nil, &fault.Error{Kind: fault.KindUnavailable, Message: "The fetched asset " + req.Asset + " was removed before it was recorded; try again"}
 	}
 	var out readResult
+	var domainID int64
 	err = s.meta.Write(ctx, func(tx store.Tx) error {
 		plan, err := s.planRead(tx, ref, req.Asset, req.AllowUnfinished, true)
 		if err != nil {
 			return err
 		}
+		domainID = plan.d.ID
 		if plan.hit != nil {
 			if plan.hit.repo.ID != plan.r.ID && plan.hit.asset.Blob.SHA256 != dg.SHA256 {
 				return errReplan // retain that copy under its own blob's lock
@@ -231,7 +270,7 @@ func (s *Service) ingestFetched(ctx context.Context, ref VersionRef, req ReadReq
 		return nil, err
 	}
 	f.used = f.used || out.asset.Blob.SHA256 == dg.SHA256
-	return s.openResult(ctx, out.pkg, out.ver, out.asset, out.foundIn)
+	return s.openResult(ctx, domainID, out.pkg, out.ver, out.asset, out.foundIn)
 }
 
 // settle records a stored hit in the requested repository when it was

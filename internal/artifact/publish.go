@@ -39,8 +39,12 @@ func (s *Service) PublishPackageVersion(ctx context.Context, req PublishRequest,
 	}
 	// Refuse early what the transaction would refuse anyway, before reading
 	// what may be gigabytes of content.
+	var domainID int64
 	if err := s.meta.Read(ctx, func(tx store.Tx) error {
-		_, _, err := s.publishTarget(tx, ref, req)
+		d, _, err := s.publishTarget(tx, ref, req)
+		if d != nil {
+			domainID = d.ID
+		}
 		return err
 	}); err != nil {
 		return nil, err
@@ -53,7 +57,7 @@ func (s *Service) PublishPackageVersion(ctx context.Context, req PublishRequest,
 		return nil
 	}
 	var out *PublishResult
-	err = s.writeAsset(ctx, body, check, func(tx store.Tx, b store.Blob) error {
+	err = s.writeAsset(ctx, domainID, body, check, func(tx store.Tx, b store.Blob) error {
 		asset := store.Asset{Name: req.Asset, CreatedTime: timeNow(), Blob: b}
 		d, p, err := s.publishTarget(tx, ref, req)
 		if err != nil {
@@ -172,16 +176,9 @@ func (s *Service) publishablePackage(tx store.Tx, ref PackageRef) (*store.Domain
 // references it; the caller holds the blob's hash lock.
 func (s *Service) dropIfUnreferenced(ctx context.Context, sha string) {
 	ctx = context.WithoutCancel(ctx)
-	var referenced bool
-	err := s.meta.Read(ctx, func(tx store.Tx) error {
-		var err error
-		referenced, err = tx.BlobReferenced(sha)
-		return err
-	})
-	if err == nil && !referenced {
-		err = s.blobs.Delete(ctx, sha)
-	}
-	if err != nil {
+	// The plaintext blob and every encrypted domain's object of sha that
+	// no asset needs (encryption.go).
+	if err := s.deleteUnneeded(ctx, sha); err != nil {
 		s.log.Warn("could not remove the blob of a failed upload", "sha256", sha, "err", err)
 	}
 }

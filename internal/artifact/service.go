@@ -7,6 +7,7 @@ package artifact
 
 import (
 	"log/slog"
+	"sync"
 
 	"coffer/internal/blob"
 	"coffer/internal/gencache"
@@ -50,6 +51,13 @@ type Service struct {
 	// gate is the supply-chain check (SetGate); nil checks nothing.
 	gate      Gate
 	sightings *sightings
+	reads     *readMetrics
+	// downloads notes each asset read (SetDownloadRecorder); nil: none.
+	downloads DownloadRecorder
+	// sealer opens domains' data keys (SetKeySealer, encryption.go);
+	// domainBlobs holds each domain's blob store by domain ID (blobsFor).
+	sealer      KeySealer
+	domainBlobs sync.Map
 }
 
 // New returns a Service.
@@ -58,7 +66,7 @@ func New(cfg Config, meta store.Store, blobs blob.Store, log *slog.Logger) *Serv
 		cfg.MaxAssetSize = 5 << 30
 	}
 	s := &Service{cfg: cfg, meta: meta, blobs: blobs, log: log, hits: gencache.New[hitKey, storedHit](16384),
-		stamps: gencache.New[PackageRef, viewStamp](16384), sightings: &sightings{meta: meta}}
+		stamps: gencache.New[PackageRef, viewStamp](16384), sightings: &sightings{meta: meta}, reads: newReadMetrics()}
 	s.locks.shared, _ = meta.(store.Locker)
 	return s
 }

@@ -152,12 +152,13 @@ func (s *Service) GetPackageVersionAsset(ctx context.Context, ref VersionRef, as
 	var a *store.Asset
 	var stored *store.Version
 	var owner string
+	var domainID int64
 	err := s.meta.Read(ctx, func(tx store.Tx) error {
 		d, _, p, v, err := s.findVersion(tx, ref)
 		if err != nil {
 			return err
 		}
-		stored, owner = v, d.Owner
+		stored, owner, domainID = v, d.Owner, d.ID
 		if revision != "" && revision != v.Revision {
 			return fault.NotFound("package-version", ref.Version, "Package version %s has no revision %s", v.Version, revision)
 		}
@@ -178,7 +179,11 @@ func (s *Service) GetPackageVersionAsset(ctx context.Context, ref VersionRef, as
 	if err := s.admitStored(ctx, ref, owner, stored); err != nil {
 		return nil, nil, nil, err
 	}
-	obj, err := s.blobs.Open(ctx, a.Blob.SHA256)
+	bs, err := s.blobsFor(ctx, domainID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	obj, err := bs.Open(ctx, a.Blob.SHA256)
 	if err != nil {
 		return nil, nil, nil, fault.Internal(err, "asset content of %s is unavailable", asset)
 	}

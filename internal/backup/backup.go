@@ -19,7 +19,9 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"coffer/internal/artifact"
 	"coffer/internal/blob"
+	"coffer/internal/blob/encrypted"
 	"coffer/internal/blob/fs"
 	"coffer/internal/migrate"
 	"coffer/internal/store/sqlite"
@@ -32,6 +34,10 @@ type Options struct {
 	// Version is written into the manifest.
 	Version string
 	Log     *slog.Logger
+	// MasterKey is, for Restore, the master key as COFFER_MASTER_KEY holds
+	// it, used instead of the backup's master.key to open the keys of
+	// encrypted domains (their objects are verified by decrypting them).
+	MasterKey string
 }
 
 func (o Options) withDefaults() Options {
@@ -113,6 +119,7 @@ func Backup(ctx context.Context, src Source, to string, opts Options) (rep *Repo
 	defer os.Remove(partial) // renamed when complete
 	var (
 		r       refs
+		keys    map[encrypted.KeyID]domainKey
 		schema  int
 		missing map[string]bool
 	)
@@ -128,13 +135,13 @@ func Backup(ctx context.Context, src Source, to string, opts Options) (rep *Repo
 		if err := os.Chmod(partial, 0o600); err != nil {
 			return rep, err
 		}
-		if r, schema, err = snapshotRefs(ctx, partial); err != nil {
+		if r, keys, schema, err = snapshotRefs(ctx, partial, src.loadSealer); err != nil {
 			return rep, err
 		}
 		if snapshotHook != nil {
 			snapshotHook(rep.Snapshots)
 		}
-		now, err := copyBlobs(ctx, from, dst, r, opts.Concurrency, rep)
+		now, err := copyBlobs(ctx, from, dst, r, keys, opts.Concurrency, rep)
 		if err != nil {
 			return rep, err
 		}
@@ -142,9 +149,9 @@ func Backup(ctx context.Context, src Source, to string, opts Options) (rep *Repo
 			break
 		}
 		var lost []string
-		for sha := range now {
-			if missing[sha] {
-				lost = append(lost, sha)
+		for name := range now {
+			if missing[name] {
+				lost = append(lost, name)
 			}
 		}
 		if len(lost) > 0 || rep.Snapshots == maxAttempts {
@@ -152,6 +159,9 @@ func Backup(ctx context.Context, src Source, to string, opts Options) (rep *Repo
 				lost = slices.Collect(maps.Keys(now))
 			}
 			slices.Sort(lost)
+			for i, name := range lost {
+				lost[i] = r[name].describe(name)
+			}
 			return rep, &MissingBlobsError{SHA256: lost}
 		}
 		opts.Log.Info("blobs the snapshot references were deleted while it was copied; taking a new snapshot", "blobs", len(now))
@@ -210,40 +220,54 @@ func Backup(ctx context.Context, src Source, to string, opts Options) (rep *Repo
 // before its blobs are copied.
 var snapshotHook func(snapshot int)
 
-// snapshotRefs reads the blobs a snapshot file references and its schema
-// version.
-func snapshotRefs(ctx context.Context, path string) (refs, int, error) {
+// snapshotRefs reads the blobs a snapshot file references, the keys of its
+// encrypted domains and its schema version.
+func snapshotRefs(ctx context.Context, path string, sealer func() (artifact.KeySealer, error)) (refs, map[encrypted.KeyID]domainKey, int, error) {
 	st, err := sqlite.OpenReadOnly(path)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
 	defer st.Close()
 	schema, err := st.SchemaVersion(ctx)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
-	r, err := referenced(ctx, st)
-	return r, schema, err
+	r, keys, err := referenced(ctx, st, sealer)
+	return r, keys, schema, err
+}
+
+// copyObject copies the object name that want describes, verifying it:
+// a plaintext blob through the hasher, an encrypted domain's object raw,
+// decrypted on the way (migrate.CopyEncrypted).
+func copyObject(ctx context.Context, from, dst blob.Store, name string, want ref, keys map[encrypted.KeyID]domainKey) (bool, error) {
+	if !want.Encrypted {
+		return migrate.CopyBlob(ctx, from, dst, want.Digests)
+	}
+	k, ok := keys[want.KeyID]
+	if !ok {
+		return false, fmt.Errorf("blob %s: no key %s opens it", want.describe(name), want.KeyID)
+	}
+	return migrate.CopyEncrypted(ctx, from, dst, want.Digests, k.Key)
 }
 
 // copyBlobs copies the blobs of r that dst lacks, verifying each, and
 // returns those the source lacks. A corrupt source blob fails it.
-func copyBlobs(ctx context.Context, from, dst blob.Store, r refs, concurrency int, rep *Report) (missing map[string]bool, err error) {
+func copyBlobs(ctx context.Context, from, dst blob.Store, r refs, keys map[encrypted.KeyID]domainKey, concurrency int, rep *Report) (missing map[string]bool, err error) {
 	var mu sync.Mutex
 	missing = map[string]bool{}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(concurrency)
-	for _, want := range r {
+	for name, want := range r {
 		if gctx.Err() != nil {
 			break
 		}
 		g.Go(func() error {
-			created, err := migrate.CopyBlob(gctx, from, dst, want)
+			created, err := copyObject(gctx, from, dst, name, want, keys)
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
 			case errors.Is(err, migrate.ErrBlobMissing):
-				missing[want.SHA256] = true
+				missing[name] = true
 			case err != nil:
 				return err
 			case created:

@@ -9,7 +9,8 @@
 //	<backup>/
 //	├── manifest.json          written last, atomically: without it the backup is incomplete
 //	├── metadata.db            the metadata snapshot (SQLite VACUUM INTO)
-//	├── blobs.txt              "<sha256> <size>" of every blob the snapshot references, sorted
+//	├── blobs.txt              "<sha256> <size>" of every blob the snapshot references, sorted by object
+//	│                          name; "<sha256> <size> <key id> <object name>" for an encrypted domain's
 //	├── files/                 master.key, root-credentials, audit.log of the data dir
 //	├── blobs/sha256/ab/cd/…   the blobs, as blob/fs lays them out (shared by successive backups)
 //	└── .lock                  held while a backup writes
@@ -32,6 +33,10 @@
 // one-pass hasher and committed only when its SHA-256, size and the other
 // digests the metadata records match. After the manifest is written, the
 // blobs the new snapshot no longer references are removed from the backup
-// directory. The manifest is removed first thing, so an interrupted backup
+// directory. An encrypted domain's blob is its encrypted object, copied
+// raw under its name (encrypted.ObjectName) and verified by decrypting it
+// with the domain's key (opened with the master key): every segment and
+// the trailer must authenticate, and the plaintext must have the recorded
+// digests; restore and fsck verify it the same way. The manifest is removed first thing, so an interrupted backup
 // never looks complete, also when it overwrites an earlier one.
 package backup

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"coffer/internal/blob"
+	"coffer/internal/blob/encrypted"
 	"coffer/internal/blob/fs"
 	"coffer/internal/fault"
 	"coffer/internal/migrate"
@@ -148,7 +149,7 @@ func Check(ctx context.Context, src Source, opts CheckOptions) (*CheckReport, er
 	for _, l := range lines {
 		rep.Problems = append(rep.Problems, Problem{Kind: KindDatabase, Detail: l})
 	}
-	r, err := referenced(ctx, st)
+	r, keys, err := referenced(ctx, st, src.loadSealer)
 	if err != nil {
 		return rep, err
 	}
@@ -158,7 +159,7 @@ func Check(ctx context.Context, src Source, opts CheckOptions) (*CheckReport, er
 		return rep, err
 	}
 
-	bad, err := verifyBlobs(ctx, blobs, st, r, rep.ServerRunning, opts.Concurrency, &rep.BytesVerified)
+	bad, err := verifyBlobs(ctx, blobs, st, r, keys, rep.ServerRunning, opts.Concurrency, &rep.BytesVerified)
 	if err != nil {
 		return rep, err
 	}
@@ -189,9 +190,15 @@ func Check(ctx context.Context, src Source, opts CheckOptions) (*CheckReport, er
 		}
 	}
 	for _, info := range orphans {
+		what, err := objectRef(ctx, blobs, info.SHA256, keys)
+		if errors.Is(err, fault.ErrNotFound) {
+			continue // removed meanwhile
+		} else if err != nil {
+			return rep, err
+		}
 		if rep.ServerRunning {
 			// Recorded since the snapshot?
-			if ref, err := stillReferenced(ctx, st, info.SHA256); err != nil {
+			if ref, err := stillReferenced(ctx, st, what, keys); err != nil {
 				return rep, err
 			} else if ref {
 				continue
@@ -199,6 +206,10 @@ func Check(ctx context.Context, src Source, opts CheckOptions) (*CheckReport, er
 		}
 		p := Problem{Kind: KindOrphanBlob, Blob: info.SHA256,
 			Detail: fmt.Sprintf("nothing references it (%d bytes, last committed %s)", info.Size, info.ModTime.UTC().Format(time.RFC3339))}
+		if what.Encrypted {
+			p.Detail = fmt.Sprintf("nothing references it: the encrypted object of blob %s (%d bytes) under key %s, which no asset of that domain has (%d bytes stored, last committed %s)",
+				what.SHA256, what.Size, what.KeyID, info.Size, info.ModTime.UTC().Format(time.RFC3339))
+		}
 		if young(info.ModTime) {
 			p.Kind, p.Detail = KindYoungOrphan, p.Detail+"; younger than the grace period, maybe an upload in flight"
 			rep.Notes = append(rep.Notes, p)
@@ -207,7 +218,7 @@ func Check(ctx context.Context, src Source, opts CheckOptions) (*CheckReport, er
 		if opts.Repair {
 			var rerr error
 			if rep.ServerRunning {
-				p.Repaired, rerr = removeOrphan(ctx, blobs, st, info.SHA256, cutoff)
+				p.Repaired, rerr = removeOrphan(ctx, blobs, st, info.SHA256, what, keys, cutoff)
 			} else {
 				p.Repaired, rerr = true, blobs.Delete(ctx, info.SHA256)
 			}
@@ -274,33 +285,48 @@ func Check(ctx context.Context, src Source, opts CheckOptions) (*CheckReport, er
 // the missing and corrupt ones, ordered by SHA-256. Beside a running server,
 // a blob found missing that the metadata no longer references was deleted
 // with its version after the snapshot, and is not a problem.
-func verifyBlobs(ctx context.Context, blobs blob.Store, st store.Store, r refs, running bool, concurrency int, bytes *int64) ([]Problem, error) {
+func verifyBlobs(ctx context.Context, blobs blob.Store, st store.Store, r refs, keys map[encrypted.KeyID]domainKey, running bool, concurrency int, bytes *int64) ([]Problem, error) {
 	var mu sync.Mutex
 	var bad []Problem
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(concurrency)
-	for _, want := range r {
+	for name, want := range r {
 		if gctx.Err() != nil {
 			break
 		}
 		g.Go(func() error {
-			got, err := digestOf(gctx, blobs, want.SHA256)
+			var got blob.Digests
+			var err error
+			enc := ""
+			if want.Encrypted {
+				k, ok := keys[want.KeyID]
+				if !ok {
+					return fmt.Errorf("blob %s: no key %s opens it", want.describe(name), want.KeyID)
+				}
+				enc = fmt.Sprintf("the encrypted object of blob %s: ", want.SHA256)
+				got, err = migrate.VerifyEncrypted(gctx, blobs, want.SHA256, k.Key)
+			} else {
+				got, err = digestOf(gctx, blobs, want.SHA256)
+			}
 			var p *Problem
 			switch {
 			case errors.Is(err, fault.ErrNotFound):
 				if running {
-					if ref, err := stillReferenced(gctx, st, want.SHA256); err != nil || !ref {
+					if ref, err := stillReferenced(gctx, st, want, keys); err != nil || !ref {
 						return err
 					}
 				}
-				p = &Problem{Kind: KindMissingBlob, Blob: want.SHA256,
-					Detail: fmt.Sprintf("referenced (%d bytes) but absent; restore it from a backup, or delete what it affects", want.Size)}
+				p = &Problem{Kind: KindMissingBlob, Blob: name,
+					Detail: fmt.Sprintf("%sreferenced (%d bytes) but absent; restore it from a backup, or delete what it affects", enc, want.Size)}
+			case errors.Is(err, encrypted.ErrCorrupt):
+				p = &Problem{Kind: KindCorruptBlob, Blob: name,
+					Detail: fmt.Sprintf("%sit does not decrypt (%v); restore it from a backup, or delete what it affects", enc, err)}
 			case err != nil:
 				return err
-			case !migrate.Matches(want, got):
-				p = &Problem{Kind: KindCorruptBlob, Blob: want.SHA256,
-					Detail: fmt.Sprintf("its content (%d bytes) has SHA-256 %s, recorded: %d bytes; restore it from a backup, or delete what it affects",
-						got.Size, got.SHA256, want.Size)}
+			case !migrate.Matches(want.Digests, got):
+				p = &Problem{Kind: KindCorruptBlob, Blob: name,
+					Detail: fmt.Sprintf("%sits content (%d bytes) has SHA-256 %s, recorded: %d bytes; restore it from a backup, or delete what it affects",
+						enc, got.Size, got.SHA256, want.Size)}
 			}
 			mu.Lock()
 			defer mu.Unlock()
@@ -340,7 +366,7 @@ func digestOf(ctx context.Context, blobs blob.Store, sha string) (blob.Digests, 
 // before the move (a Commit of existing content does, before the upload
 // records it), and that the metadata still does not reference it. If either
 // check fails, the file goes back.
-func removeOrphan(ctx context.Context, blobs *fs.Store, st store.Store, sha string, cutoff time.Time) (removed bool, err error) {
+func removeOrphan(ctx context.Context, blobs *fs.Store, st store.Store, sha string, what ref, keys map[encrypted.KeyID]domainKey, cutoff time.Time) (removed bool, err error) {
 	path := blobs.Path(sha)
 	aside := filepath.Join(blobs.StagingDir(), "fsck-"+sha)
 	if err := os.Rename(path, aside); errors.Is(err, os.ErrNotExist) {
@@ -352,7 +378,7 @@ func removeOrphan(ctx context.Context, blobs *fs.Store, st store.Store, sha stri
 	keep := err != nil || !fi.ModTime().Before(cutoff)
 	if !keep {
 		var ref bool
-		ref, err = stillReferenced(ctx, st, sha)
+		ref, err = stillReferenced(ctx, st, what, keys)
 		keep = err != nil || ref
 	}
 	if !keep {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"coffer/internal/blob"
+	"coffer/internal/blob/encrypted"
 )
 
 // ManifestFormat names the layout a manifest describes.
@@ -40,7 +41,8 @@ type Manifest struct {
 	Completed     time.Time `json:"completed"`
 	SchemaVersion int       `json:"schema_version"`
 	Metadata      FileEntry `json:"metadata"`
-	// BlobList is blobs.txt: one "<sha256> <size>" line per blob.
+	// BlobList is blobs.txt: one "<sha256> <size>" line per blob, "<sha256>
+	// <size> <key id> <object name>" per encrypted domain's object.
 	BlobList  FileEntry   `json:"blob_list"`
 	Blobs     int         `json:"blobs"`
 	BlobBytes int64       `json:"blob_bytes"`
@@ -77,7 +79,10 @@ func ReadManifest(dir string) (*Manifest, error) {
 	return &m, nil
 }
 
-// writeBlobList writes the sorted "<sha256> <size>" lines of r.
+// writeBlobList writes the lines of r, sorted by object name: "<sha256>
+// <size>" for a plaintext blob, "<sha256> <size> <key id> <object name>"
+// for an encrypted domain's object (sha256 and size are the plaintext's;
+// the object name is encrypted.ObjectName of the key ID and sha256).
 func writeBlobList(w io.Writer, r refs) error {
 	keys := make([]string, 0, len(r))
 	for k := range r {
@@ -86,27 +91,50 @@ func writeBlobList(w io.Writer, r refs) error {
 	slices.Sort(keys)
 	bw := bufio.NewWriter(w)
 	for _, k := range keys {
-		fmt.Fprintf(bw, "%s %d\n", k, r[k].Size)
+		if d := r[k]; d.Encrypted {
+			fmt.Fprintf(bw, "%s %d %s %s\n", d.SHA256, d.Size, d.KeyID, k)
+		} else {
+			fmt.Fprintf(bw, "%s %d\n", k, d.Size)
+		}
 	}
 	return bw.Flush()
 }
 
+// listEntry is a line of blobs.txt: an object's name and what it holds.
+type listEntry struct {
+	Name string
+	ref
+}
+
 // readBlobList reads blobs.txt.
-func readBlobList(path string) ([]blob.Digests, error) {
+func readBlobList(path string) ([]listEntry, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	var out []blob.Digests
+	var out []listEntry
 	sc := bufio.NewScanner(f)
 	for n := 1; sc.Scan(); n++ {
-		sha, size, ok := strings.Cut(sc.Text(), " ")
-		sz, err := strconv.ParseInt(size, 10, 64)
-		if !ok || err != nil || sz < 0 || blob.ValidateSHA256(sha) != nil {
-			return nil, fmt.Errorf("%s line %d: want \"<sha256> <size>\"", path, n)
+		fields := strings.Fields(sc.Text())
+		bad := fmt.Errorf("%s line %d: want \"<sha256> <size>\" or \"<sha256> <size> <key id> <object name>\"", path, n)
+		if len(fields) != 2 && len(fields) != 4 {
+			return nil, bad
 		}
-		out = append(out, blob.Digests{SHA256: sha, Size: sz})
+		sha := fields[0]
+		sz, err := strconv.ParseInt(fields[1], 10, 64)
+		if err != nil || sz < 0 || blob.ValidateSHA256(sha) != nil {
+			return nil, bad
+		}
+		e := listEntry{Name: sha, ref: ref{Digests: blob.Digests{SHA256: sha, Size: sz}}}
+		if len(fields) == 4 {
+			kid, err := encrypted.ParseKeyID(fields[2])
+			if err != nil || fields[3] != encrypted.ObjectName(kid, sha) {
+				return nil, bad
+			}
+			e.Name, e.Encrypted, e.KeyID = fields[3], true, kid
+		}
+		out = append(out, e)
 	}
 	return out, sc.Err()
 }

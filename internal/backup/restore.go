@@ -12,9 +12,11 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"coffer/internal/blob"
+	"coffer/internal/blob/encrypted"
 	"coffer/internal/blob/fs"
 	"coffer/internal/migrate"
+	"coffer/internal/store"
+	"coffer/internal/store/sqlite"
 )
 
 // RestoreReport is what a restore did.
@@ -85,7 +87,11 @@ func Restore(ctx context.Context, dir, dataDir string, opts Options) (*RestoreRe
 		}
 		rep.Files = append(rep.Files, f.Path)
 	}
-	if err := restoreBlobs(ctx, filepath.Join(dir, blobsDir), filepath.Join(work, "blobs"), list, opts.Concurrency); err != nil {
+	keys, err := restoreKeys(ctx, dir, work, list, opts.MasterKey)
+	if err != nil {
+		return rep, err
+	}
+	if err := restoreBlobs(ctx, filepath.Join(dir, blobsDir), filepath.Join(work, "blobs"), list, keys, opts.Concurrency); err != nil {
 		return rep, err
 	}
 	for _, d := range list {
@@ -148,9 +154,44 @@ func copyVerified(src, dir, name string, want FileEntry) error {
 	return syncDir(dir)
 }
 
+// restoreKeys opens the keys of the encrypted domains whose objects list
+// names, from the backup's metadata snapshot (verified already), with the
+// master key in masterKey (COFFER_MASTER_KEY's value) or else the master.key
+// restored into work.
+func restoreKeys(ctx context.Context, dir, work string, list []listEntry, masterKey string) (map[encrypted.KeyID]domainKey, error) {
+	need := false
+	for _, e := range list {
+		need = need || e.Encrypted
+	}
+	if !need {
+		return nil, nil
+	}
+	sealer, err := migrate.LoadSealer(filepath.Join(work, "master.key"), masterKey)
+	if err != nil {
+		return nil, fmt.Errorf("master key: %w", err)
+	}
+	if sealer == nil {
+		return nil, fmt.Errorf("the backup holds blobs of encrypted domains and no master.key: set COFFER_MASTER_KEY to the deployment's master key: %w", migrate.ErrNoMasterKey)
+	}
+	st, err := sqlite.OpenReadOnly(filepath.Join(dir, metadataName))
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	keys := map[encrypted.KeyID]domainKey{}
+	err = st.Read(ctx, func(tx store.Tx) error {
+		byDomain, err := migrate.DomainKeys(tx, sealer)
+		for id, k := range byDomain {
+			keys[k.ID] = domainKey{Key: k, DomainID: id}
+		}
+		return err
+	})
+	return keys, err
+}
+
 // restoreBlobs copies the listed blobs from the backup's blob files into a
 // new blob store at root, each verified against its name and size.
-func restoreBlobs(ctx context.Context, from, root string, list []blob.Digests, concurrency int) error {
+func restoreBlobs(ctx context.Context, from, root string, list []listEntry, keys map[encrypted.KeyID]domainKey, concurrency int) error {
 	src, err := fs.Inspect(from)
 	if err != nil {
 		return err
@@ -168,13 +209,13 @@ func restoreBlobs(ctx context.Context, from, root string, list []blob.Digests, c
 			break
 		}
 		g.Go(func() error {
-			_, err := migrate.CopyBlob(gctx, src, dst, want)
+			_, err := copyObject(gctx, src, dst, want.Name, want.ref, keys)
 			var corrupt *migrate.CorruptBlobError
 			switch {
 			case errors.Is(err, migrate.ErrBlobMissing):
-				err = fmt.Errorf("blob %s: the backup lacks it", want.SHA256)
+				err = fmt.Errorf("blob %s: the backup lacks it", want.describe(want.Name))
 			case errors.As(err, &corrupt):
-				err = fmt.Errorf("blob %s in the backup is damaged: %w", want.SHA256, err)
+				err = fmt.Errorf("blob %s in the backup is damaged: %w", want.describe(want.Name), err)
 			}
 			if err != nil && gctx.Err() == nil {
 				mu.Lock()

@@ -11,7 +11,10 @@ import (
 	"path/filepath"
 
 	"coffer/internal/advisory"
+	"coffer/internal/artifact"
 	"coffer/internal/blob"
+	"coffer/internal/blob/encrypted"
+	"coffer/internal/fault"
 	"coffer/internal/migrate"
 	"coffer/internal/store"
 )
@@ -27,6 +30,10 @@ type Source struct {
 	Blobs string
 	// MasterKeyFile is the master key file (default <DataDir>/master.key).
 	MasterKeyFile string
+	// MasterKey is the master key as COFFER_MASTER_KEY holds it (base64),
+	// which is used instead of the file when set. It opens the data keys
+	// of encrypted domains, to verify their objects.
+	MasterKey string
 }
 
 // WithDefaults fills the empty fields from DataDir.
@@ -66,16 +73,71 @@ var dataFiles = []string{"master.key", "root-credentials", "audit.log"}
 // refs are the blobs a metadata snapshot references: every asset's (the
 // rows store.Assets.BlobReferenced reads) and every imported advisory
 // source's (which advisory.Retain keeps from the orphan collector), with
-// what the metadata records about each.
-type refs map[string]blob.Digests
+// what the metadata records about each, by the name of the object that
+// holds it: the plaintext SHA-256, or for an asset of an encrypted domain
+// encrypted.ObjectName of the domain's key ID and that SHA-256.
+type refs map[string]ref
 
-// referenced reads the blobs st references, in one read transaction.
-func referenced(ctx context.Context, st store.Store) (refs, error) {
+// ref is a referenced object: the digests of its (plaintext) content, and
+// for an encrypted domain's object the domain's key ID.
+type ref struct {
+	blob.Digests
+	Encrypted bool
+	KeyID     encrypted.KeyID
+}
+
+// describe names a ref for a message.
+func (r ref) describe(name string) string {
+	if r.Encrypted {
+		return fmt.Sprintf("%s (encrypted object %s)", r.SHA256, name)
+	}
+	return name
+}
+
+// domainKey is an encrypted domain's data key and ID.
+type domainKey struct {
+	Key      encrypted.Key
+	DomainID int64
+}
+
+// loadSealer is the sealer of the source's master key (COFFER_MASTER_KEY's
+// value in MasterKey, else the key file), nil without one.
+func (s Source) loadSealer() (artifact.KeySealer, error) {
+	return migrate.LoadSealer(s.MasterKeyFile, s.MasterKey)
+}
+
+// referenced reads the blobs st references, in one read transaction, and
+// the keys of the encrypted domains by key ID, opened with the sealer that
+// sealer loads when there are some (migrate.ErrNoMasterKey if it is nil).
+func referenced(ctx context.Context, st store.Store, sealer func() (artifact.KeySealer, error)) (refs, map[encrypted.KeyID]domainKey, error) {
 	out := refs{}
+	keys := map[encrypted.KeyID]domainKey{}
 	err := st.Read(ctx, func(tx store.Tx) error {
 		clear(out)
-		err := migrate.EachAsset(tx, migrate.DefaultPageSize, func(_ *store.Repository, _ *store.Package, _ *store.Version, a *store.Asset) error {
-			out[a.Blob.SHA256] = migrate.DigestsOf(a.Blob)
+		clear(keys)
+		enc, err := artifact.EncryptedDomains(tx)
+		if err != nil {
+			return err
+		}
+		var byDomain map[int64]encrypted.Key
+		if len(enc) > 0 {
+			s, err := sealer()
+			if err != nil {
+				return fmt.Errorf("master key: %w", err)
+			}
+			if byDomain, err = migrate.DomainKeys(tx, s); err != nil {
+				return err
+			}
+		}
+		for id, k := range byDomain {
+			keys[k.ID] = domainKey{Key: k, DomainID: id}
+		}
+		err = migrate.EachAsset(tx, migrate.DefaultPageSize, func(r *store.Repository, _ *store.Package, _ *store.Version, a *store.Asset) error {
+			if k, ok := byDomain[r.DomainID]; ok {
+				out[encrypted.ObjectName(k.ID, a.Blob.SHA256)] = ref{Digests: migrate.DigestsOf(a.Blob), Encrypted: true, KeyID: k.ID}
+				return nil
+			}
+			out[a.Blob.SHA256] = ref{Digests: migrate.DigestsOf(a.Blob)}
 			return nil
 		})
 		if err != nil {
@@ -84,40 +146,99 @@ func referenced(ctx context.Context, st store.Store) (refs, error) {
 		sources, err := advisory.SourcesIn(tx)
 		for _, s := range sources {
 			if _, ok := out[s.SHA256]; !ok {
-				out[s.SHA256] = blob.Digests{SHA256: s.SHA256, Size: s.Size}
+				out[s.SHA256] = ref{Digests: blob.Digests{SHA256: s.SHA256, Size: s.Size}}
 			}
 		}
 		return err
 	})
-	return out, err
+	return out, keys, err
 }
 
-// stillReferenced reports whether the metadata references sha now (a fresh
-// read transaction).
-func stillReferenced(ctx context.Context, st store.Store, sha string) (bool, error) {
+// stillReferenced reports whether the metadata references the object now
+// (a fresh read transaction): the plaintext blob want.SHA256, or want's
+// encrypted domain's object of it.
+func stillReferenced(ctx context.Context, st store.Store, want ref, keys map[encrypted.KeyID]domainKey) (bool, error) {
 	var ok bool
 	err := st.Read(ctx, func(tx store.Tx) error {
-		var err error
-		if ok, err = tx.BlobReferenced(sha); err != nil || ok {
+		if want.Encrypted {
+			k, known := keys[want.KeyID]
+			if !known {
+				return nil
+			}
+			_, err := tx.FindBlob(k.DomainID, want.SHA256)
+			if ok = err == nil; errors.Is(err, fault.ErrNotFound) {
+				err = nil
+			}
 			return err
+		}
+		enc, err := artifact.EncryptedDomains(tx)
+		if err != nil {
+			return err
+		}
+		if ok, err = tx.BlobReferenced(want.SHA256); err != nil {
+			return err
+		}
+		if ok && len(enc) > 0 {
+			// Maybe only encrypted domains reference it.
+			ok = false
+			err = migrate.EachAsset(tx, migrate.DefaultPageSize, func(r *store.Repository, _ *store.Package, _ *store.Version, a *store.Asset) error {
+				if _, e := enc[r.DomainID]; !e && a.Blob.SHA256 == want.SHA256 {
+					ok = true
+				}
+				return nil
+			})
+			if err != nil || ok {
+				return err
+			}
+		} else if ok {
+			return nil
 		}
 		sources, err := advisory.SourcesIn(tx)
 		for _, s := range sources {
-			ok = ok || s.SHA256 == sha
+			ok = ok || s.SHA256 == want.SHA256
 		}
 		return err
 	})
 	return ok, err
 }
 
-// affected names, for each of shas, the assets and advisory sources that
-// reference it: "domain/repository format namespace/package version asset".
-func affected(ctx context.Context, st store.Store, shas map[string]bool) (map[string][]string, error) {
+// objectRef tells what a present object is: an encrypted domain's object
+// (under a key of keys: its header names the key and its trailer, which
+// authenticates, the plaintext), or else a plaintext blob named by its
+// SHA-256.
+func objectRef(ctx context.Context, bs blob.Store, name string, keys map[encrypted.KeyID]domainKey) (ref, error) {
+	if len(keys) > 0 {
+		d, ok, err := encrypted.Describe(ctx, bs, name, func(id encrypted.KeyID) (encrypted.Key, bool) {
+			k, ok := keys[id]
+			return k.Key, ok
+		})
+		if err != nil {
+			return ref{}, err
+		}
+		if ok {
+			return ref{Digests: blob.Digests{SHA256: d.SHA256, Size: d.Size}, Encrypted: true, KeyID: d.KeyID}, nil
+		}
+	}
+	return ref{Digests: blob.Digests{SHA256: name}}, nil
+}
+
+// affected names, for each of the objects names, the assets and advisory
+// sources that reference it: "domain/repository format namespace/package
+// version asset".
+func affected(ctx context.Context, st store.Store, names map[string]bool) (map[string][]string, error) {
 	out := map[string][]string{}
 	err := st.Read(ctx, func(tx store.Tx) error {
+		enc, err := artifact.EncryptedDomains(tx)
+		if err != nil {
+			return err
+		}
 		domains := map[int64]string{}
-		err := migrate.EachAsset(tx, migrate.DefaultPageSize, func(r *store.Repository, p *store.Package, v *store.Version, a *store.Asset) error {
-			if !shas[a.Blob.SHA256] {
+		err = migrate.EachAsset(tx, migrate.DefaultPageSize, func(r *store.Repository, p *store.Package, v *store.Version, a *store.Asset) error {
+			name := a.Blob.SHA256
+			if kid, ok := enc[r.DomainID]; ok {
+				name = encrypted.ObjectName(kid, name)
+			}
+			if !names[name] {
 				return nil
 			}
 			d, ok := domains[r.DomainID]
@@ -129,12 +250,12 @@ func affected(ctx context.Context, st store.Store, shas map[string]bool) (map[st
 				d = dom.Name
 				domains[r.DomainID] = d
 			}
-			name := p.Name
+			pkg := p.Name
 			if p.Namespace != "" {
-				name = p.Namespace + "/" + p.Name
+				pkg = p.Namespace + "/" + p.Name
 			}
-			out[a.Blob.SHA256] = append(out[a.Blob.SHA256],
-				fmt.Sprintf("%s/%s %s %s %s asset %s", d, r.Name, p.Format, name, v.Version, a.Name))
+			out[name] = append(out[name],
+				fmt.Sprintf("%s/%s %s %s %s asset %s", d, r.Name, p.Format, pkg, v.Version, a.Name))
 			return nil
 		})
 		if err != nil {
@@ -142,7 +263,7 @@ func affected(ctx context.Context, st store.Store, shas map[string]bool) (map[st
 		}
 		sources, err := advisory.SourcesIn(tx)
 		for _, s := range sources {
-			if shas[s.SHA256] {
+			if names[s.SHA256] {
 				out[s.SHA256] = append(out[s.SHA256], "advisory source "+s.Name)
 			}
 		}

@@ -90,3 +90,15 @@ type Staged interface {
 	// and after Commit.
 	Discard() error
 }
+
+// NamedCommitter is implemented by a Staged that can be committed under a
+// name other than its content's SHA-256: a derived name that is itself 64
+// lower-case hex digits (an encrypted blob is stored under a name derived
+// from its plaintext's SHA-256, see blob/encrypted). CommitAs is Commit
+// with that name, with one difference: when an object of that name exists,
+// its content is kept as it is (only its ModTime is refreshed), because two
+// stagings of the same plaintext need not be byte-identical. Open, Exists,
+// Delete and List treat such a name like any other.
+type NamedCommitter interface {
+	CommitAs(ctx context.Context, name string) (created bool, err error)
+}

@@ -24,7 +24,8 @@
 //	POST   /coffer/v1/preflight?domain=D&repository=R&kind=K   body: a lockfile
 //	GET    /coffer/v1/quarantine?domain=D
 //
-// And the webhooks of package version events (webhooks.go).
+// And the webhooks of package version events (webhooks.go), and retention
+// rules and runs (retention.go).
 //
 // The API is not rate limited: its calls are operator actions, and
 // internal/quota's limits are keyed by CodeArtifact operation names.
@@ -44,6 +45,7 @@ import (
 	"coffer/internal/controlplane"
 	"coffer/internal/fault"
 	"coffer/internal/gate"
+	"coffer/internal/retention"
 	"coffer/internal/rules"
 	"coffer/internal/rules/ruleops"
 	"coffer/internal/store"
@@ -76,6 +78,9 @@ type Config struct {
 	Gate *gate.Gate
 	// Webhooks manages the event webhooks (webhooks.go; nil: not served).
 	Webhooks *webhook.Service
+	// Retention manages retention rules and runs (retention.go; nil: not
+	// served).
+	Retention *retention.Service
 }
 
 type handler struct {
@@ -105,6 +110,9 @@ func New(cfg Config) http.Handler {
 		mux.HandleFunc("GET /coffer/v1/webhooks", h.listWebhooks)
 		mux.HandleFunc("DELETE /coffer/v1/webhooks/{id}", h.deleteWebhook)
 		mux.HandleFunc("GET /coffer/v1/webhooks/{id}/failures", h.listWebhookFailures)
+	}
+	if cfg.Retention != nil {
+		h.retentionRoutes(mux)
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		controlplane.WriteError(w, r, fault.NotFound("operation", r.URL.Path, "no coffer API operation is %s %s", r.Method, r.URL.Path))

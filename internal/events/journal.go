@@ -16,8 +16,9 @@ import (
 // every package version they create, change or delete. Reads pass through.
 type Journal struct {
 	store.Store
-	region string
-	now    func() time.Time
+	region  string
+	now     func() time.Time
+	metrics *metrics
 	// committed, when set, is called after a write that recorded events
 	// committed (the webhook deliveries wake up).
 	committed func()
@@ -26,7 +27,7 @@ type Journal struct {
 // NewJournal wraps s. region names the ARNs of the events' resources. The
 // result is a store.Locker when s is one.
 func NewJournal(s store.Store, region string) *Journal {
-	return &Journal{Store: s, region: region, now: time.Now}
+	return &Journal{Store: s, region: region, now: time.Now, metrics: newMetrics()}
 }
 
 // AsStore returns j as the store the engine writes through: j itself, or j
@@ -51,20 +52,24 @@ func (j *Journal) OnCommit(f func()) { j.committed = f }
 // Write runs fn in a write transaction of the wrapped store and, before it
 // commits, appends the events of what fn did.
 func (j *Journal) Write(ctx context.Context, fn func(store.Tx) error) error {
-	var n int
+	var recorded []recorded
 	err := j.Store.Write(ctx, func(tx store.Tx) error {
 		w := &watch{Tx: tx, versions: map[int64]*change{}, seen: map[int64]store.Version{}, pkgs: map[int64]*pkgState{}}
 		if err := fn(w); err != nil {
 			return err
 		}
 		var err error
-		n, err = w.flush(j.region, j.now())
+		recorded, err = w.flush(j.region, j.now())
 		return err
 	})
-	if err == nil && n > 0 && j.committed != nil {
+	if err != nil || len(recorded) == 0 {
+		return err
+	}
+	j.metrics.count(recorded)
+	if j.committed != nil {
 		j.committed()
 	}
-	return err
+	return nil
 }
 
 // change is what one transaction did to one version.
@@ -303,19 +308,26 @@ func versionMetadataChanged(a, b *store.Version) bool {
 		!reflect.DeepEqual(a.Licenses, b.Licenses) || !reflect.DeepEqual(a.Dependencies, b.Dependencies)
 }
 
+// recorded is what the metrics count of an event.
+type recorded struct {
+	format, operation, origin string
+	assets                    bool // assets added or replaced
+	publishedHere             bool // published to this repository, not retained or ingested
+}
+
 // flush appends the transaction's events, in the order the versions were
-// first changed, and returns how many.
-func (w *watch) flush(region string, now time.Time) (int, error) {
+// first changed, and returns them.
+func (w *watch) flush(region string, now time.Time) ([]recorded, error) {
 	if len(w.versions) == 0 {
-		return 0, nil
+		return nil, nil
 	}
+	var out []recorded
 	ordered := make([]*change, len(w.versions))
 	for _, c := range w.versions {
 		ordered[c.order] = c
 	}
 	repos := map[int64]*store.Repository{}
 	domains := map[int64]*store.Domain{}
-	n := 0
 	for _, c := range ordered {
 		op := Updated
 		switch {
@@ -329,7 +341,7 @@ func (w *watch) flush(region string, now time.Time) (int, error) {
 		v := &c.after
 		ps, err := w.pkgState(v.PackageID)
 		if err != nil {
-			return n, err
+			return out, err
 		}
 		changes := c.Changes
 		if ps.metadataChanged && !c.deleted {
@@ -342,14 +354,14 @@ func (w *watch) flush(region string, now time.Time) (int, error) {
 		r, ok := repos[p.RepositoryID]
 		if !ok {
 			if r, err = w.Tx.GetRepositoryByID(p.RepositoryID); err != nil {
-				return n, err
+				return out, err
 			}
 			repos[p.RepositoryID] = r
 		}
 		d, ok := domains[r.DomainID]
 		if !ok {
 			if d, err = w.Tx.GetDomainByID(r.DomainID); err != nil {
-				return n, err
+				return out, err
 			}
 			domains[r.DomainID] = d
 		}
@@ -365,15 +377,16 @@ func (w *watch) flush(region string, now time.Time) (int, error) {
 				EventDeduplicationID: newDeduplicationID()}}
 		body, err := json.Marshal(&e)
 		if err != nil {
-			return n, err
+			return out, err
 		}
 		if err := w.Tx.AppendEvent(&store.Event{DomainID: d.ID, Time: now, Format: p.Format, Namespace: p.Namespace, Name: p.Name,
 			Version: v.Version, Body: string(body)}); err != nil {
-			return n, err
+			return out, err
 		}
-		n++
+		out = append(out, recorded{format: p.Format, operation: op, origin: v.OriginType, assets: changes.AssetsAdded+changes.AssetsUpdated > 0,
+			publishedHere: v.OriginType == "INTERNAL" && v.OriginRepository == r.Name})
 	}
-	return n, nil
+	return out, nil
 }
 
 // packageARN is artifact.Service.PackageARN's form, which this package

@@ -1,11 +1,13 @@
 package format
 
 import (
+	"cmp"
 	"context"
 	"io"
 	"log/slog"
 	"net/http"
 
+	"coffer/internal/artifact"
 	"coffer/internal/blob"
 	"coffer/internal/fault"
 	"coffer/internal/upstream"
@@ -76,16 +78,22 @@ func (f *Fetcher) Fetch(ctx context.Context, key, url string, expect upstream.Ex
 	if f.blobs == nil {
 		return nil, &fault.Error{Kind: fault.KindUnavailable, Message: "this server fetches nothing from external connections"}
 	}
+	if bs, prefix := artifact.FetchStore(ctx); bs != nil {
+		// A FetchFunc of an encrypted domain: into its store, and never
+		// shared with a download into another store.
+		return f.client.Fetch(ctx, prefix+cmp.Or(key, url), url, expect, bs, opts...)
+	}
 	return f.client.Fetch(ctx, key, url, expect, f.blobs, opts...)
 }
 
 // Stage stores content a format derives from a fetched file (a wheel's
-// core metadata), up to maxSize bytes.
+// core metadata), up to maxSize bytes. Fetch, Stage and Open use the store
+// of an encrypted domain when called from its FetchFunc (artifact.FetchStore).
 func (f *Fetcher) Stage(ctx context.Context, r io.Reader, maxSize int64) (blob.Staged, error) {
 	if f.blobs == nil {
 		return nil, &fault.Error{Kind: fault.KindUnavailable, Message: "this server stores nothing from external connections"}
 	}
-	return f.blobs.Stage(ctx, r, maxSize)
+	return f.store(ctx).Stage(ctx, r, maxSize)
 }
 
 // Open reads back a stored file by its SHA-256, for a format that derives
@@ -94,7 +102,16 @@ func (f *Fetcher) Open(ctx context.Context, sha256 string) (blob.Object, error) 
 	if f.blobs == nil {
 		return nil, fault.NotFound("blob", sha256, "no stored file %s", sha256)
 	}
-	return f.blobs.Open(ctx, sha256)
+	return f.store(ctx).Open(ctx, sha256)
+}
+
+// store is where a call under ctx stores and reads: the store of the domain
+// whose FetchFunc runs (artifact.FetchStore), else the Fetcher's.
+func (f *Fetcher) store(ctx context.Context) blob.Store {
+	if bs, _ := artifact.FetchStore(ctx); bs != nil {
+		return bs
+	}
+	return f.blobs
 }
 
 // HTTPClient is the client's http.Client, under the address policy, for the

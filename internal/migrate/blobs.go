@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"coffer/internal/blob"
+	"coffer/internal/blob/encrypted"
 	"coffer/internal/fault"
 	"coffer/internal/store"
 )
@@ -30,6 +31,11 @@ type BlobStats struct {
 // committed for the blob in the target.
 type CorruptBlobError struct {
 	SHA256 string
+	// Object is the name of the encrypted object holding the blob, for an
+	// encrypted domain's; Cause then tells what did not verify, if anything
+	// but the digests.
+	Object string
+	Cause  error
 	Want   blob.Digests // recorded by the source metadata
 	Got    blob.Digests // of the content read (partial when TooLarge)
 	// TooLarge: the content went on past the recorded size, and was not
@@ -37,7 +43,16 @@ type CorruptBlobError struct {
 	TooLarge bool
 }
 
+func (e *CorruptBlobError) Unwrap() error { return e.Cause }
+
 func (e *CorruptBlobError) Error() string {
+	if e.Object != "" {
+		if e.Cause != nil {
+			return fmt.Sprintf("source blob %s (encrypted object %s) is corrupt: %v", e.SHA256, e.Object, e.Cause)
+		}
+		return fmt.Sprintf("source blob %s (encrypted object %s) is corrupt: its plaintext (%d bytes) has SHA-256 %s, recorded: %d bytes",
+			e.SHA256, e.Object, e.Got.Size, e.Got.SHA256, e.Want.Size)
+	}
 	if e.TooLarge {
 		return fmt.Sprintf("source blob %s is corrupt: it holds more than the %d bytes recorded", e.SHA256, e.Want.Size)
 	}
@@ -53,17 +68,30 @@ func copyBlobs(ctx context.Context, src store.Tx, from, to blob.Store, opts Opti
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(opts.Concurrency)
 	p := &progress{stats: stats, log: opts.Log, last: time.Now()}
+	keys, err := DomainKeys(src, opts.Sealer)
+	if err != nil {
+		return err
+	}
 	seen := map[string]struct{}{}
-	walkErr := eachSourceAsset(src, opts.PageSize, func(a *store.Asset) error {
-		if _, ok := seen[a.Blob.SHA256]; ok {
+	walkErr := EachAsset(src, opts.PageSize, func(r *store.Repository, _ *store.Package, _ *store.Version, a *store.Asset) error {
+		key, enc := keys[r.DomainID]
+		name := a.Blob.SHA256
+		if enc {
+			name = encrypted.ObjectName(key.ID, name)
+		}
+		if _, ok := seen[name]; ok {
 			return nil
 		}
 		if err := gctx.Err(); err != nil {
 			return err // a copy failed (or ctx ended): stop walking
 		}
-		seen[a.Blob.SHA256] = struct{}{}
+		seen[name] = struct{}{}
 		p.referenced()
 		want := digestsOf(a.Blob)
+		if enc {
+			g.Go(func() error { return countCopy(p, want.Size)(CopyEncrypted(gctx, from, to, want, key)) })
+			return nil
+		}
 		g.Go(func() error { return copyBlob(gctx, from, to, want, p) })
 		return nil
 	})
@@ -72,12 +100,6 @@ func copyBlobs(ctx context.Context, src store.Tx, from, to blob.Store, opts Opti
 		return err
 	}
 	return walkErr
-}
-
-// eachSourceAsset walks every asset of the snapshot, through every
-// repository of every domain.
-func eachSourceAsset(src store.Tx, size int, fn func(*store.Asset) error) error {
-	return EachAsset(src, size, func(_ *store.Repository, _ *store.Package, _ *store.Version, a *store.Asset) error { return fn(a) })
 }
 
 // EachAsset calls fn for every asset the transaction sees, with its
@@ -107,16 +129,22 @@ func EachAsset(tx store.Tx, size int, fn func(*store.Repository, *store.Package,
 
 // copyBlob is CopyBlob counting what it did in p.
 func copyBlob(ctx context.Context, from, to blob.Store, want blob.Digests, p *progress) error {
-	created, err := CopyBlob(ctx, from, to, want)
-	switch {
-	case err != nil:
-		return err
-	case created:
-		p.copied(want.Size)
-	default:
-		p.present()
+	return countCopy(p, want.Size)(CopyBlob(ctx, from, to, want))
+}
+
+// countCopy counts in p the outcome of a copy of size bytes.
+func countCopy(p *progress, size int64) func(created bool, err error) error {
+	return func(created bool, err error) error {
+		switch {
+		case err != nil:
+			return err
+		case created:
+			p.copied(size)
+		default:
+			p.present()
+		}
+		return nil
 	}
-	return nil
 }
 
 // ErrBlobMissing is CopyBlob's error for a blob the source does not hold.

@@ -55,6 +55,10 @@ type Options struct {
 	PageSize int
 	// Log receives progress messages; nil discards them.
 	Log *slog.Logger
+	// Sealer opens the data keys of the source's encrypted domains with its
+	// master key, to verify their objects as they are copied; a source with
+	// encrypted domains needs it (ErrNoMasterKey).
+	Sealer artifact.KeySealer
 }
 
 // Errors Run returns, to be matched with errors.Is.

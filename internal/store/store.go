@@ -57,6 +57,7 @@ type Tx interface {
 	Identities
 	PackageGroups
 	Events
+	Downloads
 }
 
 // Page asks for at most Limit records strictly after the key After (the empty
@@ -317,6 +318,20 @@ type Assets interface {
 	// references, or ErrNotFound (also once the last such asset is gone:
 	// the blob store may then collect it).
 	FindBlob(domainID int64, sha256 string) (*Blob, error)
+}
+
+// Downloads keeps when each package version was last downloaded, for
+// retention's "not downloaded for D days". The engine notes downloads in
+// memory and writes them here in batches, never on the read path. A row
+// goes with its version.
+type Downloads interface {
+	// RecordDownloads sets the last-download time of each version to the
+	// given one unless the stored one is later; IDs of versions that no
+	// longer exist are skipped.
+	RecordDownloads(times map[int64]time.Time) error
+	// LastDownloads returns the last-download times of those of the
+	// versions with these IDs that have one.
+	LastDownloads(ids []int64) (map[int64]time.Time, error)
 }
 
 // Tag is a resource tag.

@@ -285,6 +285,23 @@ func TestEvents(t *testing.T) {
 		}
 	}
 
+	// What happened is counted in /metrics.
+	metrics := scrape(t, w.c.URL)
+	for _, want := range []string{`coffer_publishes_total{format="npm"}`, `coffer_publishes_total{format="pypi"}`,
+		`coffer_publishes_total{format="maven"}`, `coffer_publishes_total{format="generic"}`, `coffer_ingests_total{format="maven"}`,
+		`coffer_asset_reads_total{format="maven",source="external"}`,
+		`coffer_external_fetches_total{connection="public:maven-central",outcome="ok"}`,
+		`coffer_upstream_requests_total{connection="public:maven-central",op="fetch",outcome="ok"}`,
+		`coffer_webhook_events_delivered_total{webhook="` + hookID + `"}`,
+		`coffer_package_version_events_total{format="generic",operation="Deleted",origin="INTERNAL"}`} {
+		if metrics[want] < 1 {
+			t.Errorf("%s = %v, want at least 1", want, metrics[want])
+		}
+	}
+	if got, want := metrics[`coffer_webhook_events_delivered_total{webhook="`+hookID+`"}`], float64(len(all.find(nil))); got != want {
+		t.Errorf("delivered counter %v, the receiver accepted %v", got, want)
+	}
+
 	// Down receiver, committed event, SIGKILL, restart: it arrives once.
 	all.setDown(true)
 	triesBefore := func() int { all.mu.Lock(); defer all.mu.Unlock(); return all.tries }()
@@ -398,4 +415,30 @@ func checkDocumentedShape(t *testing.T, e map[string]any, owner string, w *world
 	if id := fmt.Sprint(det["eventDeduplicationId"]); len(id) < 20 {
 		t.Errorf("eventDeduplicationId %q", id)
 	}
+}
+
+// scrape reads coffer's /metrics into "name{labels}" → value.
+func scrape(t *testing.T, base string) map[string]float64 {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("/metrics: %v %d", err, resp.StatusCode)
+	}
+	out := map[string]float64{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err == nil {
+			out[line[:i]] = v
+		}
+	}
+	return out
 }

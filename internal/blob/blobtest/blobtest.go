@@ -50,6 +50,7 @@ func Run(t *testing.T, newStore func(t *testing.T) blob.Store) {
 		{"List", testList},
 		{"ListStopAndCancel", testListStopAndCancel},
 		{"ListDeleteWhileIterating", testListDeleteWhileIterating},
+		{"CommitAs", testCommitAs},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -518,5 +519,39 @@ func testListDeleteWhileIterating(t *testing.T, s blob.Store) {
 	}
 	if got := list(t, s); len(got) != 0 {
 		t.Errorf("%d blobs left after deleting all", len(got))
+	}
+}
+
+// testCommitAs checks blob.NamedCommitter where the driver has it: the
+// content is stored under the given name, and a second CommitAs of other
+// content under that name keeps the first.
+func testCommitAs(t *testing.T, s blob.Store) {
+	ctx := context.Background()
+	first, second := RandomBytes(5000, 41), RandomBytes(300<<10, 42)
+	st := stage(t, s, first)
+	defer st.Discard()
+	nc, ok := st.(blob.NamedCommitter)
+	if !ok {
+		t.Skip("the driver's Staged has no CommitAs")
+	}
+	name := Digests([]byte("a derived name")).SHA256
+	if _, err := nc.CommitAs(ctx, "../x"); !errors.Is(err, fault.ErrValidation) {
+		t.Fatalf("CommitAs(../x) = %v, want a validation error", err)
+	}
+	created, err := nc.CommitAs(ctx, name)
+	if err != nil || !created {
+		t.Fatalf("CommitAs = %v, %v; want created", created, err)
+	}
+	checkContent(t, s, name, first)
+	checkAbsent(t, s, Digests(first).SHA256)
+	st2 := stage(t, s, second)
+	defer st2.Discard()
+	created, err = st2.(blob.NamedCommitter).CommitAs(ctx, name)
+	if err != nil || created {
+		t.Fatalf("second CommitAs = %v, %v; want not created", created, err)
+	}
+	checkContent(t, s, name, first)
+	if got := list(t, s); len(got) != 1 || got[name].Size != int64(len(first)) {
+		t.Fatalf("List after CommitAs = %v, want only %s", got, name)
 	}
 }

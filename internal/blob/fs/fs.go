@@ -48,7 +48,10 @@ type Store struct {
 	wrapStaging func(io.Writer) io.Writer
 }
 
-var _ blob.Store = (*Store)(nil)
+var (
+	_ blob.Store          = (*Store)(nil)
+	_ blob.NamedCommitter = (*staged)(nil)
+)
 
 // New opens (creating if needed) a store rooted at root and deletes anything
 // left in its staging directory by an earlier run.
@@ -237,6 +240,19 @@ func (st *staged) Digests() blob.Digests { return st.digests }
 // Commit implements blob.Staged. A second Commit reports created=false; a
 // Commit after Discard fails. If Commit fails, the caller should Discard.
 func (st *staged) Commit(ctx context.Context) (bool, error) {
+	return st.commit(ctx, st.digests.SHA256)
+}
+
+// CommitAs implements blob.NamedCommitter: an existing blob of that name is
+// kept (place never replaces one).
+func (st *staged) CommitAs(ctx context.Context, name string) (bool, error) {
+	if err := blob.ValidateSHA256(name); err != nil {
+		return false, err
+	}
+	return st.commit(ctx, name)
+}
+
+func (st *staged) commit(ctx context.Context, name string) (bool, error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	switch {
@@ -259,7 +275,7 @@ func (st *staged) Commit(ctx context.Context) (bool, error) {
 		}
 		st.f = nil
 	}
-	created, err := st.store.place(st.tmpPath, st.digests.SHA256)
+	created, err := st.store.place(st.tmpPath, name)
 	if err != nil {
 		return false, err
 	}

@@ -3,7 +3,9 @@ package s3
 import (
 	"context"
 	"sync"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
@@ -55,6 +57,72 @@ func (st *staged) Commit(ctx context.Context) (bool, error) {
 		st.leftover = true
 	}
 	return created, nil
+}
+
+// CommitAs implements blob.NamedCommitter: the staged content is copied to
+// the blob key of name, unless an object is there already, which is then
+// kept and only copied onto itself for a new LastModified (where the server
+// gives it one; see place).
+func (st *staged) CommitAs(ctx context.Context, name string) (bool, error) {
+	if err := blob.ValidateSHA256(name); err != nil {
+		return false, err
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	switch {
+	case st.discarded:
+		return false, fault.Internal(nil, "blob store: commit of a discarded staged blob")
+	case st.committed:
+		return false, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	created, err := st.s.placeNamed(ctx, st.key, name, st.digests)
+	st.s.forget(name)
+	if err != nil {
+		return false, err
+	}
+	st.committed = true
+	cctx, cancel := cleanupContext(ctx)
+	defer cancel()
+	if err := st.s.deleteKey(cctx, st.key); err != nil {
+		st.leftover = true
+	}
+	return created, nil
+}
+
+// contentMeta is the user metadata key of a named blob's content SHA-256
+// (CommitAs), which Open checks a small blob against instead of its name.
+const contentMeta = "content-sha256"
+
+// placeNamed is place for CommitAs: it never replaces an existing object.
+func (s *Store) placeNamed(ctx context.Context, src, name string, dg blob.Digests) (created bool, err error) {
+	dst := s.blobKey(name)
+	meta := map[string]string{"sha256": name, contentMeta: dg.SHA256}
+	head, err := s.client.HeadObject(ctx, &awss3.HeadObjectInput{Bucket: &s.cfg.Bucket, Key: &dst})
+	if isNotFound(err) {
+		err = s.copyWith(ctx, src, dst, dg.Size, meta, true)
+		if err == nil {
+			return true, nil
+		}
+		if !isPreconditionFailed(err) {
+			return false, failure(ctx, err, "blob store: copy a blob into place in S3")
+		}
+		head, err = s.client.HeadObject(ctx, &awss3.HeadObjectInput{Bucket: &s.cfg.Bucket, Key: &dst})
+	}
+	if err != nil {
+		return false, failure(ctx, err, "blob store: look up a blob in S3")
+	}
+	keep := map[string]string{}
+	for k, v := range head.Metadata {
+		keep[k] = v
+	}
+	keep["refreshed"] = s.now().UTC().Format(time.RFC3339Nano) // a self-copy must change something
+	if err := s.copyWith(ctx, dst, dst, aws.ToInt64(head.ContentLength), keep, false); err != nil {
+		return false, failure(ctx, err, "blob store: refresh a blob in S3")
+	}
+	return false, nil
 }
 
 // Discard implements blob.Staged. After Commit it only retries deleting the
@@ -137,14 +205,18 @@ var placeHook func(dst string)
 // (for people browsing the bucket). exclusive makes it fail with 412 if dst
 // exists, where the server supports that.
 func (s *Store) copy(ctx context.Context, src, dst string, dg blob.Digests, exclusive bool) error {
-	meta := map[string]string{"sha256": dg.SHA256}
+	return s.copyWith(ctx, src, dst, dg.Size, map[string]string{"sha256": dg.SHA256}, exclusive)
+}
+
+// copyWith is copy of size bytes with the user metadata meta.
+func (s *Store) copyWith(ctx context.Context, src, dst string, size int64, meta map[string]string, exclusive bool) error {
 	for {
 		var ifNoneMatch *string
 		if exclusive && !s.noConditional.Load() {
 			ifNoneMatch = new("*")
 		}
 		var err error
-		if dg.Size <= s.copyLimit {
+		if size <= s.copyLimit {
 			_, err = s.client.CopyObject(ctx, &awss3.CopyObjectInput{
 				Bucket:            &s.cfg.Bucket,
 				Key:               &dst,
@@ -154,7 +226,7 @@ func (s *Store) copy(ctx context.Context, src, dst string, dg blob.Digests, excl
 				IfNoneMatch:       ifNoneMatch,
 			})
 		} else {
-			err = s.copyParts(ctx, src, dst, dg.Size, meta, ifNoneMatch)
+			err = s.copyParts(ctx, src, dst, size, meta, ifNoneMatch)
 		}
 		if ifNoneMatch != nil && isNotImplemented(err) {
 			s.noConditional.Store(true) // and copy again without the condition
@@ -163,3 +235,5 @@ func (s *Store) copy(ctx context.Context, src, dst string, dg blob.Digests, excl
 		return err
 	}
 }
+
+var _ blob.NamedCommitter = (*staged)(nil)

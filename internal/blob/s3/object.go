@@ -36,7 +36,11 @@ func (s *Store) Open(ctx context.Context, sha256 string) (blob.Object, error) {
 		return nil, failure(ctx, err, "blob store: look up a blob in S3")
 	}
 	if size := aws.ToInt64(head.ContentLength); s.cacheable(size) {
-		return s.fill(ctx, sha256, key, size, aws.ToTime(head.LastModified))
+		content := sha256 // a named blob's content has its own (CommitAs)
+		if c := head.Metadata[contentMeta]; c != "" {
+			content = c
+		}
+		return s.fill(ctx, sha256, content, key, size, aws.ToTime(head.LastModified))
 	}
 	return &object{
 		s: s, ctx: ctx, key: key, sha256: sha256,

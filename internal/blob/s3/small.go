@@ -58,9 +58,10 @@ func (s *Store) cached(sha string) (blob.Object, bool) {
 	return newMemObject(b), true
 }
 
-// fill reads a small blob whole, checks it against its name and keeps it
+// fill reads a small blob whole, checks it against its content's SHA-256
+// (its name, unless committed under another with CommitAs) and keeps it
 // with the ModTime its HEAD gave.
-func (s *Store) fill(ctx context.Context, sha, key string, size int64, modTime time.Time) (blob.Object, error) {
+func (s *Store) fill(ctx context.Context, sha, content, key string, size int64, modTime time.Time) (blob.Object, error) {
 	out, err := s.client.GetObject(ctx, &awss3.GetObjectInput{Bucket: &s.cfg.Bucket, Key: &key})
 	if isNotFound(err) {
 		return nil, notFound(sha)
@@ -74,7 +75,7 @@ func (s *Store) fill(ctx context.Context, sha, key string, size int64, modTime t
 		return nil, failure(ctx, err, "blob store: read a blob from S3")
 	}
 	sum := sha256.Sum256(buf.Bytes())
-	if int64(buf.Len()) != size || hex.EncodeToString(sum[:]) != sha {
+	if int64(buf.Len()) != size || hex.EncodeToString(sum[:]) != content {
 		return nil, fault.Internal(nil, "blob store: the object of blob %s in S3 does not hold its content (%d bytes)", sha, buf.Len())
 	}
 	b := &smallBlob{data: buf.Bytes(), modTime: modTime}

@@ -238,7 +238,7 @@ func checkExternalRetention(s *suite) {
 // blocking EXTERNAL_UPSTREAM, hides upstream versions and fetches nothing.
 func checkOriginBlock(s *suite) {
 	s.t.Run("PackageOrigin", func(t T) {
-		e := newEnv(t, s.a, s.wrap)
+		e := newEnv(t, s.a, s.wrap, s.encrypted)
 		e.publish(e.client("mid"), v1)
 		e.origin("app", artifact.Allow, artifact.Block)
 		app := e.client("app")
@@ -260,7 +260,7 @@ func checkOriginBlock(s *suite) {
 		e.wantServed(e.asset(app, http.MethodGet, v1), "app", v1, "an upstream repository's asset with upstream=ALLOW")
 	})
 	s.t.Run("PackageGroup", func(t T) {
-		e := newEnv(t, s.a, s.wrap)
+		e := newEnv(t, s.a, s.wrap, s.encrypted)
 		e.publish(e.client("mid"), v1)
 		dom := artifact.DomainRef{Owner: account, Name: domainName}
 		pattern := "/" + s.a.Format + "/" + s.a.Namespace + "/" + s.a.Package + "$"
@@ -320,7 +320,7 @@ func checkPublishConflict(s *suite) {
 		}
 	}
 	s.t.Run("UpstreamRepository", func(t T) {
-		e := newEnv(t, s.a, s.wrap)
+		e := newEnv(t, s.a, s.wrap, s.encrypted)
 		e.publish(e.client("mid"), r1)
 		conflict(t, e, "upstream repository mid holds it")
 	})
@@ -328,7 +328,7 @@ func checkPublishConflict(s *suite) {
 		if s.a.Connection == "" {
 			t.Skipf("%s has no external connection", s.a.Format)
 		}
-		e := newEnv(t, s.a, s.wrap)
+		e := newEnv(t, s.a, s.wrap, s.encrypted)
 		e.wantServed(e.asset(e.client("ext"), http.MethodGet, r1), "ext", r1, "the registry's asset read through ext")
 		conflict(t, e, "ext ingested it from "+s.a.Connection)
 	})
@@ -336,7 +336,7 @@ func checkPublishConflict(s *suite) {
 		if s.a.Connection == "" {
 			t.Skipf("%s has no external connection", s.a.Format)
 		}
-		e := newEnv(t, s.a, s.wrap)
+		e := newEnv(t, s.a, s.wrap, s.encrypted)
 		e.wantListed(e.client("app"), r1, true, "a version the registry offers")
 		conflict(t, e, s.a.Connection+" offers it")
 	})

@@ -8,10 +8,13 @@ import (
 	"encoding/xml"
 	"errors"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -138,16 +141,19 @@ func (b *logBuffer) since(n int) (string, int) {
 // the suite, such as golden files of rendered documents.
 func Serve(t T, a Adapter) *Client {
 	t.Helper()
-	e := newEnv(t, a, nil)
+	e := newEnv(t, a, nil, false)
 	return e.client("solo")
 }
 
 func (s *suite) env() *env {
 	s.t.Helper()
-	return newEnv(s.t, s.a, s.wrap)
+	return newEnv(s.t, s.a, s.wrap, s.encrypted)
 }
 
-func newEnv(t T, a Adapter, wrap func(http.Handler) http.Handler) *env {
+// newEnv assembles a coffer for one check; with encrypted its domain is
+// created with an encryption key, and at the end every object the check
+// left in the blob store must be an encrypted one.
+func newEnv(t T, a Adapter, wrap func(http.Handler) http.Handler, encrypted bool) *env {
 	t.Helper()
 	e := &env{t: t, a: a, dataDir: t.TempDir(), logs: &logBuffer{}}
 	cfg := config.Defaults()
@@ -199,7 +205,12 @@ func newEnv(t T, a Adapter, wrap func(http.Handler) http.Handler) *env {
 	})
 
 	svc := ap.Service
-	if e.domain, err = svc.CreateDomain(bg, domainName, "", nil); err != nil {
+	key := ""
+	if encrypted {
+		key = "alias/formattest"
+		t.Cleanup(func() { checkAllEncrypted(t, filepath.Join(e.dataDir, "blobs")) })
+	}
+	if e.domain, err = svc.CreateDomain(bg, domainName, key, nil); err != nil {
 		t.Fatalf("CreateDomain: %v", err)
 	}
 	for _, r := range []struct {
@@ -467,3 +478,39 @@ func (e *env) origin(repo, publish, upstream string) {
 
 // requests is how many requests the fixture registry has received.
 func (e *env) requests() int64 { return e.up.Requests() }
+
+// encryptedMagic begins every object of an encrypted domain
+// (internal/blob/encrypted).
+const encryptedMagic = "COFFENC1"
+
+// checkAllEncrypted fails t when a blob file under dir (staging aside) is
+// not an encrypted object: an encrypted domain must leave no plaintext.
+func checkAllEncrypted(t T, dir string) {
+	t.Helper()
+	n := 0
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if rel, _ := filepath.Rel(dir, path); d.IsDir() || strings.HasPrefix(rel, "tmp"+string(filepath.Separator)) {
+			return nil // staging
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		head := make([]byte, len(encryptedMagic))
+		if _, err := io.ReadFull(f, head); err != nil || string(head) != encryptedMagic {
+			t.Errorf("%s is not an encrypted object (starts %q)", path, head)
+		}
+		n++
+		return nil
+	})
+	if err != nil {
+		t.Errorf("walking %s: %v", dir, err)
+	}
+	if n == 0 {
+		t.Errorf("the check stored no blob in %s", dir)
+	}
+}

@@ -204,7 +204,28 @@ func run(t T, a Adapter, wrap func(http.Handler) http.Handler, only ...string) {
 			c.run(&suite{t: t, a: a, wrap: wrap})
 		})
 	}
+	// The checks that store and serve content again, in an encrypted
+	// domain: the same answers, and no plaintext left in the blob store.
+	t.Run("Encrypted", func(t T) {
+		for _, c := range checks {
+			if !contains(encryptedChecks, c.name) || len(only) > 0 && !contains(only, c.name) {
+				continue
+			}
+			t.Run(c.name, func(t T) {
+				if reason, ok := a.Skip[c.name]; ok {
+					t.Skipf("%s: %s", a.Format, reason)
+				}
+				if c.needs&needsConnection != 0 && a.Connection == "" {
+					t.Skipf("%s has no external connection", a.Format)
+				}
+				c.run(&suite{t: t, a: a, wrap: wrap, encrypted: true})
+			})
+		}
+	})
 }
+
+// encryptedChecks are run again in an encrypted domain.
+var encryptedChecks = []string{CheckStatuses, CheckUpstreamRetention, CheckExternalRetention, CheckHead, CheckNotModified}
 
 func contains(list []string, s string) bool {
 	for _, x := range list {
@@ -248,4 +269,6 @@ type suite struct {
 	t    T
 	a    Adapter
 	wrap func(http.Handler) http.Handler
+	// encrypted runs the check in a domain created with an encryption key.
+	encrypted bool
 }

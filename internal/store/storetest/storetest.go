@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"IDsNotReused", testIDsNotReused},
 		{"Tags", testTags},
 		{"Events", testEvents},
+		{"Downloads", testDownloads},
 		{"PackageGroups", testPackageGroups}, {"PackageGroupList", testPackageGroupList}, {"AllowedRepositories", testAllowedRepositories}, {"DomainPackages", testDomainPackages},
 		{"AccessKeys", testAccessKeys},
 		{"ExpiredAccessKeys", testExpiredAccessKeys},
