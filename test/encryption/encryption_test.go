@@ -4,7 +4,9 @@
 // ingested from a fixture PyPI), and a generic publish and download with the
 // aws CLI, each byte-identical with identical digests. Then every file under
 // <data-dir>/blobs is scanned: none may hold a 32-byte window of any of the
-// plaintexts.
+// plaintexts. TestEncryptedDomainNativeClients (clients_test.go) does the
+// same with mvn, cargo, gem and bundler against one coffer process, and
+// requires every blob file to begin with the encrypted-object magic.
 package encryption_test
 
 import (

@@ -176,6 +176,7 @@ func (w *world) cli(args ...string) map[string]any {
 }
 
 func TestEvents(t *testing.T) {
+	t.Parallel()
 	maventest.CheckInstall(t)
 	testproc.Need(t, "npm")
 	testproc.Need(t, "twine")
@@ -347,6 +348,50 @@ func TestEvents(t *testing.T) {
 		t.Errorf("events out of order: %v", seqs)
 	}
 	t.Logf("%d events delivered, %d attempts", len(all.got), all.tries)
+}
+
+// TestReceiverDownForAMinute: a webhook whose receiver answers 503 for a
+// minute gets every event, in order, once it answers again.
+func TestReceiverDownForAMinute(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.aws("create-domain", "--domain", "acme")
+	w.aws("create-repository", "--domain", "acme", "--repository", "team")
+	r := &receiver{t: t, secret: "down-for-a-minute-secret", down: true, signal: make(chan struct{}, 1)}
+	srv := httptest.NewServer(r)
+	defer srv.Close()
+	w.cli("webhooks", "create", "--domain", "acme", "--url", srv.URL, "--secret", r.secret)
+	asset := filepath.Join(t.TempDir(), "a.bin")
+	for _, v := range []string{"1.0.0", "1.0.1", "1.0.2"} {
+		content := "content of " + v
+		if err := os.WriteFile(asset, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		w.aws("publish-package-version", "--domain", "acme", "--repository", "team", "--format", "generic", "--namespace", "ns",
+			"--package", "p", "--package-version", v, "--asset-content", asset, "--asset-name", "a.bin",
+			"--asset-sha256", pypitest.SHA256([]byte(content)))
+	}
+	// The outage is the scenario: a minute of 503s from the first attempt on.
+	deadline := time.Now().Add(30 * time.Second)
+	for func() int { r.mu.Lock(); defer r.mu.Unlock(); return r.tries }() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no delivery attempt")
+		}
+		time.Sleep(20 * time.Millisecond) // polling the receiver's count, bounded by the deadline
+	}
+	<-time.After(time.Minute)
+	r.setDown(false)
+	r.wait(t, "the last event after the outage", map[string]string{"packageVersion": "1.0.2"})
+	var got []string
+	for _, e := range r.find(nil) {
+		got = append(got, testproc.Str(e, "detail", "packageVersion"))
+	}
+	if strings.Join(got, ",") != "1.0.0,1.0.1,1.0.2" {
+		t.Fatalf("after the outage: %v", got)
+	}
+	r.mu.Lock()
+	t.Logf("%d attempts during and after a minute's outage", r.tries)
+	r.mu.Unlock()
 }
 
 func changes(e map[string]any) string {
