@@ -169,7 +169,8 @@ podman $podman_flags cp deploy-check:/etc/passwd "$work/passwd-from-image"
 want=$(sha256sum < "$bin") got=$(sha256sum < "$work/coffer-from-image")
 [[ $want == "$got" ]] || fail "the image's binary differs from the release binary"
 grep -q '^coffer:x:65532:65532:' "$work/passwd-from-image" || fail "no user coffer (65532) in the image"
-"$work/coffer-from-image" version | grep -qx "coffer $version" || fail "the image's binary is not version $version"
+# (grep -q on a pipe would end the writer early: with pipefail, a false failure)
+grep -qx "coffer $version" <<< "$("$work/coffer-from-image" version)" || fail "the image's binary is not version $version"
 podman $podman_flags export deploy-check | tar --numeric-owner -tvf - > "$work/image-files.txt"
 grep -Eq '^drwxr-x--- 65532/65532 .* data/?$' "$work/image-files.txt" || fail "/data is not 0750 coffer:coffer: $(grep ' data/\?$' "$work/image-files.txt")"
 grep -Eq '^drwxrwxrwt .* tmp/?$' "$work/image-files.txt" || fail "/tmp is not 1777"
@@ -189,7 +190,7 @@ check_image '{{json .Config.Healthcheck.Test}}' '["CMD","/usr/local/bin/coffer",
 check_image '{{index .Config.Labels "org.opencontainers.image.version"}}' "$version"
 check_image '{{index .Config.Labels "org.opencontainers.image.revision"}}' "$(git rev-parse HEAD)"
 [[ -n $(inspect '{{index .Config.Labels "org.opencontainers.image.created"}}') ]] || fail "no created label"
-inspect '{{range .Config.Env}}{{println .}}{{end}}' | grep -qx COFFER_LISTEN=0.0.0.0:8080 || fail "image env has no COFFER_LISTEN"
+grep -qx COFFER_LISTEN=0.0.0.0:8080 <<< "$(inspect '{{range .Config.Env}}{{println .}}{{end}}')" || fail "image env has no COFFER_LISTEN"
 step "image $image: the release binary (sha256 $(cut -c1-16 <<< "$got")), user 65532, /data (0750 65532), /tmp, CA bundle, 8080, healthcheck, OCI labels"
 
 # 5. The Helm chart, both modes, validated offline against Kubernetes' schemas.

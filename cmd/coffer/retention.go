@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -84,19 +83,9 @@ func runRetention(args []string, getenv func(string) string, stdout, stderr io.W
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("retention %s: unexpected argument %q", verb, fs.Arg(0))
-	}
-	base, err := api.base("retention " + verb)
+	base, q, err := api.domainRequest("retention "+verb, fs, in.Domain, in.DomainOwner)
 	if err != nil {
 		return err
-	}
-	if in.Domain == "" {
-		return fmt.Errorf("retention %s: --domain is required", verb)
-	}
-	q := url.Values{"domain": {in.Domain}}
-	if in.DomainOwner != "" {
-		q.Set("domain-owner", in.DomainOwner)
 	}
 	var method, path string
 	var body []byte
@@ -122,17 +111,7 @@ func runRetention(args []string, getenv func(string) string, stdout, stderr io.W
 	case "runs":
 		method, path = http.MethodGet, "/coffer/v1/retention/runs"
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	cfg, err := awsConfig(ctx, api.profile, api.region)
-	if err != nil {
-		return fmt.Errorf("retention %s: %w", verb, err)
-	}
 	u := base.JoinPath(path)
 	u.RawQuery = q.Encode()
-	out, err := signedCall(ctx, cfg, method, u.String(), body)
-	if err != nil {
-		return fmt.Errorf("retention %s: %w", verb, err)
-	}
-	return printJSON(stdout, out)
+	return callAPI("retention "+verb, api, timeout, method, u, body, stdout)
 }

@@ -78,19 +78,9 @@ func runRules(args []string, getenv func(string) string, stdout, stderr io.Write
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("rules %s: unexpected argument %q", verb, fs.Arg(0))
-	}
-	base, err := api.base("rules " + verb)
+	base, q, err := api.domainRequest("rules "+verb, fs, domain, owner)
 	if err != nil {
 		return err
-	}
-	if domain == "" {
-		return fmt.Errorf("rules %s: --domain is required", verb)
-	}
-	q := url.Values{"domain": {domain}}
-	if owner != "" {
-		q.Set("domain-owner", owner)
 	}
 	var method, path string
 	var body []byte
@@ -131,19 +121,9 @@ func runRules(args []string, getenv func(string) string, stdout, stderr io.Write
 		}
 		method, path = http.MethodDelete, "/coffer/v1/rules/"+url.PathEscape(id)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cfg, err := awsConfig(ctx, api.profile, api.region)
-	if err != nil {
-		return fmt.Errorf("rules %s: %w", verb, err)
-	}
 	u := base.JoinPath(path)
 	u.RawQuery = q.Encode()
-	out, err := signedCall(ctx, cfg, method, u.String(), body)
-	if err != nil {
-		return fmt.Errorf("rules %s: %w", verb, err)
-	}
-	return printJSON(stdout, out)
+	return callAPI("rules "+verb, api, time.Minute, method, u, body, stdout)
 }
 
 // packagePattern is ruleops.PackagePattern with the CLI's advice.
@@ -153,6 +133,23 @@ func packagePattern(format, pkg string) (string, error) {
 		return "", fmt.Errorf("rules set: %q is not a pattern (/format/namespace/name$); give --format for a package name", pkg)
 	}
 	return p, err
+}
+
+// callAPI is a CLI command's one call of the coffer API: a signed request
+// with the credentials of the AWS chain, within timeout, and its JSON
+// answer printed; cmd names the command in errors.
+func callAPI(cmd string, api *apiFlags, timeout time.Duration, method string, u *url.URL, body []byte, stdout io.Writer) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cfg, err := awsConfig(ctx, api.profile, api.region)
+	if err != nil {
+		return fmt.Errorf("%s: %w", cmd, err)
+	}
+	out, err := signedCall(ctx, cfg, method, u.String(), body)
+	if err != nil {
+		return fmt.Errorf("%s: %w", cmd, err)
+	}
+	return printJSON(stdout, out)
 }
 
 // signedCall sends a SigV4-signed request with a JSON body (nil: none)

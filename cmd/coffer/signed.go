@@ -142,6 +142,28 @@ func (a *apiFlags) base(cmd string) (*url.URL, error) {
 	return u, nil
 }
 
+// domainRequest checks what a domain-scoped command needs once its flags
+// are parsed (no argument left, an endpoint, a domain) and returns the
+// endpoint and the query that names the domain; cmd names the command in
+// errors.
+func (a *apiFlags) domainRequest(cmd string, fs *flag.FlagSet, domain, owner string) (*url.URL, url.Values, error) {
+	if fs.NArg() > 0 {
+		return nil, nil, fmt.Errorf("%s: unexpected argument %q", cmd, fs.Arg(0))
+	}
+	base, err := a.base(cmd)
+	if err != nil {
+		return nil, nil, err
+	}
+	if domain == "" {
+		return nil, nil, fmt.Errorf("%s: --domain is required", cmd)
+	}
+	q := url.Values{"domain": {domain}}
+	if owner != "" {
+		q.Set("domain-owner", owner)
+	}
+	return base, q, nil
+}
+
 // parseInterleaved parses args with fs, flags being allowed before and
 // after the positional arguments, which it returns.
 func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -81,19 +80,9 @@ func runWebhooks(args []string, getenv func(string) string, stdout, stderr io.Wr
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("webhooks %s: unexpected argument %q", verb, fs.Arg(0))
-	}
-	base, err := api.base("webhooks " + verb)
+	base, q, err := api.domainRequest("webhooks "+verb, fs, domain, owner)
 	if err != nil {
 		return err
-	}
-	if domain == "" {
-		return fmt.Errorf("webhooks %s: --domain is required", verb)
-	}
-	q := url.Values{"domain": {domain}}
-	if owner != "" {
-		q.Set("domain-owner", owner)
 	}
 	var method, path string
 	var body []byte
@@ -119,17 +108,7 @@ func runWebhooks(args []string, getenv func(string) string, stdout, stderr io.Wr
 			method, path = http.MethodGet, path+"/failures"
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cfg, err := awsConfig(ctx, api.profile, api.region)
-	if err != nil {
-		return fmt.Errorf("webhooks %s: %w", verb, err)
-	}
 	u := base.JoinPath(path)
 	u.RawQuery = q.Encode()
-	out, err := signedCall(ctx, cfg, method, u.String(), body)
-	if err != nil {
-		return fmt.Errorf("webhooks %s: %w", verb, err)
-	}
-	return printJSON(stdout, out)
+	return callAPI("webhooks "+verb, api, time.Minute, method, u, body, stdout)
 }

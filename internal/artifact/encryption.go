@@ -91,11 +91,28 @@ func EncryptedDomains(tx store.Tx) (map[int64]encrypted.KeyID, error) { return e
 // DomainKeys opens the data key of every encrypted domain tx sees, by
 // domain ID, with sealer; nil when there is none.
 func DomainKeys(tx store.Tx, sealer KeySealer) (map[int64]encrypted.Key, error) {
+	var out map[int64]encrypted.Key
+	err := eachDomainKey(tx, func(d *store.Domain, value string) error {
+		k, err := OpenDomainKey(sealer, value)
+		if err != nil {
+			return fmt.Errorf("domain %s: %w", d.Name, err)
+		}
+		if out == nil {
+			out = map[int64]encrypted.Key{}
+		}
+		out[d.ID] = k
+		return nil
+	})
+	return out, err
+}
+
+// eachDomainKey calls fn with each existing domain that has a domain-key
+// setting, and the setting's value.
+func eachDomainKey(tx store.Tx, fn func(d *store.Domain, value string) error) error {
 	rows, err := tx.ListSettingsPrefix(domainKeyPrefix)
-	if err != nil || len(rows) == 0 {
-		return nil, err
+	if err != nil {
+		return err
 	}
-	out := map[int64]encrypted.Key{}
 	for _, r := range rows {
 		owner, name, ok := strings.Cut(strings.TrimPrefix(r.Key, domainKeyPrefix), "/")
 		if !ok {
@@ -105,15 +122,13 @@ func DomainKeys(tx store.Tx, sealer KeySealer) (map[int64]encrypted.Key, error) 
 		if errors.Is(err, fault.ErrNotFound) {
 			continue
 		} else if err != nil {
-			return nil, err
+			return err
 		}
-		k, err := OpenDomainKey(sealer, r.Value)
-		if err != nil {
-			return nil, fmt.Errorf("domain %s: %w", name, err)
+		if err := fn(d, r.Value); err != nil {
+			return err
 		}
-		out[d.ID] = k
 	}
-	return out, nil
+	return nil
 }
 
 // OpenDomainKey unseals the value of a domain-key setting with sealer.
@@ -175,29 +190,19 @@ func (s *Service) blobsFor(ctx context.Context, domainID int64) (blob.Store, err
 
 // encryptedDomains returns the key ID of every encrypted domain, by domain ID.
 func encryptedDomains(tx store.Tx) (map[int64]encrypted.KeyID, error) {
-	rows, err := tx.ListSettingsPrefix(domainKeyPrefix)
-	if err != nil || len(rows) == 0 {
-		return nil, err
-	}
-	out := map[int64]encrypted.KeyID{}
-	for _, r := range rows {
-		owner, name, ok := strings.Cut(strings.TrimPrefix(r.Key, domainKeyPrefix), "/")
-		if !ok {
-			continue
-		}
-		d, err := tx.GetDomain(owner, name)
-		if errors.Is(err, fault.ErrNotFound) {
-			continue
-		} else if err != nil {
-			return nil, err
-		}
-		_, id, err := parseKeyRow(r.Value)
+	var out map[int64]encrypted.KeyID
+	err := eachDomainKey(tx, func(d *store.Domain, value string) error {
+		_, id, err := parseKeyRow(value)
 		if err != nil {
-			return nil, err
+			return err
+		}
+		if out == nil {
+			out = map[int64]encrypted.KeyID{}
 		}
 		out[d.ID] = id
-	}
-	return out, nil
+		return nil
+	})
+	return out, err
 }
 
 // unneededObjects returns the names of the objects that may hold content
