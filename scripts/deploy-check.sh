@@ -27,12 +27,20 @@ repo=$PWD
 helm=${HELM:-helm}
 kubectl_validate=${KUBECTL_VALIDATE:-kubectl-validate}
 k8s_version=1.30 # the newest schema set kubectl-validate v0.0.4 carries
-for tool in go podman systemd-analyze openssl curl sha256sum "$helm" "$kubectl_validate"; do
-  command -v "$tool" > /dev/null || {
-    echo "deploy-check: $tool is missing (scripts/test.sh installs it)" >&2
-    exit 1
-  }
-done
+# need TOOL...: fail when a tool is missing.
+need() {
+  local tool
+  for tool in "$@"; do
+    command -v "$tool" > /dev/null || {
+      echo "deploy-check: $tool is missing (scripts/test.sh installs it)" >&2
+      exit 1
+    }
+  done
+}
+need go podman systemd-analyze openssl curl sha256sum
+# scripts/test.sh builds helm and kubectl-validate in the background
+# (DEPLOY_TOOLS_PID): they are needed from the Helm step on.
+[[ -n ${DEPLOY_TOOLS_PID:-} ]] || need "$helm" "$kubectl_validate"
 
 work=$(mktemp -d)
 pid=
@@ -194,6 +202,16 @@ grep -qx COFFER_LISTEN=0.0.0.0:8080 <<< "$(inspect '{{range .Config.Env}}{{print
 step "image $image: the release binary (sha256 $(cut -c1-16 <<< "$got")), user 65532, /data (0750 65532), /tmp, CA bundle, 8080, healthcheck, OCI labels"
 
 # 5. The Helm chart, both modes, validated offline against Kubernetes' schemas.
+if [[ -n ${DEPLOY_TOOLS_PID:-} ]]; then
+  while kill -0 "$DEPLOY_TOOLS_PID" 2> /dev/null; do
+    sleep 2 # the tools' build, a sibling process: polled, not waited for
+  done
+  command -v "$helm" > /dev/null && command -v "$kubectl_validate" > /dev/null || {
+    cat "${DEPLOY_TOOLS_LOG:-/dev/null}"
+    fail "building helm or kubectl-validate failed"
+  }
+  step "helm and kubectl-validate are built"
+fi
 chart=deploy/helm/coffer
 "$helm" lint "$chart" -f "$chart/ci/single.yaml" > "$work/lint.log" 2>&1 || {
   cat "$work/lint.log"
