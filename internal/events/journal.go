@@ -170,6 +170,10 @@ func (w *watch) UpdateVersion(v *store.Version) error {
 func (w *watch) DeleteVersion(id int64) error {
 	c, changed := w.versions[id]
 	v, seen := w.seen[id]
+	n, err := w.countAssets(id) // before the delete takes the assets with it
+	if err != nil {
+		return err
+	}
 	if err := w.Tx.DeleteVersion(id); err != nil {
 		return err
 	}
@@ -183,7 +187,7 @@ func (w *watch) DeleteVersion(id int64) error {
 		// does not would lose its event, which the tests must catch.
 		return fault.Internal(fmt.Errorf("version %d deleted unread", id), "could not record the deletion's event")
 	}
-	if n, err := w.countAssets(id); err == nil && !c.created {
+	if !c.created {
 		c.AssetsRemoved += n
 	}
 	c.deleted = true

@@ -177,6 +177,11 @@ func TestJournal(t *testing.T) {
 	f.want("native publish", "Created team lib@1.0.0 Published +1 -0 ~0 meta=true status=true")
 	put("b", true)
 	f.want("replaced asset", "Updated team lib@1.0.0 Published +0 -0 ~1 meta=false status=false")
+	// Deleting a version that still has its asset counts it removed.
+	if _, err := f.svc.DeletePackageVersions(ctx, npm, []string{"1.0.0"}, ""); err != nil {
+		t.Fatal(err)
+	}
+	f.want("delete a published version", "Deleted team lib@1.0.0 Published +0 -1 ~0 meta=false status=false")
 
 	// Retention of an upstream version into the requested repository.
 	up := ref("up", artifact.FormatNpm, "", "other")
