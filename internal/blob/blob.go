@@ -36,7 +36,8 @@ type Store interface {
 	Stage(ctx context.Context, r io.Reader, maxSize int64) (Staged, error)
 	// Open returns the blob's content; the concrete type of its Reader is
 	// chosen by the driver (the filesystem driver's is *os.File so that
-	// net/http can use sendfile). fault.ErrNotFound if absent.
+	// net/http can use sendfile, except for small blobs kept in memory).
+	// fault.ErrNotFound if absent.
 	Open(ctx context.Context, sha256 string) (Object, error)
 	// Exists reports whether the blob is present.
 	Exists(ctx context.Context, sha256 string) (bool, error)

@@ -25,19 +25,33 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
+	"unsafe"
 
 	"coffer/internal/blob"
 	"coffer/internal/fault"
+	"coffer/internal/lru"
 )
 
 const (
 	fileMode = 0o640
 	dirMode  = 0o750
 	copySize = 1 << 20 // read and write in large pieces: fewer syscalls
+	// directAlign is the alignment direct I/O asks of buffers, file
+	// offsets and lengths: a page, which covers every block size in use.
+	directAlign = 4096
 )
 
-var copyPool = sync.Pool{New: func() any { b := make([]byte, copySize); return &b }}
+var copyPool = sync.Pool{New: func() any { b := alignedBuffer(copySize); return &b }}
+
+// alignedBuffer returns size bytes starting at a multiple of directAlign.
+func alignedBuffer(size int) []byte {
+	b := make([]byte, size+directAlign)
+	off := int(-uintptr(unsafe.Pointer(unsafe.SliceData(b))) & (directAlign - 1))
+	return b[off : off+size : off+size]
+}
 
 // Store is a blob.Store on a local filesystem. It is safe for concurrent use.
 type Store struct {
@@ -46,6 +60,11 @@ type Store struct {
 	// wrapStaging, when set (by tests), wraps what Stage writes to, to
 	// inject write failures such as ENOSPC.
 	wrapStaging func(io.Writer) io.Writer
+	// small holds small blobs once read (small.go); nil when Inspecting.
+	// changes counts Deletes and Commits, so that a blob read while one
+	// ran is not kept.
+	small   *lru.Cache[*blob.Bytes]
+	changes atomic.Uint64
 }
 
 var (
@@ -56,7 +75,8 @@ var (
 // New opens (creating if needed) a store rooted at root and deletes anything
 // left in its staging directory by an earlier run.
 func New(root string) (*Store, error) {
-	s := &Store{blobs: filepath.Join(root, "sha256"), tmp: filepath.Join(root, "tmp")}
+	s := &Store{blobs: filepath.Join(root, "sha256"), tmp: filepath.Join(root, "tmp"),
+		small: lru.New[*blob.Bytes](smallBlobCache)}
 	for _, d := range []string{s.blobs, s.tmp} {
 		if err := os.MkdirAll(d, dirMode); err != nil {
 			return nil, fault.Internal(err, "blob store: create %s", d)
@@ -136,6 +156,7 @@ func (s *Store) Stage(ctx context.Context, r io.Reader, maxSize int64) (_ blob.S
 	bp := copyPool.Get().(*[]byte)
 	defer copyPool.Put(bp)
 	var size int64
+	direct := false
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -147,8 +168,14 @@ func (s *Store) Stage(ctx context.Context, r io.Reader, maxSize int64) (_ blob.S
 				return nil, fault.Validation("asset exceeds the size limit of %d bytes", maxSize)
 			}
 			h.Write((*bp)[:n])
-			if _, err := w.Write((*bp)[:n]); err != nil {
-				return nil, fault.Storage(err, "blob store: write staging file")
+			// A stream that fills the first buffer is big enough to
+			// write directly; the file offset is aligned while every
+			// write but the last is a whole buffer.
+			if size == copySize && n == copySize && s.wrapStaging == nil {
+				direct = setDirect(f, true) == nil
+			}
+			if err := writeStaging(w, f, &direct, (*bp)[:n]); err != nil {
+				return nil, err
 			}
 		}
 		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
@@ -161,11 +188,41 @@ func (s *Store) Stage(ctx context.Context, r io.Reader, maxSize int64) (_ blob.S
 	return &staged{store: s, f: f, tmpPath: f.Name(), digests: h.Sum()}, nil
 }
 
-// Open implements blob.Store. The Object's Reader is the *os.File.
+// writeStaging writes p to w, the staging file f or a test's wrapper of it.
+// Direct I/O takes only whole aligned blocks, so it is turned off before a
+// last, shorter piece, and for good where the file system refuses a direct
+// write (EINVAL).
+func writeStaging(w io.Writer, f *os.File, direct *bool, p []byte) error {
+	if *direct && len(p)%directAlign != 0 {
+		if err := setDirect(f, false); err != nil {
+			return fault.Storage(err, "blob store: staging file leaves direct I/O")
+		}
+		*direct = false
+	}
+	_, err := w.Write(p)
+	if err != nil && *direct && errors.Is(err, syscall.EINVAL) {
+		if serr := setDirect(f, false); serr != nil {
+			return fault.Storage(serr, "blob store: staging file leaves direct I/O")
+		}
+		*direct = false
+		_, err = w.Write(p) // nothing was written: the offset is unchanged
+	}
+	if err != nil {
+		return fault.Storage(err, "blob store: write staging file")
+	}
+	return nil
+}
+
+// Open implements blob.Store. The Object's Reader is the *os.File, so that
+// net/http sends it with sendfile, except for small blobs, served from memory.
 func (s *Store) Open(ctx context.Context, sha256 string) (blob.Object, error) {
 	if err := blob.ValidateSHA256(sha256); err != nil {
 		return nil, err
 	}
+	if obj, ok := s.cachedSmall(sha256); ok {
+		return obj, nil
+	}
+	gen := s.changes.Load()
 	f, err := os.Open(s.path(sha256))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, notFound(sha256)
@@ -177,6 +234,9 @@ func (s *Store) Open(ctx context.Context, sha256 string) (blob.Object, error) {
 	if err != nil {
 		f.Close()
 		return nil, fault.Internal(err, "blob store: stat blob")
+	}
+	if s.small != nil && fi.Size() <= smallBlobSize {
+		return s.keepSmall(sha256, f, fi, gen)
 	}
 	return &object{File: f, size: fi.Size(), modTime: fi.ModTime()}, nil
 }
@@ -202,6 +262,7 @@ func (s *Store) Delete(ctx context.Context, sha256 string) error {
 	if err := blob.ValidateSHA256(sha256); err != nil {
 		return err
 	}
+	s.forgetSmall(sha256)
 	if err := os.Remove(s.path(sha256)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fault.Internal(err, "blob store: delete blob")
 	}
@@ -304,6 +365,7 @@ func (st *staged) Discard() error {
 // place moves the synced staging file tmp to the blob's path and makes the new
 // directory entries durable. created is false if the blob was already there.
 func (s *Store) place(tmp, sha256 string) (created bool, err error) {
+	s.forgetSmall(sha256)
 	dir := filepath.Join(s.blobs, sha256[:2])
 	if err := ensureDir(s.blobs, dir); err != nil {
 		return false, err

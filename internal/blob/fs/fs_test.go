@@ -82,9 +82,11 @@ func TestLayout(t *testing.T) {
 	checkTmpEmpty(t, root)
 }
 
+// TestOpenReaderIsFile: a blob bigger than the small ones kept in memory is
+// served from its file, with sendfile.
 func TestOpenReaderIsFile(t *testing.T) {
 	s, _ := newStore(t)
-	st, err := s.Stage(context.Background(), bytes.NewReader([]byte("sendfile")), 0)
+	st, err := s.Stage(context.Background(), bytes.NewReader(blobtest.RandomBytes(smallBlobSize+1, 1)), 0)
 	if err != nil {
 		t.Fatal(err)
 	}

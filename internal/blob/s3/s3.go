@@ -83,7 +83,7 @@ type Store struct {
 
 	now func() time.Time // time.Now; tests move it
 
-	small *lru.Cache[*smallBlob] // small blobs once read; nil: none kept
+	small *lru.Cache[*blob.Bytes] // small blobs once read; nil: none kept
 }
 
 var (
@@ -147,7 +147,7 @@ func open(ctx context.Context, cfg Config, optFns ...func(*awss3.Options)) (*Sto
 	s.parts.New = func() any { b := make([]byte, cfg.PartSize); return &b }
 	s.cfg.SmallBlobSize = cmp.Or(cfg.SmallBlobSize, DefaultSmallBlobSize)
 	if size := cmp.Or(cfg.SmallBlobCache, DefaultSmallBlobCache); size > 0 {
-		s.small = lru.New[*smallBlob](size)
+		s.small = lru.New[*blob.Bytes](size)
 	}
 	if err := s.Ping(ctx); err != nil {
 		return nil, err

@@ -31,11 +31,6 @@ const (
 	DefaultSmallBlobCache = 64 << 20
 )
 
-type smallBlob struct {
-	data    []byte
-	modTime time.Time
-}
-
 // cacheable reports whether a blob of size bytes is kept in memory: small
 // enough, and not one that downloads are redirected for (that needs the
 // S3 object).
@@ -55,7 +50,7 @@ func (s *Store) cached(sha string) (blob.Object, bool) {
 	if !ok {
 		return nil, false
 	}
-	return newMemObject(b), true
+	return b.Open(), true
 }
 
 // fill reads a small blob whole, checks it against its content's SHA-256
@@ -78,9 +73,9 @@ func (s *Store) fill(ctx context.Context, sha, content, key string, size int64, 
 	if int64(buf.Len()) != size || hex.EncodeToString(sum[:]) != content {
 		return nil, fault.Internal(nil, "blob store: the object of blob %s in S3 does not hold its content (%d bytes)", sha, buf.Len())
 	}
-	b := &smallBlob{data: buf.Bytes(), modTime: modTime}
-	s.small.Put(sha, 0, b, int64(len(b.data)))
-	return newMemObject(b), nil
+	b := &blob.Bytes{Data: buf.Bytes(), Modified: modTime}
+	s.small.Put(sha, 0, b, int64(len(b.Data)))
+	return b.Open(), nil
 }
 
 // forget drops a blob from memory (this node deleted or committed it).
@@ -89,20 +84,3 @@ func (s *Store) forget(sha string) {
 		s.small.Delete(sha)
 	}
 }
-
-// memObject is a blob served from memory.
-type memObject struct {
-	r *bytes.Reader
-	b *smallBlob
-}
-
-func newMemObject(b *smallBlob) *memObject { return &memObject{r: bytes.NewReader(b.data), b: b} }
-
-func (o *memObject) Read(p []byte) (int, error)                { return o.r.Read(p) }
-func (o *memObject) Seek(off int64, whence int) (int64, error) { return o.r.Seek(off, whence) }
-func (o *memObject) Size() int64                               { return int64(len(o.b.data)) }
-func (o *memObject) ModTime() time.Time                        { return o.b.modTime }
-func (o *memObject) Reader() io.ReadSeeker                     { return o.r }
-func (o *memObject) Close() error                              { return nil }
-
-var _ blob.Object = (*memObject)(nil)

@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"coffer/internal/app"
@@ -95,16 +96,19 @@ type principal struct {
 
 // env is one assembled coffer with its fixture registry.
 type env struct {
-	t       T
-	a       Adapter
-	app     *app.App
-	url     string
-	dataDir string
-	logs    *logBuffer
-	up      *Upstream // nil without a connection
-	domain  *artifact.Domain
-	http    *http.Client
-	root    principal
+	t   T
+	a   Adapter
+	app *app.App
+	// start makes app (on dataDir) and serves it at url; stop closes it.
+	start, stop func()
+	handler     *atomic.Pointer[http.Handler]
+	url         string
+	dataDir     string
+	logs        *logBuffer
+	up          *Upstream // nil without a connection
+	domain      *artifact.Domain
+	http        *http.Client
+	root        principal
 }
 
 var bg = context.Background()
@@ -155,7 +159,7 @@ func (s *suite) env() *env {
 // left in the blob store must be an encrypted one.
 func newEnv(t T, a Adapter, wrap func(http.Handler) http.Handler, encrypted bool) *env {
 	t.Helper()
-	e := &env{t: t, a: a, dataDir: t.TempDir(), logs: &logBuffer{}}
+	e := &env{t: t, a: a, dataDir: t.TempDir(), logs: &logBuffer{}, handler: &atomic.Pointer[http.Handler]{}}
 	cfg := config.Defaults()
 	cfg.DataDir, cfg.AccountID, cfg.Region = e.dataDir, account, region
 	cfg.ExternalConnections = map[string]string{}
@@ -181,30 +185,35 @@ func newEnv(t T, a Adapter, wrap func(http.Handler) http.Handler, encrypted bool
 		}
 		return ""
 	}
-	ctx, cancel := context.WithCancel(bg)
-	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	ap, err := app.New(ctx, cfg, getenv, log)
-	if err != nil {
-		cancel()
-		t.Fatalf("app.New: %v", err)
+	e.start = func() {
+		ctx, cancel := context.WithCancel(bg)
+		log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		ap, err := app.New(ctx, cfg, getenv, log)
+		if err != nil {
+			cancel()
+			t.Fatalf("app.New: %v", err)
+		}
+		e.app = ap
+		var h http.Handler = ap.Handler
+		if wrap != nil {
+			h = wrap(h)
+		}
+		e.handler.Store(&h)
+		e.stop = func() { cancel(); ap.Close() }
 	}
-	e.app = ap
-	var h http.Handler = ap.Handler
-	if wrap != nil {
-		h = wrap(h)
-	}
-	srv.Config.Handler = h
+	e.start()
+	srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*e.handler.Load()).ServeHTTP(w, r) })
 	srv.Start()
 	tr := &http.Transport{DisableCompression: true}
 	e.http = &http.Client{Transport: tr, Timeout: time.Minute}
 	t.Cleanup(func() {
 		tr.CloseIdleConnections()
 		srv.Close()
-		cancel()
-		ap.Close()
+		e.stop()
 	})
 
-	svc := ap.Service
+	svc := e.app.Service
+	var err error
 	key := ""
 	if encrypted {
 		key = "alias/formattest"
@@ -226,9 +235,17 @@ func newEnv(t T, a Adapter, wrap func(http.Handler) http.Handler, encrypted bool
 			t.Fatalf("AssociateExternalConnection %s: %v", a.Connection, err)
 		}
 	}
-	e.root = principal{arn: ap.Identity.RootARN(), keyID: rootKey, secret: rootSecret}
+	e.root = principal{arn: e.app.Identity.RootARN(), keyID: rootKey, secret: rootSecret}
 	e.root.token = e.mint(&auth.Principal{ARN: e.root.arn, Account: account, Type: auth.TypeAccount, UserID: account, AccessKeyID: rootKey})
 	return e
+}
+
+// restart stops coffer and starts it again on the same data dir, as a
+// process restart does: what it kept in memory is gone.
+func (e *env) restart() {
+	e.t.Helper()
+	e.stop()
+	e.start()
 }
 
 func (e *env) mint(p *auth.Principal) string {
