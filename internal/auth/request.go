@@ -70,32 +70,12 @@ func (p *Principal) PrincipalARN() string {
 // principal's (aws:PrincipalTag/<key> from tags), the request's (time,
 // source address, transport) and those the operation put in ctx
 // (RequestKeys). The authorizer of every surface builds its requests here.
+// The principal's and the request's keys are made when a condition asks
+// for them (globalKeys): most requests are decided without any.
 func PolicyRequest(ctx context.Context, p *Principal, tags map[string]string, action, resource string, now time.Time) *policy.Request {
+	g := &globalKeys{p: p, tags: tags, now: now.UTC(), info: RequestInfoFrom(ctx)}
 	req := &policy.Request{Action: action, Resource: resource,
-		Principal: policy.PrincipalInfo{ARN: p.ARN, Account: p.Account, RoleARN: p.RoleARN}}
-	now = now.UTC()
-	req.Set("aws:PrincipalArn", p.PrincipalARN())
-	req.Set("aws:PrincipalAccount", p.Account)
-	req.Set("aws:PrincipalType", p.Type)
-	req.Set("aws:userid", p.UserID)
-	if p.Username != "" {
-		req.Set("aws:username", p.Username)
-	}
-	for k, v := range tags {
-		req.Set("aws:PrincipalTag/"+k, v)
-	}
-	if p.Federated != "" {
-		// A web-identity session's provider, for its whole life; the
-		// session itself is an assumed role, not a federated principal.
-		req.Set("aws:FederatedProvider", p.Federated)
-	}
-	req.Set("aws:CurrentTime", now.Format(time.RFC3339))
-	req.Set("aws:EpochTime", strconv.FormatInt(now.Unix(), 10))
-	ri := RequestInfoFrom(ctx)
-	req.Set("aws:SecureTransport", strconv.FormatBool(ri.Secure))
-	if ri.SourceIP != "" {
-		req.Set("aws:SourceIp", ri.SourceIP)
-	}
+		Principal: policy.PrincipalInfo{ARN: p.ARN, Account: p.Account, RoleARN: p.RoleARN}, Keys: g.value}
 	rk := RequestKeysFrom(ctx)
 	keys := rk.TagKeys
 	if len(rk.Tags) > 0 {
@@ -115,4 +95,56 @@ func PolicyRequest(ctx context.Context, p *Principal, tags map[string]string, ac
 		req.Set("sts:DurationSeconds", strconv.FormatInt(rk.DurationSeconds, 10))
 	}
 	return req
+}
+
+// globalKeys are the condition keys of a principal and a request.
+type globalKeys struct {
+	p    *Principal
+	tags map[string]string
+	now  time.Time
+	info RequestInfo
+}
+
+// value is policy.Request.Keys: the values of the lower-cased key, nil
+// when the request does not have it.
+func (g *globalKeys) value(key string) []string {
+	switch key {
+	case "aws:principalarn":
+		return []string{g.p.PrincipalARN()}
+	case "aws:principalaccount":
+		return []string{g.p.Account}
+	case "aws:principaltype":
+		return []string{g.p.Type}
+	case "aws:userid":
+		return []string{g.p.UserID}
+	case "aws:username":
+		return nonEmpty(g.p.Username)
+	case "aws:federatedprovider":
+		// A web-identity session's provider, for its whole life; the
+		// session itself is an assumed role, not a federated principal.
+		return nonEmpty(g.p.Federated)
+	case "aws:currenttime":
+		return []string{g.now.Format(time.RFC3339)}
+	case "aws:epochtime":
+		return []string{strconv.FormatInt(g.now.Unix(), 10)}
+	case "aws:securetransport":
+		return []string{strconv.FormatBool(g.info.Secure)}
+	case "aws:sourceip":
+		return nonEmpty(g.info.SourceIP)
+	}
+	if name, ok := strings.CutPrefix(key, "aws:principaltag/"); ok {
+		for k, v := range g.tags {
+			if strings.EqualFold(k, name) {
+				return []string{v}
+			}
+		}
+	}
+	return nil
+}
+
+func nonEmpty(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return []string{s}
 }

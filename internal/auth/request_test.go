@@ -18,7 +18,7 @@ func TestPolicyRequest(t *testing.T) {
 	user := &Principal{ARN: "arn:aws:iam::111122223333:user/alice", Account: "111122223333", Type: TypeUser, UserID: "AIDAEXAMPLE", Username: "alice"}
 	get := func(ctx context.Context, p *Principal, tags map[string]string, key string) []string {
 		r := PolicyRequest(ctx, p, tags, "codeartifact:CreateRepository", "arn:aws:codeartifact:us-east-1:111122223333:domain/d", now)
-		return r.Context[key]
+		return r.Value(key)
 	}
 	ctx := context.Background()
 	cases := []struct {

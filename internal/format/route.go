@@ -272,10 +272,13 @@ func Segments(r *http.Request, t *Target) []string {
 		return nil
 	}
 	// /<format>/d/<domain>-<owner>/<repository>/<rest>
-	if parts := strings.SplitN(strings.TrimPrefix(r.URL.EscapedPath(), "/"), "/", 5); len(parts) == 5 {
-		return SplitEscaped(parts[4], t.Path)
+	rest, ok := strings.TrimPrefix(r.URL.EscapedPath(), "/"), true
+	for range 4 {
+		if _, rest, ok = strings.Cut(rest, "/"); !ok {
+			return strings.Split(t.Path, "/")
+		}
 	}
-	return strings.Split(t.Path, "/")
+	return SplitEscaped(rest, t.Path)
 }
 
 // SplitEscaped splits an escaped path into unescaped segments, so that an

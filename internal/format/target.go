@@ -58,8 +58,9 @@ func Origin(r *http.Request) string {
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	if p := strings.ToLower(strings.TrimSpace(strings.Split(r.Header.Get("X-Forwarded-Proto"), ",")[0])); p == "http" || p == "https" {
-		scheme = p
+	first, _, _ := strings.Cut(r.Header.Get("X-Forwarded-Proto"), ",")
+	if p := strings.TrimSpace(first); strings.EqualFold(p, "http") || strings.EqualFold(p, "https") {
+		scheme = strings.ToLower(p)
 	}
 	return scheme + "://" + r.Host
 }

@@ -53,15 +53,12 @@ func (id *Identity) TokenPrincipal(ctx context.Context, tok, owner, domain strin
 	if c.DomainOwner != owner || c.Domain != domain {
 		return nil, fault.Unauthenticated("InvalidToken", "the authorization token was issued for another domain")
 	}
-	invalid := fault.Unauthenticated("InvalidToken", "the credentials that issued this authorization token are no longer valid")
 	_, p, err := id.activeKey(ctx, c.AccessKeyID)
 	switch {
-	case errors.Is(err, fault.ErrNotFound):
-		return nil, invalid
+	case errors.Is(err, fault.ErrNotFound), err == nil && p.ARN != c.PrincipalARN:
+		return nil, fault.Unauthenticated("InvalidToken", "the credentials that issued this authorization token are no longer valid")
 	case err != nil:
 		return nil, err
-	case p.ARN != c.PrincipalARN:
-		return nil, invalid
 	}
 	p.AccessKeyID = ""
 	return p, nil

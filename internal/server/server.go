@@ -215,15 +215,13 @@ func recordAuthFailure(d Deps, r *http.Request, err error) {
 
 type ctxKey int
 
-const (
-	requestIDKey ctxKey = iota
-	logInfoKey
-)
+// logInfoKey holds the request's *logInfo.
+const logInfoKey ctxKey = 0
 
-// logInfo collects what handlers learn that the access log and the
-// metrics should show: the principal, and the operation a rate limit
-// refused.
-type logInfo struct{ principal, throttled string }
+// logInfo is what the request's middleware and handlers share: its id, and
+// what handlers learn that the access log and the metrics should show: the
+// principal, and the operation a rate limit refused.
+type logInfo struct{ id, principal, throttled string }
 
 func setPrincipal(r *http.Request, p *auth.Principal) {
 	if li, ok := r.Context().Value(logInfoKey).(*logInfo); ok && p != nil {
@@ -236,18 +234,23 @@ func SetLogPrincipal(r *http.Request, p *auth.Principal) { setPrincipal(r, p) }
 
 // RequestID returns the request id of ctx ("" outside a request).
 func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
+	if li, ok := ctx.Value(logInfoKey).(*logInfo); ok {
+		return li.id
+	}
+	return ""
 }
+
+// requestIDHeader is x-amzn-RequestId in its canonical form, set without
+// Header.Set's canonicalization on every request.
+var requestIDHeader = http.CanonicalHeaderKey("x-amzn-RequestId")
 
 func requestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b := make([]byte, 16)
-		_, _ = rand.Read(b)
-		id := hex.EncodeToString(b)
-		w.Header().Set("x-amzn-RequestId", id)
-		ctx := context.WithValue(r.Context(), requestIDKey, id)
-		ctx = context.WithValue(ctx, logInfoKey, &logInfo{})
+		var b [16]byte
+		_, _ = rand.Read(b[:])
+		id := hex.EncodeToString(b[:])
+		w.Header()[requestIDHeader] = []string{id}
+		ctx := context.WithValue(r.Context(), logInfoKey, &logInfo{id: id})
 		host, _, err := net.SplitHostPort(r.RemoteAddr)
 		if err != nil {
 			host = r.RemoteAddr

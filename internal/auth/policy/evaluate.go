@@ -19,7 +19,16 @@ type Request struct {
 	// aws:ResourceTag/k, aws:TagKeys, sts:AWSServiceName, ...
 	// BinaryEquals compares against the raw bytes of a value.
 	Context map[string][]string
+	// Keys, when set, gives the values of the lower-cased condition keys
+	// that Context does not hold (nil: absent): keys that cost something
+	// to make, such as the time as text, are made only when a condition
+	// asks for them.
+	Keys func(key string) []string
 }
+
+// Value returns the values of a condition key (case-insensitive), nil when
+// the request does not have it.
+func (r *Request) Value(key string) []string { return r.lookup(strings.ToLower(key)) }
 
 // Set records a condition key (case-insensitive) with its values.
 func (r *Request) Set(key string, values ...string) {
@@ -34,6 +43,11 @@ func (r *Request) Set(key string, values ...string) {
 func (r *Request) lookup(key string) []string {
 	if vs, ok := r.Context[key]; ok {
 		return vs
+	}
+	if r.Keys != nil {
+		if vs := r.Keys(key); vs != nil {
+			return vs
+		}
 	}
 	switch key {
 	case "aws:principalarn":
