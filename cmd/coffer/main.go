@@ -26,6 +26,7 @@ import (
 
 	"coffer/internal/app"
 	"coffer/internal/config"
+	"coffer/internal/gcfloor"
 	"coffer/internal/tlsreload"
 )
 
@@ -108,12 +109,24 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
+// The heap goal is max(heapFloor, live heap × (1 + gcPercent/100)) (gcfloor):
+// no collection while the heap is small, and above the floor less room than
+// GOGC's default 100 gives, as coffer's caches are bounded and its
+// footprint is part of what it offers.
+const (
+	heapFloor = 24 << 20
+	gcPercent = 50
+)
+
 // serve runs the server until ctx ends, then shuts down gracefully: it stops
 // accepting connections and waits for in-flight requests (uploads included)
 // to finish before closing the stores.
 func serve(ctx context.Context, cfg config.Config, getenv func(string) string, logOut io.Writer) error {
 	log := newLogger(cfg, logOut)
 	started := time.Now()
+	// The heap may grow to heapFloor before a collection: a server with a
+	// small live heap otherwise collects several times a second under load.
+	defer gcfloor.Start(heapFloor, gcPercent)()
 	certs, err := setupTLS(ctx, cfg, log) // before the stores: a missing certificate fails fast
 	if err != nil {
 		return err
