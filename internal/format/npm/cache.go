@@ -33,7 +33,38 @@ type document struct {
 	versions map[string][2]int
 
 	gzOnce, zstdOnce sync.Once
-	gz, zst          []byte
+	gz               segments // a big document's stays in the pieces it was written in
+	zst              []byte
+}
+
+// segments are bytes in one or more slices: a big document's gzip encoding
+// is kept in the pieces it was written in, never joined into one slice
+// (which would hold it twice while copying).
+type segments [][]byte
+
+func (s segments) size() int {
+	n := 0
+	for _, b := range s {
+		n += len(b)
+	}
+	return n
+}
+
+func (s segments) reader() io.Reader {
+	rs := make([]io.Reader, len(s))
+	for i, b := range s {
+		rs[i] = bytes.NewReader(b)
+	}
+	return io.MultiReader(rs...)
+}
+
+func (s segments) writeTo(w io.Writer) error {
+	for _, b := range s {
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func newDocument(identity []byte, contentType string) *document {
@@ -53,7 +84,7 @@ func (d *document) identityReader() (io.Reader, error) {
 	if d.identity != nil {
 		return bytes.NewReader(d.identity), nil
 	}
-	return gzip.NewReader(bytes.NewReader(d.gz))
+	return gzip.NewReader(d.gz.reader())
 }
 
 // span returns the identity bytes [start, end): of a compacted document
@@ -80,7 +111,7 @@ func (d *document) span(start, end int) ([]byte, error) {
 func (d *document) cost() int64 {
 	n := int64(d.size)
 	if d.identity == nil {
-		return int64(len(d.gz)+len(d.zst)) + int64(len(d.versions))*64 + 512
+		return int64(d.gz.size()+len(d.zst)) + int64(len(d.versions))*64 + 512
 	}
 	return n + n/2 + int64(len(d.versions))*64 + 512
 }
@@ -95,10 +126,10 @@ func (d *document) etag(coding string) string {
 
 // encoded returns the document in a content coding; identity bytes of a
 // compacted document are nil (see identityReader).
-func (d *document) encoded(coding string) []byte {
+func (d *document) encoded(coding string) segments {
 	switch coding {
 	case codingGzip:
-		d.gzOnce.Do(func() { d.gz = gzipBytes(d.identity) })
+		d.gzOnce.Do(func() { d.gz = segments{gzipBytes(d.identity)} })
 		return d.gz
 	case codingZstd:
 		d.zstdOnce.Do(func() {
@@ -118,9 +149,16 @@ func (d *document) encoded(coding string) []byte {
 				d.zst = buf.Bytes()
 			}
 		})
-		return d.zst
+		return segmentsOf(d.zst)
 	}
-	return d.identity
+	return segmentsOf(d.identity)
+}
+
+func segmentsOf(b []byte) segments {
+	if b == nil {
+		return nil
+	}
+	return segments{b}
 }
 
 func gzipBytes(b []byte) []byte {

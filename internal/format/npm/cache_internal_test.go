@@ -44,7 +44,7 @@ func TestCompactedDocument(t *testing.T) {
 	if got, err := d.span(mid, mid+100); err != nil || !bytes.Equal(got, identity[mid:mid+100]) {
 		t.Fatalf("a span decoded from gzip differs (%v)", err)
 	}
-	zr, err := gzip.NewReader(bytes.NewReader(d.encoded(codingGzip)))
+	zr, err := gzip.NewReader(d.encoded(codingGzip).reader())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestCompactedDocument(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer zd.Close()
-	if zs, err := zd.DecodeAll(d.encoded(codingZstd), nil); err != nil || !bytes.Equal(zs, identity) {
+	if zs, err := zd.DecodeAll(bytes.Join(d.encoded(codingZstd), nil), nil); err != nil || !bytes.Equal(zs, identity) {
 		t.Fatalf("zstd encoding of a compacted document differs (%v)", err)
 	}
 	for _, method := range []string{http.MethodGet, http.MethodHead} {
@@ -99,7 +99,7 @@ func TestDocWriterSpills(t *testing.T) {
 		if spilled := d.identity == nil; spilled != (len(identity) > compactAbove) {
 			t.Fatalf("%d lines (%d bytes): spilled %v", n, len(identity), spilled)
 		}
-		zr, err := gzip.NewReader(bytes.NewReader(d.encoded(codingGzip)))
+		zr, err := gzip.NewReader(d.encoded(codingGzip).reader())
 		if err != nil {
 			t.Fatal(err)
 		}

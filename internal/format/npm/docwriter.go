@@ -28,8 +28,7 @@ type docWriter struct {
 const chunkSize = 1 << 20
 
 // chunks gathers bytes in chunks of chunkSize, so that a growing encoding
-// is never copied into a buffer twice its size; bytes joins them once, at
-// the exact size.
+// is never copied into a buffer twice its size.
 type chunks struct {
 	list [][]byte
 	n    int
@@ -50,16 +49,16 @@ func (c *chunks) Write(p []byte) (int, error) {
 	return n, nil
 }
 
-// bytes returns what was written, in one slice of its size, and drops the
-// chunks.
-func (c *chunks) bytes() []byte {
-	b := make([]byte, 0, c.n)
-	for i, ch := range c.list {
-		b = append(b, ch...)
-		c.list[i] = nil
+// segments returns what was written, the last chunk cut to its length
+// (spare capacity would be held, unseen by the cache's accounting, for as
+// long as the document is cached), and drops the chunks.
+func (c *chunks) segments() segments {
+	out := segments(c.list)
+	if n := len(out); n > 0 {
+		out[n-1] = append([]byte(nil), out[n-1]...)
 	}
 	c.list = nil
-	return b
+	return out
 }
 
 // offset is the document's length so far.
@@ -94,8 +93,6 @@ func (w *docWriter) document(contentType string) *document {
 	w.flush()
 	w.gz.Close()
 	d := &document{size: w.base, contentType: contentType, hash: hex.EncodeToString(w.sum.Sum(nil)[:16])}
-	// Kept at its size: spare capacity would be held, unseen by the
-	// cache's accounting, for as long as the document is cached.
-	d.gzOnce.Do(func() { d.gz = w.gzOut.bytes() })
+	d.gzOnce.Do(func() { d.gz = w.gzOut.segments() })
 	return d
 }

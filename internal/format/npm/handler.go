@@ -113,7 +113,7 @@ type Handler struct {
 	httpClient *http.Client
 	log        *slog.Logger
 	docs       *lru.Cache[*document]
-	fragments  *lru.Cache[[]byte]
+	fragments  *lru.Cache[string] // kept as strings: a build reads them without a copy
 	maxPublish int64
 	maxDoc     int64
 	tempDir    string
@@ -129,7 +129,7 @@ func New(svc Engine, authz auth.Authorizer, cfg Config) *Handler {
 	log := cmp.Or(cfg.Log, format.Discard)
 	size := cmp.Or(cfg.CacheBytes, DefaultCacheBytes)
 	h := &Handler{svc: svc, authz: authz, up: format.FetcherOr(cfg.Fetcher, log), log: log,
-		docs: lru.New[*document](size / 2), fragments: lru.New[[]byte](size / 8),
+		docs: lru.New[*document](size / 2), fragments: lru.New[string](size / 8),
 		maxPublish: cfg.MaxPublishSize, maxDoc: cfg.MaxDocumentSize, tempDir: cfg.TempDir, advisories: cfg.Advisories}
 	if h.maxPublish <= 0 || h.maxPublish > DefaultMaxPublishSize {
 		h.maxPublish = DefaultMaxPublishSize

@@ -319,8 +319,8 @@ func (h *Handler) storedFragment(ctx context.Context, rq *request, n Name, v *ar
 		return v.Metadata, nil
 	}
 	key, fp := fragmentKey(rq, n, v, abbreviated)
-	if b, ok := h.fragments.Get(key, fp); ok {
-		return string(b), nil
+	if f, ok := h.fragments.Get(key, fp); ok {
+		return f, nil
 	}
 	full := []byte(v.Metadata)
 	if !canonicalFragment(v.Metadata) {
@@ -336,8 +336,9 @@ func (h *Handler) storedFragment(ctx context.Context, rq *request, n Name, v *ar
 			return "", fault.Internal(err, "the stored document of %s@%s is unreadable", n, v.Version.Version)
 		}
 	}
-	h.fragments.Put(key, fp, out, int64(len(out)))
-	return string(out), nil
+	f := string(out)
+	h.fragments.Put(key, fp, f, int64(len(f)))
+	return f, nil
 }
 
 // fragmentKey is the cache key and fingerprint of a derived fragment.
@@ -356,8 +357,7 @@ func fragmentKey(rq *request, n Name, v *artifact.VisibleVersion, abbreviated bo
 // cachedAbbreviation returns a stored version's abbreviated fragment when
 // it is cached, so that a build need not read the version's Metadata.
 func (h *Handler) cachedAbbreviation(rq *request, n Name, v *artifact.VisibleVersion) (string, bool) {
-	b, ok := h.fragments.Get(fragmentKey(rq, n, v, true))
-	return string(b), ok
+	return h.fragments.Get(fragmentKey(rq, n, v, true))
 }
 
 // rebuildFragment makes a canonical fragment for a stored version whose

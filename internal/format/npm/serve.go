@@ -132,7 +132,7 @@ func serveDocument(w http.ResponseWriter, r *http.Request, d *document) {
 		return
 	}
 	body := d.encoded(coding)
-	if coding == codingIdentity && body == nil && d.size > 0 {
+	if coding == codingIdentity && len(body) == 0 && d.size > 0 {
 		// A compacted document, for a client without gzip: decoded as
 		// it is sent.
 		identity, err := d.identityReader()
@@ -150,9 +150,9 @@ func serveDocument(w http.ResponseWriter, r *http.Request, d *document) {
 	if coding != codingIdentity {
 		hd.Set("Content-Encoding", coding)
 	}
-	hd.Set("Content-Length", strconv.Itoa(len(body)))
+	hd.Set("Content-Length", strconv.Itoa(body.size()))
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
-		w.Write(body)
+		body.writeTo(w)
 	}
 }
