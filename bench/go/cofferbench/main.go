@@ -3,6 +3,9 @@
 //	cofferbench freeport                       print a free TCP port on 127.0.0.1
 //	cofferbench waitready -url U -t0 NS        poll U (/readyz) until 200; print ms since t0 (Unix ns)
 //	cofferbench setup     [common]             create domain and repository "bench" (ConflictException ignored)
+//	cofferbench npmsetup  [common] [-repository npm]
+//	                                           also create repository npm in domain "bench"; print its npm
+//	                                           endpoint and a 12 h authorization token, on one line
 //	cofferbench publish   [common] -file F -version V
 //	                                           publish F as generic asset bench/big/V/big.bin; JSON line with MB/s
 //	cofferbench presign   [common] [-version V] print a presigned (SigV4 query string, 1 h) GetPackageVersionAsset URL
@@ -64,7 +67,7 @@ func main() {
 	log.SetFlags(0)
 	log.SetPrefix("cofferbench: ")
 	if len(os.Args) < 2 {
-		log.Fatal("usage: cofferbench freeport|waitready|setup|publish|presign|seed|list|table [flags]")
+		log.Fatal("usage: cofferbench freeport|waitready|setup|npmsetup|publish|presign|seed|list|table [flags]")
 	}
 	cmd, args := os.Args[1], os.Args[2:]
 	var err error
@@ -75,6 +78,8 @@ func main() {
 		err = waitready(args)
 	case "setup":
 		err = setup(args)
+	case "npmsetup":
+		err = npmsetup(args)
 	case "publish":
 		err = publish(args)
 	case "presign":
@@ -257,6 +262,44 @@ func setup(args []string) error {
 	}); err != nil && !errors.As(err, &conflict) {
 		return fmt.Errorf("CreateRepository: %w", err)
 	}
+	return nil
+}
+
+// npmsetup creates domain "bench" and an npm-facing repository in it (ConflictException
+// ignored) and prints "ENDPOINT TOKEN": GetRepositoryEndpoint (format npm) and
+// GetAuthorizationToken (12 h), what bench/run.sh hands to ../shared/bench/fixtures.py.
+func npmsetup(args []string) error {
+	fs := flag.NewFlagSet("npmsetup", flag.ExitOnError)
+	mk := flags(fs)
+	name := fs.String("repository", "npm", "repository name")
+	fs.Parse(args)
+	e, err := mk()
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	var conflict *types.ConflictException
+	if _, err := e.ca.CreateDomain(ctx, &codeartifact.CreateDomainInput{Domain: aws.String(domain)}); err != nil && !errors.As(err, &conflict) {
+		return fmt.Errorf("CreateDomain: %w", err)
+	}
+	if _, err := e.ca.CreateRepository(ctx, &codeartifact.CreateRepositoryInput{
+		Domain: aws.String(domain), Repository: aws.String(*name),
+	}); err != nil && !errors.As(err, &conflict) {
+		return fmt.Errorf("CreateRepository: %w", err)
+	}
+	ep, err := e.ca.GetRepositoryEndpoint(ctx, &codeartifact.GetRepositoryEndpointInput{
+		Domain: aws.String(domain), Repository: aws.String(*name), Format: types.PackageFormatNpm,
+	})
+	if err != nil {
+		return fmt.Errorf("GetRepositoryEndpoint: %w", err)
+	}
+	tok, err := e.ca.GetAuthorizationToken(ctx, &codeartifact.GetAuthorizationTokenInput{
+		Domain: aws.String(domain), DurationSeconds: aws.Int64(43200),
+	})
+	if err != nil {
+		return fmt.Errorf("GetAuthorizationToken: %w", err)
+	}
+	fmt.Println(aws.ToString(ep.RepositoryEndpoint), aws.ToString(tok.AuthorizationToken))
 	return nil
 }
 
