@@ -30,6 +30,9 @@ type chunk struct {
 	buf  []byte
 	n    int
 	refs atomic.Int32
+	// release, for a chunk made by Share, gives the caller's bytes back
+	// instead of returning the chunk to the pool.
+	release func()
 }
 
 var chunkPool = sync.Pool{New: func() any { return &chunk{buf: make([]byte, chunkSize)} }}
@@ -82,6 +85,30 @@ func (h *Hasher) Write(p []byte) (int, error) {
 	return n, nil
 }
 
+// Share hashes p without copying it: the caller must leave p unchanged
+// until release is called, once the last hash goroutine is done with it.
+// A caller that reads a big stream into buffers of its own saves a copy of
+// every byte this way. Share and Write may be mixed; a short stream is best
+// given to Write, which hashes it without starting goroutines.
+func (h *Hasher) Share(p []byte, release func()) {
+	if h.done {
+		release()
+		return
+	}
+	if h.cur != nil {
+		if h.cur.n == 0 {
+			h.release(h.cur)
+		} else {
+			h.dispatch() // what Write gathered comes first
+		}
+		h.cur = nil
+	}
+	h.slots <- struct{}{}
+	h.cur = &chunk{buf: p, n: len(p), release: release}
+	h.dispatch()
+	h.size += int64(len(p))
+}
+
 // dispatch hands the current chunk to every hash goroutine.
 func (h *Hasher) dispatch() {
 	if !h.started {
@@ -114,8 +141,12 @@ func (h *Hasher) start() {
 }
 
 func (h *Hasher) release(c *chunk) {
-	c.n = 0
-	chunkPool.Put(c)
+	if c.release != nil {
+		c.release()
+	} else {
+		c.n = 0
+		chunkPool.Put(c)
+	}
 	<-h.slots
 }
 

@@ -141,3 +141,46 @@ func TestValidateSHA256(t *testing.T) {
 		}
 	}
 }
+
+// TestHasherShare: bytes given with Share, mixed with Write, hash as one
+// stream; each shared piece is released once, after it was hashed, also
+// when the Hasher is closed without a Sum.
+func TestHasherShare(t *testing.T) {
+	data := make([]byte, 3*chunkSize+12345)
+	for i := range data {
+		data[i] = byte(rand.IntN(256))
+	}
+	for _, closeEarly := range []bool{false, true} {
+		h := NewHasher()
+		released := make(chan int, 64)
+		shared := 0
+		for off, i := 0, 0; off < len(data); i++ {
+			n := min(len(data)-off, []int{100, chunkSize + 7, 3000, chunkSize}[i%4])
+			p := data[off : off+n]
+			if i%2 == 0 {
+				h.Write(p)
+			} else {
+				id := shared
+				shared++
+				h.Share(p, func() { released <- id })
+			}
+			off += n
+		}
+		if closeEarly {
+			h.Close()
+		} else if got, want := h.Sum(), stdDigests(data); got != want {
+			t.Fatalf("Sum = %+v, want %+v", got, want)
+		}
+		close(released)
+		seen := map[int]bool{}
+		for id := range released {
+			if seen[id] {
+				t.Fatalf("piece %d released twice", id)
+			}
+			seen[id] = true
+		}
+		if len(seen) != shared {
+			t.Fatalf("closeEarly=%v: %d of %d shared pieces released", closeEarly, len(seen), shared)
+		}
+	}
+}

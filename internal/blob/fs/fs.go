@@ -146,35 +146,52 @@ func (s *Store) Stage(ctx context.Context, r io.Reader, maxSize int64) (_ blob.S
 	if s.wrapStaging != nil {
 		w = s.wrapStaging(f)
 	}
-	h := blob.NewHasher()
-	defer h.Close()
 	if maxSize > 0 && maxSize < math.MaxInt64 {
 		// One byte more than allowed is enough to know the limit is
 		// exceeded; no need to read further from the client.
 		r = io.LimitReader(r, maxSize+1)
 	}
-	bp := copyPool.Get().(*[]byte)
-	defer copyPool.Put(bp)
+	h := blob.NewHasher()
+	bufs := newStageBuffers()
+	defer func() {
+		h.Close() // the hash goroutines are done with the buffers
+		bufs.close()
+	}()
 	var size int64
 	direct := false
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		bp := bufs.get()
 		n, rerr := io.ReadFull(r, *bp)
-		if n > 0 {
+		if n == 0 {
+			bufs.put(bp)
+		} else {
 			size += int64(n)
 			if maxSize > 0 && size > maxSize {
+				bufs.put(bp)
 				return nil, fault.Validation("asset exceeds the size limit of %d bytes", maxSize)
 			}
-			h.Write((*bp)[:n])
+			p := (*bp)[:n]
+			first := size == int64(n)
+			if first && rerr != nil {
+				// The whole stream in one read: hashed inline at Sum.
+				h.Write(p)
+				bufs.put(bp)
+			} else {
+				// The hash goroutines read the buffer in place while
+				// it is written; it is read into again once they are
+				// done.
+				h.Share(p, func() { bufs.put(bp) })
+			}
 			// A stream that fills the first buffer is big enough to
 			// write directly; the file offset is aligned while every
 			// write but the last is a whole buffer.
-			if size == copySize && n == copySize && s.wrapStaging == nil {
+			if first && n == copySize && s.wrapStaging == nil {
 				direct = setDirect(f, true) == nil
 			}
-			if err := writeStaging(w, f, &direct, (*bp)[:n]); err != nil {
+			if err := writeStaging(w, f, &direct, p); err != nil {
 				return nil, err
 			}
 		}
