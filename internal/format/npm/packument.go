@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/Masterminds/semver/v3"
 
@@ -237,7 +238,7 @@ func (h *Handler) merge(ctx context.Context, rq *request, n Name, view *artifact
 			m.readme = v.Readme
 			if !abbreviated {
 				vv := &artifact.VisibleVersion{Version: v.Version, Repository: e.stored.Repository}
-				if m.latestFull, err = h.storedFragment(ctx, rq, n, vv, false); err != nil {
+				if m.latestFull, err = h.storedFragment(ctx, rq, n, vv, false, true); err != nil {
 					return nil, err
 				}
 			}
@@ -313,8 +314,8 @@ func fallbackLatest(entries []*entry) string {
 // storedFragment returns a stored version's canonical fragment, full or
 // abbreviated. A full fragment is the version's Metadata itself when it is
 // in canonical form (what coffer writes); anything else, and abbreviated
-// fragments, are derived once per version revision and cached.
-func (h *Handler) storedFragment(ctx context.Context, rq *request, n Name, v *artifact.VisibleVersion, abbreviated bool) (string, error) {
+// fragments, are derived once per version revision and cached if keep.
+func (h *Handler) storedFragment(ctx context.Context, rq *request, n Name, v *artifact.VisibleVersion, abbreviated, keep bool) (string, error) {
 	if !abbreviated && canonicalFragment(v.Metadata) {
 		return v.Metadata, nil
 	}
@@ -322,22 +323,27 @@ func (h *Handler) storedFragment(ctx context.Context, rq *request, n Name, v *ar
 	if f, ok := h.fragments.Get(key, fp); ok {
 		return f, nil
 	}
-	full := []byte(v.Metadata)
-	if !canonicalFragment(v.Metadata) {
-		var err error
-		if full, err = h.rebuildFragment(ctx, rq, n, v); err != nil {
+	full := v.Metadata
+	if !canonicalFragment(full) {
+		b, err := h.rebuildFragment(ctx, rq, n, v)
+		if err != nil {
 			return "", err
 		}
+		full = string(b)
 	}
-	out := full
+	f := full
 	if abbreviated {
-		var err error
-		if out, err = abbreviate(full); err != nil {
+		out, err := abbreviate(full)
+		if err != nil {
 			return "", fault.Internal(err, "the stored document of %s@%s is unreadable", n, v.Version.Version)
 		}
+		// out is this call's own and never changes: it becomes the string
+		// without a copy (a build of thousands of versions makes one each).
+		f = unsafe.String(unsafe.SliceData(out), len(out))
 	}
-	f := string(out)
-	h.fragments.Put(key, fp, f, int64(len(f)))
+	if keep {
+		h.fragments.Put(key, fp, f, int64(len(f)))
+	}
 	return f, nil
 }
 
@@ -405,7 +411,7 @@ var topFields = []string{"description", "homepage", "keywords", "repository", "a
 // renderBatch is how many stored versions' Metadata a render reads at
 // once: enough to make the reads cheap, few enough to keep a packument of
 // thousands of versions out of memory.
-const renderBatch = 256
+const renderBatch = 64
 
 // render writes the packument. rev, when set, is the document's _rev (the
 // ?write=true document). A lazy document's stored versions are read in
@@ -539,13 +545,13 @@ func (h *Handler) batchFragments(ctx context.Context, rq *request, m *merged, ba
 				out[i] = string(full)
 				continue
 			}
-			abbrev, err := abbreviate(full)
+			abbrev, err := abbreviate(string(full))
 			if err != nil {
 				return nil, fault.Internal(err, "the upstream document of %s@%s is unreadable", m.name, e.version)
 			}
 			out[i] = string(abbrev)
 		case !m.lazy:
-		case abbreviated:
+		case abbreviated && keepFragments(m):
 			if f, ok := h.cachedAbbreviation(rq, m.name, e.stored); ok {
 				out[i] = f
 				continue
@@ -576,7 +582,7 @@ func (h *Handler) batchFragments(ctx context.Context, rq *request, m *merged, ba
 			withMetadata.Metadata = md
 			v = &withMetadata
 		}
-		f, err := h.storedFragment(ctx, rq, m.name, v, abbreviated)
+		f, err := h.storedFragment(ctx, rq, m.name, v, abbreviated, keepFragments(m))
 		if err != nil {
 			return nil, err
 		}
@@ -584,6 +590,15 @@ func (h *Handler) batchFragments(ctx context.Context, rq *request, m *merged, ba
 	}
 	return out, nil
 }
+
+// keepFragmentsUpTo is the number of versions above which a packument's
+// derived fragments are not cached: the rendered document is, in a fraction
+// of their size (a 3,800-version package's abbreviated fragments take 10 MB,
+// its gzip-encoded document 4 MB), and a rebuild, once per change, may read
+// the versions again.
+const keepFragmentsUpTo = 1000
+
+func keepFragments(m *merged) bool { return len(m.entries) <= keepFragmentsUpTo }
 
 // servePackument serves GET/HEAD <name>: the merged packument, abbreviated
 // when the client prefers it; with ?write=true the repository's own
@@ -661,7 +676,7 @@ func (h *Handler) writeDocument(ctx context.Context, rq *request, n Name) (*docu
 	sortEntries(m.entries)
 	m.tags = mergeTags([]map[string]string{artifact.ParseNpmPackageMetadata(p.Metadata).DistTags}, func(v string) bool { return shown[v] != nil })
 	if e := shown[m.tags["latest"]]; e != nil {
-		full, err := h.storedFragment(ctx, rq, n, e.stored, false)
+		full, err := h.storedFragment(ctx, rq, n, e.stored, false, true)
 		if err != nil {
 			return nil, err
 		}

@@ -148,7 +148,7 @@ func TestCanonicalFragments(t *testing.T) {
 	if !canonicalFragment(string(full)) {
 		t.Fatal("its own encoding is not canonical")
 	}
-	ab, err := abbreviate(full)
+	ab, err := abbreviate(string(full))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,7 +269,7 @@ func FuzzAbbreviate(f *testing.F) {
 		if err != nil {
 			return
 		}
-		ab, err := abbreviate(full)
+		ab, err := abbreviate(string(full))
 		if err != nil {
 			t.Fatalf("abbreviate(%s): %v", full, err)
 		}

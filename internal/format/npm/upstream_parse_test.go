@@ -75,7 +75,7 @@ func referenceParse(body []byte) (*refPackument, error) {
 		if err != nil {
 			continue
 		}
-		if _, err := abbreviate(full); err != nil {
+		if _, err := abbreviate(string(full)); err != nil {
 			continue
 		}
 		uv.full = string(full)

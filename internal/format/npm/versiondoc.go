@@ -135,8 +135,8 @@ var abbreviatedFields = []string{
 // a canonical full one: the install-relevant fields, and hasInstallScript
 // when the scripts run at install time. It slices the members out of the
 // full fragment without decoding them (only "scripts" is read).
-func abbreviate(full []byte) ([]byte, error) {
-	spans, ok := topMembers(string(full))
+func abbreviate(full string) ([]byte, error) {
+	spans, ok := topMembers(full)
 	if !ok {
 		return nil, errors.New("the version document is not a canonical fragment")
 	}
@@ -148,7 +148,7 @@ func abbreviate(full []byte) ([]byte, error) {
 			hasFlag = true
 		case "scripts":
 			var scripts map[string]json.RawMessage
-			if json.Unmarshal(full[sp.start:sp.end], &scripts) == nil {
+			if json.Unmarshal([]byte(full[sp.start:sp.end]), &scripts) == nil {
 				for _, k := range []string{"preinstall", "install", "postinstall"} {
 					_, found := scripts[k]
 					install = install || found
@@ -159,7 +159,7 @@ func abbreviate(full []byte) ([]byte, error) {
 	const flag = `"hasInstallScript":true`
 	out := make([]byte, 0, len(full)/2)
 	out = append(out, '{')
-	add := func(b []byte) {
+	add := func(b string) {
 		if len(out) > 1 {
 			out = append(out, ',')
 		}
@@ -167,7 +167,7 @@ func abbreviate(full []byte) ([]byte, error) {
 	}
 	for _, sp := range spans {
 		if install && !hasFlag && (sp.key > "hasInstallScript" || sp.key == "dist") {
-			add([]byte(flag))
+			add(flag)
 			hasFlag = true
 		}
 		if sp.key == "dist" || slices.Contains(abbreviatedFields, sp.key) {
