@@ -288,6 +288,11 @@ func (s *statusWriter) ReadFrom(r io.Reader) (int64, error) {
 	if s.status == 0 {
 		s.status = http.StatusOK
 	}
+	if lr, ok := r.(*io.LimitedReader); ok {
+		if m, ok := lr.R.(inMemory); ok {
+			return s.writeInMemory(lr, m)
+		}
+	}
 	var n int64
 	var err error
 	if rf, ok := s.ResponseWriter.(io.ReaderFrom); ok {
@@ -297,6 +302,28 @@ func (s *statusWriter) ReadFrom(r io.Reader) (int64, error) {
 	}
 	s.bytes += n
 	return n, err
+}
+
+// inMemory is a body held in memory (blob.BytesReader: a small blob).
+type inMemory interface {
+	io.Seeker
+	Unread() []byte
+}
+
+// writeInMemory sends up to lr.N bytes of a body held in memory in one
+// Write: the ResponseWriter's ReadFrom would copy them through a buffer
+// made for each response (http.ServeContent's io.CopyN comes here).
+func (s *statusWriter) writeInMemory(lr *io.LimitedReader, m inMemory) (int64, error) {
+	b := m.Unread()
+	if int64(len(b)) > lr.N {
+		b = b[:lr.N]
+	}
+	n, err := s.Write(b)
+	lr.N -= int64(n)
+	if _, serr := m.Seek(int64(n), io.SeekCurrent); err == nil {
+		err = serr
+	}
+	return int64(n), err
 }
 
 func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
