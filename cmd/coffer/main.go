@@ -114,7 +114,7 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 // GOGC's default 100 gives, as coffer's caches are bounded and its
 // footprint is part of what it offers.
 const (
-	heapFloor = 24 << 20
+	heapFloor = 16 << 20
 	gcPercent = 50
 )
 

@@ -50,7 +50,10 @@ var _ store.Store = (*Store)(nil)
 // brings its schema up to date. It refuses a database whose schema is newer
 // than this binary knows (ErrSchemaTooNew).
 func Open(path string) (*Store, error) {
-	writer, err := openDB(path, 1, "_txlock=immediate", "_pragma=journal_mode(WAL)", "_pragma=synchronous(NORMAL)")
+	// Each connection keeps its own page cache (2 MiB by default), a
+	// private copy of what the operating system caches anyway: 512 KiB
+	// each, for the writer as for the readers (below).
+	writer, err := openDB(path, 1, "_txlock=immediate", "_pragma=journal_mode(WAL)", "_pragma=synchronous(NORMAL)", "_pragma=cache_size(-512)")
 	if err != nil {
 		return nil, err
 	}
@@ -59,10 +62,8 @@ func Open(path string) (*Store, error) {
 		return nil, err
 	}
 	n := max(4, runtime.GOMAXPROCS(0))
-	// Each connection keeps its own page cache (2 MiB by default), a
-	// private copy of what the operating system caches anyway; a small one
-	// per reader keeps a scan of thousands of versions from growing the
-	// process by the pool's size times that.
+	// A small page cache per reader keeps a scan of thousands of versions
+	// from growing the process by the pool's size times 2 MiB.
 	readers, err := openDB(path, n, "_pragma=query_only(1)", "_pragma=cache_size(-512)")
 	if err != nil {
 		writer.Close()
