@@ -82,7 +82,9 @@ else
   say "building coffer into $W"
   (cd "$ROOT" && go build -o "$W/coffer" ./cmd/coffer)
   COFFER_BIN=$W/coffer
-  COMMIT=$(git -C "$ROOT" describe --always --dirty 2> /dev/null || echo unknown)
+  # -dirty: changes to the tree being measured; the results this script appends are not such
+  COMMIT=$(git -C "$ROOT" describe --always 2> /dev/null || echo unknown)
+  [ -z "$(git -C "$ROOT" status --porcelain -- . ':!bench/results' 2> /dev/null)" ] || COMMIT+=-dirty
 fi
 (cd "$ROOT" && go build -o "$W/cofferbench" ./bench/go/cofferbench)
 (cd "$W" && go build -o "$W/fileserver" "$SHARED/go/fileserver/main.go" && go build -o "$W/hashall" "$SHARED/go/hashall/main.go")
