@@ -252,13 +252,18 @@ func setup(args []string) error {
 	if err != nil {
 		return err
 	}
-	ctx := context.Background()
+	return e.createRepository(context.Background(), repo)
+}
+
+// createRepository creates domain "bench" and repository name in it; a
+// ConflictException (already there) is no error.
+func (e *env) createRepository(ctx context.Context, name string) error {
 	var conflict *types.ConflictException
 	if _, err := e.ca.CreateDomain(ctx, &codeartifact.CreateDomainInput{Domain: aws.String(domain)}); err != nil && !errors.As(err, &conflict) {
 		return fmt.Errorf("CreateDomain: %w", err)
 	}
 	if _, err := e.ca.CreateRepository(ctx, &codeartifact.CreateRepositoryInput{
-		Domain: aws.String(domain), Repository: aws.String(repo),
+		Domain: aws.String(domain), Repository: aws.String(name),
 	}); err != nil && !errors.As(err, &conflict) {
 		return fmt.Errorf("CreateRepository: %w", err)
 	}
@@ -278,14 +283,8 @@ func npmsetup(args []string) error {
 		return err
 	}
 	ctx := context.Background()
-	var conflict *types.ConflictException
-	if _, err := e.ca.CreateDomain(ctx, &codeartifact.CreateDomainInput{Domain: aws.String(domain)}); err != nil && !errors.As(err, &conflict) {
-		return fmt.Errorf("CreateDomain: %w", err)
-	}
-	if _, err := e.ca.CreateRepository(ctx, &codeartifact.CreateRepositoryInput{
-		Domain: aws.String(domain), Repository: aws.String(*name),
-	}); err != nil && !errors.As(err, &conflict) {
-		return fmt.Errorf("CreateRepository: %w", err)
+	if err := e.createRepository(ctx, *name); err != nil {
+		return err
 	}
 	ep, err := e.ca.GetRepositoryEndpoint(ctx, &codeartifact.GetRepositoryEndpointInput{
 		Domain: aws.String(domain), Repository: aws.String(*name), Format: types.PackageFormatNpm,
