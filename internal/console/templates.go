@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -30,7 +31,10 @@ type staticFile struct {
 	contentType string
 }
 
-var statics = loadStatics()
+// statics are read and compressed on first use, not at start-up: the
+// compression's working memory would otherwise be part of every process's
+// footprint, the console used or not.
+var statics = sync.OnceValue(loadStatics)
 
 func loadStatics() map[string]staticFile {
 	out := map[string]staticFile{}
@@ -60,7 +64,7 @@ func loadStatics() map[string]staticFile {
 
 // staticURL is the cache-busting URL of an embedded asset.
 func staticURL(name string) (string, error) {
-	f, ok := statics[name]
+	f, ok := statics()[name]
 	if !ok {
 		return "", fmt.Errorf("no static file %q", name)
 	}
@@ -70,7 +74,7 @@ func staticURL(name string) (string, error) {
 // static serves the embedded stylesheet, script and icon; it needs no
 // session (the sign-in page uses them).
 func (c *Console) static(w http.ResponseWriter, r *http.Request) {
-	f, ok := statics[r.PathValue("file")]
+	f, ok := statics()[r.PathValue("file")]
 	if !ok {
 		http.NotFound(w, r)
 		return
