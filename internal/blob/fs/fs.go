@@ -8,12 +8,15 @@
 //	└── tmp/
 //	    └── stage-*              content being staged, not yet committed
 //
-// Stage writes into tmp/; Commit fsyncs the file, hard-links it into sha256/
-// (atomic, and unlike a rename it fails if the blob exists; rename is the
-// fallback where links are unsupported) and removes it from tmp/. A crash can
+// Stage writes into tmp/ (a stream of more than 1 MiB with direct I/O, out
+// of the page cache, where the file system allows it); Commit fsyncs the
+// file, hard-links it into sha256/ (atomic, and unlike a rename it fails if
+// the blob exists; rename is the fallback where links are unsupported) and
+// removes it from tmp/. A crash can
 // leave files in tmp/ but never a partial blob. New deletes everything in tmp/: it runs at start-up,
 // before any upload, so no two Stores may share a root at the same time.
-// Files are created 0o640 and directories 0o750.
+// Files are created 0o640 and directories 0o750. Blobs of at most 64 KiB
+// are kept in memory once read (small.go).
 package fs
 
 import (
