@@ -16,9 +16,11 @@ import (
 	"sync/atomic"
 )
 
-// maxPercent bounds the percent: a live heap under floor/40 collects at
-// the floor anyway.
-const maxPercent = 4000
+// runtimeHeapMinimum is the Go runtime's smallest heap goal at GOGC=100;
+// it scales with the percent (4 MiB × percent/100), so the percent is
+// capped where it reaches the floor: above that cap the goal would be the
+// runtime's minimum, not the floor.
+const runtimeHeapMinimum = 4 << 20
 
 // Start adjusts the GC percent after every collection until stop is called:
 // the heap goal is max(floor, live heap × (1 + percent/100)). It does
@@ -28,13 +30,13 @@ func Start(floor uint64, percent int) (stop func()) {
 		return func() {}
 	}
 	t := &tuner{floor: floor, base: percent, last: percent}
-	t.last0 = debug.SetGCPercent(percent)
+	t.before = debug.SetGCPercent(percent)
 	t.sample = []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
 	t.adjust()
 	t.arm()
 	return func() {
 		t.stopped.Store(true)
-		debug.SetGCPercent(t.last0)
+		debug.SetGCPercent(t.before)
 	}
 }
 
@@ -42,7 +44,7 @@ type tuner struct {
 	floor   uint64
 	base    int              // the percent above the floor
 	last    int              // the percent set
-	last0   int              // the percent before Start
+	before  int              // the percent before Start
 	sample  []metrics.Sample // only touched by the finalizer goroutine after Start
 	stopped atomic.Bool
 }
@@ -79,13 +81,16 @@ func (t *tuner) adjust() {
 }
 
 // percentFor is the GC percent that puts the heap goal of a live heap at
-// the floor, or base when that is already above it.
+// the floor, or base when that is already above it. Before the first
+// collection (live 0) and for a live heap under a fifth of the floor the
+// cap applies, where the runtime's own minimum is the floor.
 func percentFor(live, floor uint64, base int) int {
+	ceiling := max(int(floor*100/runtimeHeapMinimum), base)
 	if live == 0 {
-		return maxPercent
+		return ceiling
 	}
 	if live*uint64(100+base)/100 >= floor {
 		return base
 	}
-	return int(min(floor*100/live-100, maxPercent))
+	return int(min(floor*100/live-100, uint64(ceiling)))
 }

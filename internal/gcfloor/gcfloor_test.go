@@ -13,16 +13,21 @@ func TestPercentFor(t *testing.T) {
 		live uint64
 		want int
 	}{
-		{0, maxPercent},
-		{4 * mib, 500},               // goal 24 MiB
-		{12 * mib, 100},              // goal 24 MiB
-		{16 * mib, 50},               // 1.5 × live is the floor
-		{100 * mib, 50},              // far above it
-		{24 * mib / 100, maxPercent}, // capped
+		{0, 600},              // no collection yet: the cap, a 24 MiB runtime minimum
+		{4 * mib, 500},        // goal 24 MiB
+		{12 * mib, 100},       // goal 24 MiB
+		{16 * mib, 50},        // 1.5 × live is the floor
+		{100 * mib, 50},       // far above it
+		{2 * mib, 600},        // capped: the runtime's minimum is the floor
+		{24 * mib / 100, 600}, // capped
 	} {
 		if got := percentFor(c.live, 24*mib, 50); got != c.want {
 			t.Errorf("percentFor(%d MiB) = %d, want %d", c.live/mib, got, c.want)
 		}
+	}
+	// A floor under the runtime's own minimum leaves the percent alone.
+	if got := percentFor(1*mib, 2*mib, 100); got != 100 {
+		t.Errorf("percentFor under a 2 MiB floor = %d, want 100", got)
 	}
 }
 
