@@ -85,3 +85,48 @@ func MasterKeyFile(t *testing.T) string {
 	}
 	return path
 }
+
+// ClientEnv is an environment for real clients that sees none of this
+// machine's client configuration: this process's environment without the
+// variables named in dropNames or starting with one of dropPrefixes
+// (case-insensitive; HOME, RUSTUP_HOME, proxies and CI always go), an
+// isolated HOME, the root credentials of coffer's dataDir for the aws CLI
+// (profile coffer), no proxy for loopback, and quiet, non-retrying cargo.
+// Callers append what their clients need besides.
+func ClientEnv(t *testing.T, dataDir string, dropPrefixes []string, dropNames ...string) []string {
+	t.Helper()
+	home := t.TempDir()
+	if err := os.WriteFile(filepath.Join(home, "aws-config"), []byte("[profile coffer]\nregion = us-east-1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rustup := os.Getenv("RUSTUP_HOME")
+	if rustup == "" {
+		if h, err := os.UserHomeDir(); err == nil {
+			rustup = filepath.Join(h, ".rustup")
+		}
+	}
+	drop := map[string]bool{"HOME": true, "RUSTUP_HOME": true, "RUSTC_WRAPPER": true, "CI": true,
+		"HTTP_PROXY": true, "HTTPS_PROXY": true, "ALL_PROXY": true, "NO_PROXY": true}
+	for _, n := range dropNames {
+		drop[strings.ToUpper(n)] = true
+	}
+	var env []string
+next:
+	for _, e := range os.Environ() {
+		k, _, _ := strings.Cut(e, "=")
+		u := strings.ToUpper(k)
+		if drop[u] {
+			continue
+		}
+		for _, p := range dropPrefixes {
+			if strings.HasPrefix(u, p) {
+				continue next
+			}
+		}
+		env = append(env, e)
+	}
+	return append(env, "HOME="+home, "RUSTUP_HOME="+rustup, "AWS_CONFIG_FILE="+filepath.Join(home, "aws-config"),
+		"AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(dataDir, "root-credentials"), "AWS_PROFILE=coffer", "AWS_DEFAULT_REGION=us-east-1",
+		"NO_PROXY=127.0.0.1,localhost", "no_proxy=127.0.0.1,localhost",
+		"CARGO_TERM_COLOR=never", "CARGO_NET_RETRY=0", "CARGO_HTTP_TIMEOUT=30", "CARGO_INCREMENTAL=0")
+}

@@ -282,37 +282,8 @@ func scanNativeBlobs(t *testing.T, root string, plaintexts map[string][]byte) (f
 // machine's client configuration, proxies or registries.
 func nativeEnv(t *testing.T, dataDir string) []string {
 	t.Helper()
-	home := t.TempDir()
-	writeNative(t, filepath.Join(home, "aws-config"), "[profile coffer]\nregion = us-east-1\n")
-	rustup := os.Getenv("RUSTUP_HOME")
-	if rustup == "" {
-		if h, err := os.UserHomeDir(); err == nil {
-			rustup = filepath.Join(h, ".rustup")
-		}
-	}
-	drop := []string{"AWS_", "CARGO_", "GEM_", "BUNDLE_", "MAVEN_", "XDG_", "CODEARTIFACT_"}
-	dropExact := map[string]bool{"HOME": true, "JAVA_TOOL_OPTIONS": true, "_JAVA_OPTIONS": true, "JDK_JAVA_OPTIONS": true,
-		"RUBYOPT": true, "RUBYGEMS_HOST": true, "RUSTUP_HOME": true, "RUSTC_WRAPPER": true, "CI": true,
-		"HTTP_PROXY": true, "HTTPS_PROXY": true, "ALL_PROXY": true, "NO_PROXY": true}
-	var env []string
-next:
-	for _, e := range os.Environ() {
-		k, _, _ := strings.Cut(e, "=")
-		u := strings.ToUpper(k)
-		if dropExact[u] {
-			continue
-		}
-		for _, p := range drop {
-			if strings.HasPrefix(u, p) {
-				continue next
-			}
-		}
-		env = append(env, e)
-	}
-	return append(env, "HOME="+home, "RUSTUP_HOME="+rustup, "AWS_CONFIG_FILE="+filepath.Join(home, "aws-config"),
-		"AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(dataDir, "root-credentials"), "AWS_PROFILE=coffer", "AWS_DEFAULT_REGION=us-east-1",
-		"NO_PROXY=127.0.0.1,localhost", "no_proxy=127.0.0.1,localhost",
-		"CARGO_TERM_COLOR=never", "CARGO_NET_RETRY=0", "CARGO_HTTP_TIMEOUT=30", "CARGO_INCREMENTAL=0")
+	return testproc.ClientEnv(t, dataDir, []string{"AWS_", "CARGO_", "GEM_", "BUNDLE_", "MAVEN_", "XDG_", "CODEARTIFACT_"},
+		"JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS", "RUBYOPT", "RUBYGEMS_HOST")
 }
 
 // zipEntry is the content of the named entry of a zip (a jar).

@@ -3,7 +3,6 @@ package tls_test
 import (
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"coffer/internal/testproc"
@@ -15,40 +14,10 @@ import (
 // configuration. Each client gets the test CA by its own option.
 func clientEnv(t *testing.T, dataDir string) []string {
 	t.Helper()
-	home := t.TempDir()
-	writeFile(t, filepath.Join(home, "aws-config"), []byte("[profile coffer]\nregion = us-east-1\n"))
-	rustup := os.Getenv("RUSTUP_HOME")
-	if rustup == "" {
-		if h, err := os.UserHomeDir(); err == nil {
-			rustup = filepath.Join(h, ".rustup")
-		}
-	}
-	drop := []string{"AWS_", "NPM_CONFIG_", "PIP_", "CARGO_", "GEM_", "BUNDLE_", "MAVEN_", "XDG_", "YARN_", "PNPM_"}
-	dropExact := map[string]bool{"HOME": true, "SSL_CERT_FILE": true, "SSL_CERT_DIR": true, "REQUESTS_CA_BUNDLE": true,
-		"CURL_CA_BUNDLE": true, "NODE_EXTRA_CA_CERTS": true, "NODE_TLS_REJECT_UNAUTHORIZED": true, "NODE_OPTIONS": true,
-		"JAVA_TOOL_OPTIONS": true, "_JAVA_OPTIONS": true, "JDK_JAVA_OPTIONS": true, "RUBYOPT": true, "RUBYGEMS_HOST": true,
-		"VIRTUAL_ENV": true, "PYTHONHTTPSVERIFY": true, "RUSTUP_HOME": true, "RUSTC_WRAPPER": true, "CI": true,
-		"HTTP_PROXY": true, "HTTPS_PROXY": true, "ALL_PROXY": true, "NO_PROXY": true}
-	var env []string
-next:
-	for _, e := range os.Environ() {
-		k, _, _ := strings.Cut(e, "=")
-		u := strings.ToUpper(k)
-		if dropExact[u] {
-			continue
-		}
-		for _, p := range drop {
-			if strings.HasPrefix(u, p) {
-				continue next
-			}
-		}
-		env = append(env, e)
-	}
-	return append(env, "HOME="+home, "RUSTUP_HOME="+rustup, "AWS_CONFIG_FILE="+filepath.Join(home, "aws-config"),
-		"AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(dataDir, "root-credentials"), "AWS_PROFILE=coffer", "AWS_DEFAULT_REGION=us-east-1",
-		"NO_PROXY=127.0.0.1,localhost", "no_proxy=127.0.0.1,localhost",
-		"PYTHON_KEYRING_BACKEND=keyring.backends.null.Keyring", "PIP_NO_INPUT=1", "PIP_DISABLE_PIP_VERSION_CHECK=1",
-		"CARGO_TERM_COLOR=never", "CARGO_NET_RETRY=0", "CARGO_HTTP_TIMEOUT=30", "CARGO_INCREMENTAL=0")
+	env := testproc.ClientEnv(t, dataDir, []string{"AWS_", "NPM_CONFIG_", "PIP_", "CARGO_", "GEM_", "BUNDLE_", "MAVEN_", "XDG_", "YARN_", "PNPM_"},
+		"SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "NODE_EXTRA_CA_CERTS", "NODE_TLS_REJECT_UNAUTHORIZED",
+		"NODE_OPTIONS", "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS", "RUBYOPT", "RUBYGEMS_HOST", "VIRTUAL_ENV", "PYTHONHTTPSVERIFY")
+	return append(env, "PYTHON_KEYRING_BACKEND=keyring.backends.null.Keyring", "PIP_NO_INPUT=1", "PIP_DISABLE_PIP_VERSION_CHECK=1")
 }
 
 // with is a runner with env added.
